@@ -1,0 +1,248 @@
+"""The engine: one Analyzer, models loaded once, three verbs.
+
+`prepare` (clean, segment, spaCy) → `encode` (one batched encoder pass over the
+sentences of one or many articles) → `read_out` (tags, summary, entities,
+keywords from those vectors). The HTTP API, the CLI and batch scoring all drive
+these; `analyze` and `analyze_many` chain them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from spacy.tokens import Doc
+
+from service.config import EngineConfig, load_engine_config
+from service.encoder import SentenceEncoder
+from service.entities import extract_entities
+from service.errors import InputError
+from service.keywords import candidate_phrases, rank_keywords
+from service.nlp import SpacyPipeline
+from service.schemas import (
+    ALL_PARTS,
+    AnalyzeOptions,
+    AnalyzeRequest,
+    AnalyzeResponse,
+    EntityOut,
+    KeywordOut,
+    ModelInfo,
+    Summary,
+    SummarySentence,
+    Tag,
+)
+from service.summarizer import summarize
+from service.tagger import ZeroShotTagger
+from service.taxonomy import Label, load_taxonomy
+from service.text import CleanText, Sentence, clean_text, label_sentences, sentence_spans
+
+
+@dataclass
+class Prepared:
+    """An article made ready for the encoder."""
+
+    id: str
+    options: AnalyzeOptions
+    clean: CleanText
+    doc: Doc
+    sentences: list[Sentence]
+    title: str | None
+    truncated: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def texts(self) -> list[str]:
+        """What the encoder sees: every sentence, then the title if one was given."""
+        return [s.text for s in self.sentences] + ([self.title] if self.title else [])
+
+
+@dataclass
+class EncodedArticle:
+    sentence_vectors: np.ndarray
+    title_vector: np.ndarray | None
+    token_states: list[tuple[np.ndarray, np.ndarray]]
+
+
+def article_id(text: str, title: str | None) -> str:
+    h = hashlib.sha256(((title or "") + "\x00" + text).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:16]
+
+
+class Analyzer:
+    def __init__(self, config: EngineConfig):
+        self.config = config
+        self.encoder = SentenceEncoder(config.encoder)
+        self.nlp = SpacyPipeline(config.spacy)
+        self.taxonomy = load_taxonomy(config.tagger.taxonomy)
+        self.tagger = ZeroShotTagger.build(
+            self.taxonomy.labels, lambda t: self.encoder.encode(t).vectors, config.tagger.calibration
+        )
+        self._custom_cache: OrderedDict[tuple[str, ...], ZeroShotTagger] = OrderedDict()
+
+    @classmethod
+    def from_config_file(cls, path: str | Path) -> Analyzer:
+        return cls(load_engine_config(path))
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(name=self.config.name, version=self.config.version)
+
+    # -- verb 1: prepare -------------------------------------------------------------
+    def prepare(self, request: AnalyzeRequest, doc: Doc | None = None) -> Prepared:
+        t0 = time.perf_counter()
+        text = request.text
+        truncated = False
+        limit = self.config.limits.max_chars
+        if len(text) > limit:
+            cut = text.rfind(" ", int(limit * 0.9), limit)
+            text = text[: cut if cut > 0 else limit]
+            truncated = True
+        clean = clean_text(text)
+        if not clean.text.strip():
+            raise InputError("text has no readable content after cleaning (only markup or control characters?)",
+                             field="text", code="empty_text")
+        doc = doc if doc is not None else self.nlp(clean.text)
+        spans = sentence_spans(clean.text, [(s.start_char, s.end_char) for s in doc.sents])
+        sentences = label_sentences(clean.text, spans)
+        title = request.title.strip() if request.title and request.title.strip() else None
+        prepared = Prepared(
+            id=request.id or article_id(request.text, request.title),
+            options=request.options, clean=clean, doc=doc, sentences=sentences,
+            title=title, truncated=truncated,
+        )
+        prepared.timings_ms["prepare"] = (time.perf_counter() - t0) * 1000
+        return prepared
+
+    def prepare_many(self, requests: list[AnalyzeRequest]) -> list[Prepared | InputError]:
+        """Prepare a batch, running spaCy over all articles at once; bad ones become errors."""
+        cleaned: list[tuple[int, str]] = []
+        out: list[Prepared | InputError | None] = [None] * len(requests)
+        for i, r in enumerate(requests):
+            c = clean_text(r.text[: self.config.limits.max_chars])
+            cleaned.append((i, c.text))
+        docs = self.nlp.pipe(t for _, t in cleaned)
+        for (i, _), doc in zip(cleaned, docs, strict=True):
+            try:
+                out[i] = self.prepare(requests[i], doc=doc)
+            except InputError as e:
+                out[i] = e
+        return out  # type: ignore[return-value]
+
+    # -- verb 2: encode --------------------------------------------------------------
+    def encode(self, batch: list[Prepared]) -> list[EncodedArticle]:
+        """One encoder call for every sentence (and title) of every article in the batch."""
+        t0 = time.perf_counter()
+        texts: list[str] = []
+        bounds = []
+        for p in batch:
+            a = len(texts)
+            texts.extend(p.texts)
+            bounds.append((a, len(texts)))
+        enc = self.encoder.encode(texts, with_tokens=True)
+        assert enc.tokens is not None
+        out = []
+        for p, (a, b) in zip(batch, bounds, strict=True):
+            n = len(p.sentences)
+            out.append(EncodedArticle(
+                sentence_vectors=enc.vectors[a : a + n],
+                title_vector=enc.vectors[a + n] if b - a > n else None,
+                token_states=enc.tokens[a : a + n],
+            ))
+        ms = (time.perf_counter() - t0) * 1000
+        for p in batch:
+            p.timings_ms["encode"] = ms
+        return out
+
+    # -- verb 3: read out ------------------------------------------------------------
+    def document_vector(self, p: Prepared, e: EncodedArticle) -> np.ndarray:
+        w = np.array([0.0 if s.role == "boilerplate" else 1.0 for s in p.sentences], np.float32)
+        hw = self.config.tagger.headline_weight
+        w[[s.index for s in p.sentences if s.role == "headline"]] = hw
+        vec = (w[:, None] * e.sentence_vectors).sum(0)
+        if e.title_vector is not None:
+            vec = vec + hw * e.title_vector
+        if not np.any(vec):
+            vec = e.sentence_vectors.mean(0) if len(e.sentence_vectors) else vec
+        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+
+    def _tagger_for(self, labels: list[str]) -> ZeroShotTagger:
+        key = tuple(labels)
+        tagger = self._custom_cache.get(key)
+        if tagger is None:
+            custom = [Label(code=lb, name=lb) for lb in dict.fromkeys(labels)]
+            tagger = ZeroShotTagger.build(
+                custom, lambda t: self.encoder.encode(t).vectors, self.config.tagger.calibration
+            )
+            self._custom_cache[key] = tagger
+            if len(self._custom_cache) > 64:
+                self._custom_cache.popitem(last=False)
+        return tagger
+
+    def read_out(self, p: Prepared, e: EncodedArticle) -> AnalyzeResponse:
+        t0 = time.perf_counter()
+        cfg, opt = self.config, p.options
+        parts = set(opt.include or ALL_PARTS)
+        doc_vec = self.document_vector(p, e)
+        body = [s.index for s in p.sentences if s.role == "body"]
+
+        tags: list[Tag] = []
+        if "tags" in parts:
+            tagger = self._tagger_for(opt.labels) if opt.labels else self.tagger
+            for t in tagger.tag(
+                doc_vec, e.sentence_vectors, body,
+                max_tags=opt.max_tags or cfg.tagger.max_tags,
+                min_score=cfg.tagger.min_score if opt.min_score is None else opt.min_score,
+                n_evidence=cfg.tagger.evidence,
+            ):
+                tags.append(Tag(code=t.label.code, label=t.label.name, score=round(t.score, 4),
+                                level=t.label.level, parent=t.label.parent, evidence=t.evidence))
+
+        summary = Summary(text="", sentences=[])
+        if "summary" in parts:
+            n_sent = None if opt.summary_words else (opt.summary_sentences or cfg.summarizer.sentences)
+            picks = summarize(cfg.summarizer, p.sentences, e.sentence_vectors, doc_vec,
+                              n_sentences=n_sent, n_words=opt.summary_words)
+            sents = []
+            for pk in picks:
+                s = p.sentences[pk.index]
+                a, b = p.clean.span(s.start, s.end)
+                sents.append(SummarySentence(index=s.index, start=a, end=b, text=s.text,
+                                             score=round(pk.score, 4)))
+            summary = Summary(text=" ".join(s.text for s in sents), sentences=sents)
+
+        entities: list[EntityOut] = []
+        if "entities" in parts:
+            for ent in extract_entities(p.doc, set(cfg.entities.types)):
+                spans = [p.clean.span(a, b) for a, b in ent.spans]
+                entities.append(EntityOut(text=ent.text, type=ent.type, count=ent.count, spans=spans))
+
+        keywords: list[KeywordOut] = []
+        if "keywords" in parts and self.nlp.has_pos:
+            limit = cfg.keywords.max_keywords if opt.max_keywords is None else opt.max_keywords
+            phrases = candidate_phrases(p.doc, cfg.keywords.max_words)
+            ranked = rank_keywords(phrases, doc_vec, [s.start for s in p.sentences],
+                                   e.token_states, limit)
+            keywords = [KeywordOut(text=k.text, score=k.score) for k in ranked]
+
+        p.timings_ms["read_out"] = (time.perf_counter() - t0) * 1000
+        p.timings_ms["total"] = sum(p.timings_ms[k] for k in ("prepare", "encode", "read_out"))
+        return AnalyzeResponse(
+            id=p.id, model=self.model_info, tags=tags, summary=summary, entities=entities,
+            keywords=keywords, truncated=p.truncated,
+            timings_ms={k: round(v, 1) for k, v in p.timings_ms.items()},
+        )
+
+    # -- the three verbs chained --------------------------------------------------------
+    def analyze(self, request: AnalyzeRequest) -> AnalyzeResponse:
+        p = self.prepare(request)
+        return self.read_out(p, self.encode([p])[0])
+
+    def analyze_many(self, requests: list[AnalyzeRequest]) -> list[AnalyzeResponse | InputError]:
+        prepared = self.prepare_many(requests)
+        ok = [p for p in prepared if isinstance(p, Prepared)]
+        encoded = dict(zip((id(p) for p in ok), self.encode(ok), strict=True)) if ok else {}
+        return [p if isinstance(p, InputError) else self.read_out(p, encoded[id(p)]) for p in prepared]

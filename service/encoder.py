@@ -1,0 +1,130 @@
+"""The sentence encoder: all-MiniLM-L6-v2 (or any local BERT-like folder), mean-pooled.
+
+Texts are tokenised without truncation; a text longer than the model's window is
+cut into windows that are encoded separately and averaged, so nothing is lost.
+Pieces are sorted by length and batched, which halves the padding on news text.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import AutoModel, AutoTokenizer
+
+from service.config import EncoderConfig
+from service.errors import ConfigError
+
+
+def resolve_encoder_path(cfg: EncoderConfig) -> Path:
+    if cfg.path is not None:
+        if not cfg.path.is_dir():
+            raise ConfigError(f"encoder.path: no model folder at {cfg.path}")
+        return cfg.path
+    if cfg.package is None:
+        raise ConfigError("encoder: set either `package` or `path`")
+    try:
+        mod = importlib.import_module(cfg.package)
+    except ImportError as e:
+        raise ConfigError(f"encoder.package: cannot import {cfg.package!r}: {e}") from e
+    path = Path(mod.__file__).parent / "model"
+    if not path.is_dir():
+        raise ConfigError(f"encoder.package: {cfg.package!r} carries no model folder at {path}")
+    return path
+
+
+@dataclass
+class Encoded:
+    """Unit-length vectors for each text, and optionally each text's token states.
+
+    `tokens[i]` is (states [n, d] float32, char offsets [n, 2]) for text i, special
+    tokens excluded; offsets are relative to text i.
+    """
+
+    vectors: np.ndarray
+    tokens: list[tuple[np.ndarray, np.ndarray]] | None = None
+
+
+class SentenceEncoder:
+    def __init__(self, cfg: EncoderConfig):
+        self.cfg = cfg
+        self.path = resolve_encoder_path(cfg)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        self.model = AutoModel.from_pretrained(self.path).eval()
+        self.dim = int(self.model.config.hidden_size)
+        self.window = min(cfg.max_tokens, int(self.model.config.max_position_embeddings)) - 2
+        self.cls_id = self.tokenizer.cls_token_id
+        self.sep_id = self.tokenizer.sep_token_id
+        self.pad_id = self.tokenizer.pad_token_id or 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.cfg.package is None else self.cfg.package
+
+    def encode(self, texts: list[str], *, with_tokens: bool = False) -> Encoded:
+        if not texts:
+            return Encoded(np.zeros((0, self.dim), np.float32), [] if with_tokens else None)
+        enc = self.tokenizer(
+            texts, add_special_tokens=False, truncation=False, return_offsets_mapping=True,
+            return_attention_mask=False, verbose=False,
+        )
+        # Pieces: (text index, token ids) with at most `window` tokens each.
+        pieces: list[tuple[int, list[int]]] = []
+        for i, ids in enumerate(enc["input_ids"]):
+            if not ids:
+                pieces.append((i, []))
+            for s in range(0, len(ids), self.window):
+                pieces.append((i, ids[s : s + self.window]))
+        order = sorted(range(len(pieces)), key=lambda k: len(pieces[k][1]))
+        piece_sum = np.zeros((len(pieces), self.dim), np.float32)
+        piece_n = np.zeros(len(pieces), np.float32)
+        piece_states: list[np.ndarray | None] = [None] * len(pieces)
+        bs = self.cfg.batch_size
+        with torch.inference_mode():
+            for b in range(0, len(order), bs):
+                batch = order[b : b + bs]
+                width = max(len(pieces[k][1]) for k in batch) + 2
+                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for r, k in enumerate(batch):
+                    row = [self.cls_id, *pieces[k][1], self.sep_id]
+                    ids[r, : len(row)] = torch.tensor(row)
+                    mask[r, : len(row)] = 1
+                out = self.model(
+                    input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
+                ).last_hidden_state
+                m = mask.unsqueeze(-1).to(out.dtype)
+                sums = (out * m).sum(1).numpy()
+                for r, k in enumerate(batch):
+                    piece_sum[k] = sums[r]
+                    piece_n[k] = float(mask[r].sum())
+                    if with_tokens:
+                        n = len(pieces[k][1])
+                        piece_states[k] = out[r, 1 : 1 + n].numpy().copy()
+        # Mean-pool over all pieces of a text (as sentence-transformers pools one window).
+        vectors = np.zeros((len(texts), self.dim), np.float32)
+        counts = np.zeros(len(texts), np.float32)
+        for k, (i, _) in enumerate(pieces):
+            vectors[i] += piece_sum[k]
+            counts[i] += piece_n[k]
+        vectors /= np.maximum(counts, 1.0)[:, None]
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        tokens = None
+        if with_tokens:
+            tokens = []
+            by_text: dict[int, list[np.ndarray]] = {}
+            for k, (i, _) in enumerate(pieces):
+                st = piece_states[k]
+                if st is not None and len(st):
+                    by_text.setdefault(i, []).append(st)
+            for i in range(len(texts)):
+                parts = by_text.get(i)
+                states = np.concatenate(parts) if parts else np.zeros((0, self.dim), np.float32)
+                offs = np.asarray(enc["offset_mapping"][i], dtype=np.int64).reshape(-1, 2)
+                tokens.append((states, offs))
+        return Encoded(vectors, tokens)

@@ -1,0 +1,59 @@
+"""Named entities from spaCy, merged across mentions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc
+
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LEADING_THE = re.compile(r"^the\s+", re.I)
+
+
+@dataclass
+class Entity:
+    text: str
+    type: str
+    spans: list[tuple[int, int]] = field(default_factory=list)  # cleaned-text offsets
+
+    @property
+    def count(self) -> int:
+        return len(self.spans)
+
+
+def _key(text: str) -> str:
+    text = _LEADING_THE.sub("", text.strip())
+    text = _POSSESSIVE.sub("", text)
+    return re.sub(r"\s+", " ", text).casefold()
+
+
+def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
+    """Group mentions by normalised text and type; a lone surname joins the full name."""
+    groups: dict[tuple[str, str], Entity] = {}
+    for ent in doc.ents:
+        if ent.label_ not in types:
+            continue
+        a, b = ent.start_char, ent.end_char
+        text = doc.text[a:b]
+        # Keep "Iraq" for "Iraq's", but the span still covers what was written.
+        shown = _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip() or text
+        key = (_key(text), ent.label_)
+        if not key[0]:
+            continue
+        if key not in groups:
+            groups[key] = Entity(shown, ent.label_)
+        groups[key].spans.append((a, b))
+    persons = [e for (k, t), e in groups.items() if t == "PERSON" and " " in k]
+    for (k, t), e in list(groups.items()):
+        if t != "PERSON" or " " in k:
+            continue
+        full = [p for p in persons if k in _key(p.text).split()]
+        if len(full) == 1:  # only when unambiguous
+            full[0].spans.extend(e.spans)
+            del groups[(k, t)]
+    ents = list(groups.values())
+    for e in ents:
+        e.spans.sort()
+    ents.sort(key=lambda e: (-e.count, e.spans[0][0]))
+    return ents

@@ -1,0 +1,31 @@
+"""Domain errors. The HTTP layer and the CLI translate these; the engine only raises them."""
+
+from __future__ import annotations
+
+
+class NewsdeskError(Exception):
+    """Base class for errors a user can act on (bad input, bad config)."""
+
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+
+class InputError(NewsdeskError):
+    """The article or request cannot be analysed as given."""
+
+    code = "invalid_input"
+    status = 422
+
+
+class ConfigError(NewsdeskError):
+    """A config file is missing, unreadable or does not validate."""
+
+    code = "invalid_config"
+    status = 500

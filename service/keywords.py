@@ -1,0 +1,103 @@
+"""Keywords: noun phrases ranked by similarity to the document vector.
+
+A phrase's vector is the mean of the encoder's token states over its mentions,
+taken from the sentence pass that already ran: keywords cost no extra encoding.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from spacy.tokens import Doc
+
+_NOUNISH = {"NOUN", "PROPN"}
+_MODIFIER = {"ADJ", "NOUN", "PROPN"}
+_EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+@dataclass
+class Keyword:
+    text: str
+    score: float
+
+
+def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int]]]:
+    """Maximal runs of modifiers ending in a noun: key -> cleaned-text spans."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    run: list = []
+
+    def flush() -> None:
+        while run and run[-1].pos_ not in _NOUNISH:
+            run.pop()
+        while run and (run[0].is_stop or run[0].pos_ not in _MODIFIER):
+            run.pop(0)
+        if run and len(run) <= max_words and not all(t.is_stop for t in run):
+            a, b = run[0].idx, run[-1].idx + len(run[-1].text)
+            text = doc.text[a:b]
+            if len(text) > 2 and any(c.isalpha() for c in text):
+                key = " ".join(t.lower_ if t.pos_ != "PROPN" else t.text for t in run)
+                key = _EDGE_JUNK.sub("", key)
+                if key:
+                    out.setdefault(key, []).append((a, b))
+        run.clear()
+
+    for tok in doc:
+        if tok.pos_ in _MODIFIER and not tok.is_punct and "\n" not in tok.text and tok.text.strip():
+            if tok.pos_ == "ADJ" and run and run[-1].pos_ in _NOUNISH:
+                flush()
+            run.append(tok)
+        elif tok.text == "-" and run and tok.whitespace_ == "":
+            continue  # keep hyphenated compounds ("US-led") together
+        else:
+            flush()
+    flush()
+    return out
+
+
+def rank_keywords(
+    phrases: dict[str, list[tuple[int, int]]],
+    doc_vector: np.ndarray,
+    sentence_starts: list[int],
+    token_states: list[tuple[np.ndarray, np.ndarray]],
+    limit: int,
+) -> list[Keyword]:
+    """Score = cosine(phrase vector, document vector), nudged up by how often it recurs."""
+    if limit == 0 or not phrases:
+        return []
+    starts = np.asarray(sentence_starts)
+    scored: list[tuple[float, str, np.ndarray]] = []
+    for key, spans in phrases.items():
+        vecs = []
+        for a, b in spans:
+            si = int(np.searchsorted(starts, a, side="right")) - 1
+            if si < 0:
+                continue
+            states, offs = token_states[si]
+            ra, rb = a - starts[si], b - starts[si]
+            sel = (offs[: len(states), 0] < rb) & (offs[: len(states), 1] > ra)
+            if sel.any():
+                vecs.append(states[sel].mean(0))
+        if not vecs:
+            continue
+        v = np.mean(vecs, axis=0)
+        v = v / max(float(np.linalg.norm(v)), 1e-12)
+        cos = float(v @ doc_vector)
+        score = cos * (1.0 + 0.1 * np.log(len(spans)))
+        scored.append((score, key, v))
+    scored.sort(key=lambda x: -x[0])
+    chosen: list[tuple[float, str, np.ndarray]] = []
+    for score, key, v in scored:
+        words = set(key.casefold().split())
+        dup = False
+        for _, ck, cv in chosen:
+            cw = set(ck.casefold().split())
+            if words <= cw or cw <= words or float(v @ cv) > 0.9:
+                dup = True
+                break
+        if not dup:
+            chosen.append((score, key, v))
+        if len(chosen) >= limit:
+            break
+    return [Keyword(k, round(min(max(s, 0.0), 1.0), 4)) for s, k, _ in chosen]

@@ -1,0 +1,104 @@
+"""Request and response shapes of `/v1/analyze`, shared by the API, the CLI and batch scoring."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Part = Literal["tags", "summary", "entities", "keywords"]
+ALL_PARTS: tuple[Part, ...] = ("tags", "summary", "entities", "keywords")
+CustomLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AnalyzeOptions(BaseModel):
+    """Per-request options; anything left out takes the config's default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tags: int | None = Field(default=None, ge=1, le=50)
+    min_score: float | None = Field(default=None, ge=0.0, le=1.0)
+    summary_sentences: int | None = Field(default=None, ge=1, le=50)
+    summary_words: int | None = Field(default=None, ge=1, le=5000)
+    max_keywords: int | None = Field(default=None, ge=0, le=100)
+    labels: list[CustomLabel] | None = Field(
+        default=None, max_length=100,
+        description="Your own labels: tags are scored zero-shot against these instead of the taxonomy.",
+    )
+    include: list[Part] | None = Field(default=None, description="Parts to compute; all by default.")
+
+
+class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="The article body (plain text or HTML).")
+    title: str | None = Field(default=None, max_length=2000)
+    id: str | None = Field(default=None, max_length=512)
+    options: AnalyzeOptions = AnalyzeOptions()
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text is empty or only whitespace")
+        return v
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+
+
+class Tag(BaseModel):
+    code: str
+    label: str
+    score: float
+    level: int
+    parent: str | None
+    evidence: list[int] = Field(description="Indices of the sentences that support this tag most.")
+
+
+class SummarySentence(BaseModel):
+    index: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+class Summary(BaseModel):
+    text: str
+    sentences: list[SummarySentence]
+
+
+class EntityOut(BaseModel):
+    text: str
+    type: str
+    count: int
+    spans: list[tuple[int, int]]
+
+
+class KeywordOut(BaseModel):
+    text: str
+    score: float
+
+
+class AnalyzeResponse(BaseModel):
+    id: str
+    model: ModelInfo
+    tags: list[Tag]
+    summary: Summary
+    entities: list[EntityOut]
+    keywords: list[KeywordOut]
+    truncated: bool
+    timings_ms: dict[str, float]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody

@@ -1,0 +1,59 @@
+"""Extractive summaries: centrality and position, with redundancy control."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.config import SummarizerConfig
+from service.text import Sentence
+
+
+@dataclass
+class Picked:
+    index: int
+    score: float
+
+
+def sentence_scores(cfg: SummarizerConfig, sentences: list[Sentence], candidates: list[int],
+                    vectors: np.ndarray, doc_vector: np.ndarray) -> np.ndarray:
+    """Score each candidate: similarity to the document plus a prior for early sentences."""
+    cand_vecs = vectors[candidates]
+    centrality = cand_vecs @ doc_vector
+    # Position among body sentences, not raw index, so a headline or byline does not count.
+    rank = np.arange(len(candidates), dtype=np.float32)
+    position = 1.0 / (1.0 + rank) ** cfg.position_decay
+    return cfg.centrality_weight * centrality + cfg.position_weight * position
+
+
+def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndarray,
+              doc_vector: np.ndarray, *, n_sentences: int | None, n_words: int | None) -> list[Picked]:
+    """Pick sentences greedily by score, skipping near-duplicates, under a sentence or word budget.
+
+    Returns the picks in article order. With `n_words`, the summary never exceeds it.
+    """
+    candidates = [s.index for s in sentences if s.role == "body" and s.words >= cfg.min_words]
+    if not candidates:  # very short text: any body sentence will do
+        candidates = [s.index for s in sentences if s.role == "body"]
+    if not candidates:
+        return []
+    scores = sentence_scores(cfg, sentences, candidates, vectors, doc_vector)
+    order = np.argsort(-scores, kind="stable")
+    picked: list[int] = []
+    words = 0
+    limit = n_sentences if n_words is None else len(candidates)
+    for j in order:
+        if len(picked) >= limit:
+            break
+        idx = candidates[j]
+        if picked and float((vectors[picked] @ vectors[idx]).max()) >= cfg.redundancy:
+            continue
+        if n_words is not None:
+            if words + sentences[idx].words > n_words:
+                continue
+            words += sentences[idx].words
+        picked.append(idx)
+    top = float(scores.max())
+    by_index = dict(zip(candidates, scores.tolist(), strict=True))
+    return [Picked(i, by_index[i] / top if top > 0 else 0.0) for i in sorted(picked)]

@@ -1,0 +1,256 @@
+"""Text cleaning with a map back to input offsets, and sentence boundaries.
+
+Every character of the cleaned text remembers where it came from in the input,
+so sentences, entities and summaries can report offsets that slice the input.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+_HTML_SKIP = re.compile(r"<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
+_BLOCK_TAGS = {
+    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+    "table", "section", "article", "header", "footer", "blockquote", "figure", "figcaption",
+    "title", "body", "html", "hr", "pre", "dd", "dt", "aside", "nav", "main",
+}
+# Characters that carry no text: dropped, with their offsets.
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
+
+
+@dataclass
+class CleanText:
+    """Cleaned text plus `origin[i]`: the input offset of cleaned character i."""
+
+    text: str
+    origin: list[int]
+    input_length: int
+    was_html: bool = False
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Input offsets of the cleaned span [start, end)."""
+        if end <= start:
+            pos = self.origin[start] if start < len(self.origin) else self.input_length
+            return pos, pos
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def looks_like_html(text: str) -> bool:
+    return len(_HTML_TAG.findall(text[:20000])) >= 2
+
+
+def _strip_html(text: str) -> tuple[str, list[int]]:
+    """Drop tags (blocks become newlines), skip script/style, decode entities."""
+    out: list[str] = []
+    origin: list[int] = []
+    skips = [(m.start(), m.end()) for m in _HTML_SKIP.finditer(text)]
+    pos = 0
+
+    def emit_text(a: int, b: int) -> None:
+        i = a
+        while i < b:
+            m = _HTML_ENTITY.match(text, i, b)
+            if m:
+                decoded = html.unescape(m.group(0))
+                for ch in decoded:
+                    out.append(ch)
+                    origin.append(i)
+                i = m.end()
+            else:
+                out.append(text[i])
+                origin.append(i)
+                i += 1
+
+    for m in _HTML_TAG.finditer(text):
+        if any(s <= m.start() < e for s, e in skips):
+            continue
+        # Emit text before this tag, minus skipped regions.
+        a = pos
+        for s, e in skips:
+            if s >= m.start() or e <= a:
+                continue
+            if s > a:
+                emit_text(a, s)
+            a = max(a, e)
+        if a < m.start():
+            emit_text(a, m.start())
+        name = (m.group(2) or "").lower()
+        if name in _BLOCK_TAGS:
+            out.append("\n")
+            origin.append(m.start())
+        pos = m.end()
+    a = pos
+    for s, e in skips:
+        if e <= a:
+            continue
+        if s > a:
+            emit_text(a, s)
+        a = max(a, e)
+    emit_text(a, len(text))
+    return "".join(out), origin
+
+
+def clean_text(raw: str) -> CleanText:
+    """Normalise line ends and odd whitespace, drop invisible characters, strip HTML.
+
+    Runs of spaces inside a line are kept, so for plain text a sentence's
+    offsets slice exactly its text out of the input.
+    """
+    was_html = looks_like_html(raw)
+    if was_html:
+        text, origin = _strip_html(raw)
+    else:
+        text, origin = raw, list(range(len(raw)))
+    chars: list[str] = []
+    keep: list[int] = []
+    for ch, o in zip(text, origin, strict=True):
+        if ch in _INVISIBLE:
+            continue
+        if ch in "\r\u2028\u2029\x0b\x0c\x85":
+            ch = "\n"
+        elif ch == "\t" or ch == "\u00a0" or (ch != "\n" and unicodedata.category(ch) == "Zs"):
+            ch = " "
+        elif unicodedata.category(ch) == "Cc" and ch != "\n":
+            continue
+        if was_html and ch in " \n" and chars and chars[-1] in " \n":
+            # HTML whitespace is not significant: collapse it, newlines win.
+            if ch == "\n":
+                chars[-1] = "\n"
+            continue
+        chars.append(ch)
+        keep.append(o)
+    # \r\n became \n\n: fold it back so paragraphs keep their shape.
+    out_c: list[str] = []
+    out_o: list[int] = []
+    for ch, o in zip(chars, keep, strict=True):
+        if ch == "\n" and out_c and out_c[-1] == "\n" and out_o[-1] == o - 1 and raw[o - 1] == "\r":
+            continue
+        out_c.append(ch)
+        out_o.append(o)
+    return CleanText("".join(out_c), out_o, len(raw), was_html)
+
+
+# Abbreviations after which a sentence splitter must not break.
+_TITLES = {
+    "mr", "mrs", "ms", "dr", "prof", "maj", "gen", "lt", "col", "capt", "cpt", "sgt", "cmdr",
+    "adm", "brig", "gov", "sen", "rep", "rev", "fr", "st", "jr", "sr", "hon", "pres", "supt",
+    "insp", "det", "no", "vol", "fig", "vs", "v", "mt", "ft", "messrs", "mme", "mlle",
+}
+_INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}$")  # U.S., U.K., e.g.
+_WORD_BEFORE_DOT = re.compile(r"([A-Za-z]+)\.\s*$")
+_MONTHS_ABBR = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+
+
+def _ends_with_abbreviation(s: str, nxt: str) -> bool:
+    s = s.rstrip()
+    m = _WORD_BEFORE_DOT.search(s)
+    if not m:
+        return False
+    word = m.group(1).lower()
+    nxt = nxt.lstrip()
+    if word in _TITLES:
+        return True
+    if word in _MONTHS_ABBR and nxt[:1].isdigit():
+        return True
+    if len(word) == 1 and word.isalpha() and s[-3:-2] in (" ", ""):
+        return True  # a middle initial: "John F. Kennedy"
+    if _INITIALISM.search(s.split()[-1] if s.split() else ""):
+        # "the U.S. military" splits wrongly; "in the U.S. The next day" is a real end.
+        return bool(nxt) and (nxt[0].islower() or nxt[0].isdigit() or nxt.split()[0] in _CONTINUERS)
+    return False
+
+
+# Words that after "U.S." carry on the same sentence even when capitalised.
+_CONTINUERS = {
+    "Army", "Navy", "Air", "Marine", "Marines", "President", "Senate", "House", "Congress",
+    "Department", "State", "Treasury", "Federal", "Government", "Embassy", "Ambassador",
+    "Secretary", "Defense", "Defence", "Central", "Supreme", "Court", "forces", "Forces",
+    "troops", "officials", "Open", "dollar", "Dollar", "Coalition", "military", "Military",
+}
+
+
+def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Refine a splitter's sentence spans over `text`.
+
+    Every line break ends a sentence (news text puts paragraphs on lines);
+    breaks right after abbreviations ("Maj. Gen.", "U.S. troops") are undone;
+    spans are trimmed of surrounding whitespace and empty ones dropped.
+    """
+    pieces: list[tuple[int, int]] = []
+    for a, b in proposals:
+        start = a
+        for m in re.finditer(r"\n", text[a:b]):
+            pieces.append((start, a + m.start()))
+            start = a + m.end()
+        pieces.append((start, b))
+    trimmed = []
+    for a, b in pieces:
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if b > a:
+            trimmed.append((a, b))
+    merged: list[tuple[int, int]] = []
+    for a, b in trimmed:
+        if merged:
+            pa, pb = merged[-1]
+            same_line = "\n" not in text[pb:a]
+            if same_line and _ends_with_abbreviation(text[pa:pb], text[a:b]):
+                merged[-1] = (pa, b)
+                continue
+            if same_line and not re.search(r"\w", text[a:b]):
+                merged[-1] = (pa, b)  # a stray closing quote or bracket
+                continue
+        merged.append((a, b))
+    return merged
+
+
+@dataclass
+class Sentence:
+    index: int
+    start: int  # cleaned-text offsets
+    end: int
+    text: str
+    paragraph: int
+    role: str = "body"  # body | headline | boilerplate
+    words: int = field(default=0)
+
+
+_BOILERPLATE = re.compile(
+    r"^(share (this|on)\b|read more\b|click here\b|follow us\b|sign up\b|subscribe\b|"
+    r"advertisement$|related( articles| stories)?:?$|copyright\b|©|all rights reserved|"
+    r"(photo|image|picture|video)( credit)?:|getty images$|reuters$|ap photo\b|"
+    r"by [A-Z][\w.'-]+( [A-Z][\w.'-]+){0,3}( and [A-Z][\w.'-]+( [A-Z][\w.'-]+){0,3})?,?( \w+)?$|"
+    r"updated?:? |published:? |posted:? |last updated\b)",
+    re.I,
+)
+_TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
+
+
+def label_sentences(text: str, spans: list[tuple[int, int]]) -> list[Sentence]:
+    """Build sentences with paragraph numbers and roles (headline, boilerplate, body)."""
+    sentences: list[Sentence] = []
+    para = 0
+    prev_end = 0
+    for i, (a, b) in enumerate(spans):
+        if i and "\n" in text[prev_end:a]:
+            para += 1
+        s = text[a:b]
+        sent = Sentence(i, a, b, s, para, words=len(s.split()))
+        if _BOILERPLATE.search(s):
+            sent.role = "boilerplate"
+        sentences.append(sent)
+        prev_end = b
+    # A first line with no closing punctuation, followed by more text, is a headline.
+    if len(sentences) > 1:
+        first = sentences[0]
+        nxt = sentences[1]
+        if nxt.paragraph > first.paragraph and first.words <= 25 and not _TERMINAL.search(first.text):
+            first.role = "headline"
+    return sentences
