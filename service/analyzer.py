@@ -103,7 +103,7 @@ class Analyzer:
             truncated = True
         clean = clean_text(text)
         if not clean.text.strip():
-            raise InputError("text has no readable content after cleaning (only markup or control characters?)",
+            raise InputError("text has no readable content after cleaning (only markup or control chars?)",
                              field="text", code="empty_text")
         doc = doc if doc is not None else self.nlp(clean.text)
         spans = sentence_spans(clean.text, [(s.start_char, s.end_char) for s in doc.sents])
