@@ -58,7 +58,7 @@ class SummarizerConfig(_Frozen):
     sentences: Annotated[int, Field(ge=1, le=50)] = 3
     min_words: Annotated[int, Field(ge=1)] = 5
     centrality_weight: float = 1.0
-    position_weight: float = 0.5
+    position_weight: float = 0.1
     position_decay: Annotated[float, Field(gt=0.0)] = 0.5
     redundancy: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
 

@@ -31,11 +31,12 @@ def _key(text: str) -> str:
 def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
     """Group mentions by normalised text and type; a lone surname joins the full name."""
     groups: dict[tuple[str, str], Entity] = {}
+    doc_text = doc.text  # Doc.text rebuilds the string on every access
     for ent in doc.ents:
         if ent.label_ not in types:
             continue
         a, b = ent.start_char, ent.end_char
-        text = doc.text[a:b]
+        text = doc_text[a:b]
         # Keep "Iraq" for "Iraq's", but the span still covers what was written.
         shown = _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip() or text
         key = (_key(text), ent.label_)

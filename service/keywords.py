@@ -27,6 +27,7 @@ def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int
     """Maximal runs of modifiers ending in a noun: key -> cleaned-text spans."""
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
+    text_of_doc = doc.text  # Doc.text rebuilds the string on every access
 
     def flush() -> None:
         while run and run[-1].pos_ not in _NOUNISH:
@@ -35,7 +36,7 @@ def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int
             run.pop(0)
         if run and len(run) <= max_words and not all(t.is_stop for t in run):
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)
-            text = doc.text[a:b]
+            text = text_of_doc[a:b]
             if len(text) > 2 and any(c.isalpha() for c in text):
                 key = " ".join(t.lower_ if t.pos_ != "PROPN" else t.text for t in run)
                 key = _EDGE_JUNK.sub("", key)
