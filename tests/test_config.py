@@ -1,0 +1,80 @@
+"""Config and taxonomy loading: errors name the file and the field."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from service.config import load_engine_config
+from service.errors import ConfigError
+from service.settings import DEFAULT_CONFIG
+from service.taxonomy import load_taxonomy
+
+
+def test_default_config_loads_and_resolves_paths():
+    cfg = load_engine_config(DEFAULT_CONFIG)
+    assert cfg.tagger.taxonomy.is_absolute() and cfg.tagger.taxonomy.exists()
+
+
+def test_default_taxonomy_is_iptc_top_level():
+    cfg = load_engine_config(DEFAULT_CONFIG)
+    tax = load_taxonomy(cfg.tagger.taxonomy)
+    assert len(tax.labels) == 17
+    assert all(lb.code.startswith("medtop:") and lb.code.endswith("000000") for lb in tax.labels)
+    names = {lb.code: lb.name for lb in tax.labels}
+    assert names["medtop:16000000"] == "conflict, war and peace"
+    assert names["medtop:11000000"] == "politics"
+    assert all(len(lb.descriptions) >= 3 for lb in tax.labels)
+
+
+def _write(tmp_path, data, name="c.yaml"):
+    p = tmp_path / name
+    p.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data)
+    return p
+
+
+def _base():
+    raw = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    raw["tagger"]["taxonomy"] = str(load_engine_config(DEFAULT_CONFIG).tagger.taxonomy)
+    return raw
+
+
+@pytest.mark.parametrize(
+    "mutate, needle",
+    [
+        (lambda r: r["tagger"].update(max_tagz=3), "tagger.max_tagz"),
+        (lambda r: r["tagger"].update(max_tags="many"), "tagger.max_tags"),
+        (lambda r: r["summarizer"].update(sentences=0), "summarizer.sentences"),
+        (lambda r: r.pop("name"), "name"),
+        (lambda r: r.update(extra_section={}), "extra_section"),
+    ],
+)
+def test_config_errors_name_the_field(tmp_path, mutate, needle):
+    raw = _base()
+    mutate(raw)
+    path = _write(tmp_path, raw)
+    with pytest.raises(ConfigError) as e:
+        load_engine_config(path)
+    assert needle in str(e.value) and str(path) in str(e.value)
+
+
+@pytest.mark.parametrize("text, needle", [("a: [1, 2", "not valid YAML"), ("- 1\n- 2\n", "mapping")])
+def test_config_not_yaml_mapping(tmp_path, text, needle):
+    with pytest.raises(ConfigError, match=needle):
+        load_engine_config(_write(tmp_path, text))
+
+
+def test_missing_config(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_engine_config(tmp_path / "nope.yaml")
+
+
+def test_taxonomy_errors(tmp_path):
+    bad_parent = {"name": "t", "labels": [{"code": "a", "name": "A", "parent": "zzz"}]}
+    with pytest.raises(ConfigError, match="parent zzz"):
+        load_taxonomy(_write(tmp_path, bad_parent))
+    dup = {"name": "t", "labels": [{"code": "a", "name": "A"}, {"code": "a", "name": "B"}]}
+    with pytest.raises(ConfigError, match="duplicate"):
+        load_taxonomy(_write(tmp_path, dup))
+    with pytest.raises(ConfigError, match="labels"):
+        load_taxonomy(_write(tmp_path, {"name": "t", "labels": []}))

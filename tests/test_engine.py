@@ -1,0 +1,83 @@
+"""The Analyzer on real models: summary length control, limits, custom labels, batching."""
+
+from __future__ import annotations
+
+from service.schemas import AnalyzeOptions, AnalyzeRequest
+
+
+def _an(analyzer, text, **opts):
+    return analyzer.analyze(AnalyzeRequest(text=text, options=AnalyzeOptions(**opts)))
+
+
+def test_summary_sentence_count(analyzer, seed_text):
+    for n in (1, 2, 3, 5):
+        r = _an(analyzer, seed_text, summary_sentences=n, include=["summary"])
+        assert len(r.summary.sentences) == n
+        idx = [s.index for s in r.summary.sentences]
+        assert idx == sorted(idx)
+
+
+def test_summary_words_is_an_upper_bound(analyzer, seed_text):
+    for budget in (30, 60, 120):
+        r = _an(analyzer, seed_text, summary_words=budget, include=["summary"])
+        assert r.summary.sentences
+        assert sum(len(s.text.split()) for s in r.summary.sentences) <= budget
+
+
+def test_summary_never_picks_headline_or_duplicates(analyzer, seed_text):
+    dup = seed_text + "\n" + seed_text.splitlines()[1]
+    r = _an(analyzer, dup, summary_sentences=4, include=["summary"])
+    texts = [s.text for s in r.summary.sentences]
+    assert "Iraq and US-led Coalition forge security partnership" not in texts
+    assert len(set(texts)) == len(texts)
+
+
+def test_long_text_is_encoded_whole_and_truncated_only_by_limit(analyzer, monkeypatch):
+    para = "The council approved the new budget for schools and roads after a long debate. "
+    text = para * 150
+    p = analyzer.prepare(AnalyzeRequest(text=text))
+    assert len(p.sentences) == 150 and not p.truncated
+    assert analyzer.encode([p])[0].sentence_vectors.shape[0] == 150
+    limits = analyzer.config.limits.model_copy(update={"max_chars": 4000})
+    monkeypatch.setattr(analyzer, "config", analyzer.config.model_copy(update={"limits": limits}))
+    r = _an(analyzer, text, include=["summary"])
+    assert r.truncated is True
+    assert max(s.end for s in r.summary.sentences) <= 4000
+
+
+def test_sentence_longer_than_window_is_encoded_in_windows(analyzer):
+    words = " ".join(["word"] * 1200)
+    enc = analyzer.encoder.encode([words, "short"], with_tokens=True)
+    assert enc.vectors.shape == (2, analyzer.encoder.dim)
+    assert enc.tokens[0][0].shape[0] == 1200
+
+
+def test_custom_labels(analyzer, seed_text):
+    r = _an(analyzer, seed_text, labels=["military", "cooking recipes"], min_score=0.0)
+    codes = [t.code for t in r.tags]
+    assert codes[0] == "military"
+    assert set(codes) <= {"military", "cooking recipes"}
+
+
+def test_include_limits_parts(analyzer, seed_text):
+    r = _an(analyzer, seed_text, include=["entities"])
+    assert r.entities and not r.tags and not r.summary.sentences and not r.keywords
+
+
+def test_analyze_many_matches_analyze(analyzer, seed_text):
+    reqs = [AnalyzeRequest(text=seed_text), AnalyzeRequest(text="<p></p>"), AnalyzeRequest(text="Short one.")]
+    out = analyzer.analyze_many(reqs)
+    single = analyzer.analyze(reqs[0])
+    assert out[0].tags[0].code == single.tags[0].code
+    assert [s.index for s in out[0].summary.sentences] == [s.index for s in single.summary.sentences]
+    assert getattr(out[1], "code", None) == "empty_text"
+    assert out[2].id
+
+
+def test_keywords_are_deduplicated(analyzer, seed_text):
+    r = _an(analyzer, seed_text, include=["keywords"])
+    keys = [k.text.casefold() for k in r.keywords]
+    assert len(keys) == len(set(keys)) and len(keys) >= 5
+    for i, a in enumerate(keys):
+        for b in keys[i + 1 :]:
+            assert not set(a.split()) <= set(b.split())
