@@ -43,6 +43,18 @@ class AnalyzeRequest(BaseModel):
             raise ValueError("text is empty or only whitespace")
         return v
 
+    @field_validator("text", "title", "id")
+    @classmethod
+    def _valid_unicode(cls, v: str | None) -> str | None:
+        """JSON can carry lone surrogates (`"\\ud800"`) that no tokenizer can encode: reject them here."""
+        if v is not None:
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise ValueError(f"contains an unpaired surrogate (U+{ord(v[e.start]):04X}) at character "
+                                 f"{e.start}; send valid Unicode") from e
+        return v
+
 
 class ModelInfo(BaseModel):
     name: str
