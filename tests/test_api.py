@@ -1,0 +1,227 @@
+"""The HTTP API in-process (TestClient), sharing the session's Analyzer."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from contract import ARABIC, BAD_REQUESTS, GERMAN, JSON, BadRequest, check_analyze_response, check_error
+from fastapi.testclient import TestClient
+
+from service.api import create_app
+from service.errors import ConfigError
+from service.schemas import ModelInfo
+
+
+def wait_ready(client: TestClient) -> None:
+    """Poll /readyz: the factories here return at once, so the loader thread finishes almost at once."""
+    for _ in range(200):
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError(client.get("/readyz").json())
+
+
+@pytest.fixture(scope="module")
+def client(analyzer) -> Iterator[TestClient]:
+    app = create_app(analyzer_factory=lambda config: analyzer)
+    with TestClient(app) as c:
+        wait_ready(c)
+        yield c
+
+
+def post_raw(client: TestClient, body: bytes | Iterator[bytes], content_type: str | None = JSON):
+    headers = {"content-type": content_type} if content_type else {}
+    return client.post("/v1/analyze", content=body, headers=headers)
+
+
+# -- operational routes ---------------------------------------------------------------------------
+def test_healthz(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok"}
+
+
+def test_readyz_reports_model(client, analyzer):
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "model": analyzer.model_info.model_dump()}
+
+
+def test_docs_page(client):
+    r = client.get("/docs")
+    assert r.status_code == 200 and "swagger" in r.text.lower()
+
+
+def test_openapi_declares_errors(client):
+    spec = client.get("/openapi.json").json()
+    op = spec["paths"]["/v1/analyze"]["post"]
+    assert op["requestBody"]["content"][JSON]["schema"]["$ref"].endswith("/AnalyzeRequest")
+    assert op["responses"]["200"]["content"][JSON]["schema"]["$ref"].endswith("/AnalyzeResponse")
+    for status in ("400", "413", "415", "422", "503"):
+        assert op["responses"][status]["content"][JSON]["schema"]["$ref"].endswith("/ErrorResponse"), status
+    assert {"/healthz", "/readyz"} <= set(spec["paths"])
+
+
+# -- the endpoint -------------------------------------------------------------------------------------
+def test_seed_article(client, seed_text):
+    r = client.post("/v1/analyze", json={"text": seed_text, "id": "seed-1"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    check_analyze_response(body, seed_text)
+    assert body["id"] == "seed-1"
+    assert body["tags"] and body["summary"]["sentences"] and body["entities"] and body["keywords"]
+
+
+@pytest.mark.parametrize("text", [GERMAN, ARABIC, "Hello.", "🙂", "x" * 5000],
+                         ids=["de", "ar", "hello", "emoji", "one-long-word"])
+def test_odd_but_valid_text(client, text):
+    r = client.post("/v1/analyze", json={"text": text})
+    assert r.status_code == 200, r.text
+    check_analyze_response(r.json(), text)
+
+
+def test_options_are_applied(client, seed_text):
+    options = {"max_tags": 1, "min_score": 0.0, "summary_sentences": 2, "max_keywords": 3}
+    body = client.post("/v1/analyze", json={"text": seed_text, "options": options}).json()
+    assert len(body["tags"]) == 1 and len(body["summary"]["sentences"]) == 2 and len(body["keywords"]) <= 3
+    body = client.post("/v1/analyze", json={"text": seed_text, "options": {"include": ["tags"]}}).json()
+    assert body["tags"] and not body["summary"]["sentences"] and not body["entities"] and not body["keywords"]
+
+
+def test_request_time_labels(client, seed_text):
+    labels = ["war and military", "football", "cooking"]
+    r = client.post("/v1/analyze", json={"text": seed_text, "options": {"labels": labels, "min_score": 0.0}})
+    assert r.status_code == 200, r.text
+    tags = r.json()["tags"]
+    assert tags and {t["code"] for t in tags} <= set(labels)
+    assert all(t["label"] == t["code"] for t in tags)
+    assert tags[0]["code"] == "war and military"
+
+
+# -- bad requests -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=lambda c: c.name)
+def test_bad_request(client, case: BadRequest):
+    r = post_raw(client, case.body, case.content_type)
+    assert r.status_code == case.status, r.text
+    assert r.headers["content-type"] == JSON
+    check_error(r.json(), case.code, case.field)
+
+
+def test_declared_length_over_limit(client, analyzer):
+    limit = analyzer.config.limits.max_body_bytes
+    r = post_raw(client, b'{"text": "' + b"a" * limit + b'"}')
+    assert r.status_code == 413
+    check_error(r.json(), "body_too_large")
+    assert str(limit) in r.json()["error"]["message"]
+
+
+def test_unknown_route_and_method_are_json(client):
+    r = client.get("/v2/nothing")
+    assert r.status_code == 404
+    check_error(r.json(), "not_found")
+    r = client.get("/v1/analyze")
+    assert r.status_code == 405
+    check_error(r.json(), "method_not_allowed")
+
+
+# -- config, loading states and failures (no real models) ---------------------------------------------
+class FakeAnalyzer:
+    model_info = ModelInfo(name="fake", version="0")
+
+    def analyze(self, request):
+        raise RuntimeError("secret internals /etc/passwd")
+
+
+@pytest.fixture
+def small_limit_config(make_config) -> Path:
+    return make_config(name="small-limit", limits={"max_body_bytes": 2048, "max_chars": 1000})
+
+
+def test_streamed_body_over_limit(small_limit_config):
+    """No Content-Length (chunked): the limit is enforced while counting the bytes that arrive."""
+    app = create_app(small_limit_config, analyzer_factory=lambda config: FakeAnalyzer())
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(10):
+            yield b"a" * 1000
+        yield b'"}'
+
+    with TestClient(app) as c:
+        r = post_raw(c, chunks())
+    assert r.status_code == 413
+    check_error(r.json(), "body_too_large")
+    assert "2048" in r.json()["error"]["message"]
+
+
+def test_config_from_environment(small_limit_config, monkeypatch):
+    monkeypatch.setenv("NEWSDESK_CONFIG", str(small_limit_config))
+    app = create_app(analyzer_factory=lambda config: FakeAnalyzer())
+    assert app.state.engine.config.name == "small-limit"
+
+
+def test_broken_config_fails_at_once(make_config):
+    with pytest.raises(ConfigError, match="tager"):
+        create_app(make_config(tager={}))
+
+
+def test_not_ready_while_loading():
+    release = threading.Event()
+
+    def slow_factory(config):
+        release.wait(30)
+        return FakeAnalyzer()
+
+    app = create_app(analyzer_factory=slow_factory)
+    with TestClient(app) as c:
+        try:
+            assert c.get("/healthz").status_code == 200
+            r = c.get("/readyz")
+            assert r.status_code == 503 and r.json() == {"status": "loading"}
+            r = c.post("/v1/analyze", json={"text": "An article."})
+            assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
+            check_error(r.json(), "loading")
+        finally:
+            release.set()
+        wait_ready(c)
+        assert c.get("/readyz").json()["model"] == {"name": "fake", "version": "0"}
+
+
+def test_load_failure_is_reported():
+    def failing_factory(config):
+        raise ConfigError("encoder.path: no model folder at /nowhere")
+
+    app = create_app(analyzer_factory=failing_factory)
+    with TestClient(app) as c:
+        for _ in range(200):
+            r = c.get("/readyz")
+            if r.json()["status"] != "loading":
+                break
+            time.sleep(0.05)
+        assert r.status_code == 503
+        assert r.json() == {"status": "failed", "error": "encoder.path: no model folder at /nowhere"}
+        r = c.post("/v1/analyze", json={"text": "An article."})
+        assert r.status_code == 503 and "retry-after" not in r.headers
+        check_error(r.json(), "load_failed")
+        assert c.get("/healthz").status_code == 200
+
+
+def test_unexpected_error_is_json_without_internals(caplog):
+    app = create_app(analyzer_factory=lambda config: FakeAnalyzer())
+    with TestClient(app, raise_server_exceptions=False) as c:
+        wait_ready(c)
+        r = c.post("/v1/analyze", json={"text": "An article."})
+    assert r.status_code == 500
+    check_error(r.json(), "internal_error")
+    assert "secret" not in r.text and "RuntimeError" not in r.text
+    assert any("secret internals" in str(rec.exc_info) for rec in caplog.records if rec.exc_info)
+
+
+def test_api_module_does_not_import_torch():
+    code = "import sys, service.api; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

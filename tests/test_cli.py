@@ -1,0 +1,129 @@
+"""The real `newsdesk` console script in a subprocess.
+
+Only one run loads the models (seconds); every error case fails before the models load.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from contract import check_analyze_response
+
+from service import cli
+
+SCRIPT = Path(sys.executable).with_name("newsdesk")
+NEWSDESK = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "service"]
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*NEWSDESK, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert proc.returncode == 2, proc
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("newsdesk: error: "), lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+# -- analyze: once for real, once in process ---------------------------------------------------------
+def test_analyze_file(seed_path, seed_text):
+    proc = run("analyze", str(seed_path))
+    assert proc.returncode == 0, proc.stderr
+    body = json.loads(proc.stdout)
+    check_analyze_response(body, seed_text)
+    assert body["tags"] and body["summary"]["sentences"]
+    assert proc.stdout.startswith('{\n  "id"'), "pretty-printed with indent 2"
+
+
+def test_analyze_stdin_with_title_and_options(seed_text, analyzer, monkeypatch, capsys):
+    """In process, with the session's Analyzer standing in for a fresh one."""
+    monkeypatch.setattr("service.analyzer.Analyzer", lambda config: analyzer)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(seed_text.encode())))
+    options = json.dumps({"max_tags": 2, "include": ["tags", "summary"]})
+    assert cli.main(["analyze", "-", "--title", "Iraq and the Coalition", "--options", options]) == 0
+    body = json.loads(capsys.readouterr().out)
+    check_analyze_response(body, seed_text)
+    assert 1 <= len(body["tags"]) <= 2 and body["summary"]["sentences"]
+    assert body["entities"] == [] and body["keywords"] == []
+
+
+# -- help and bad input: cheap, no models --------------------------------------------------------------
+def test_help_is_light():
+    for args in (["--help"], ["analyze", "--help"], ["serve", "--help"]):
+        proc = run(*args)
+        assert proc.returncode == 0 and "usage: newsdesk" in proc.stdout, proc
+    code = "import sys, service.cli as c; c.build_parser(); sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0, "the CLI imports torch eagerly"
+
+
+def test_python_dash_m():
+    proc = subprocess.run([sys.executable, "-m", "service", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "analyze" in proc.stdout
+
+
+def _write(tmp: Path, name: str, data: bytes) -> str:
+    path = tmp / name
+    path.write_bytes(data)
+    return str(path)
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], str], tuple[str, ...]]] = {
+    "missing": (lambda tmp: str(tmp / "nope.txt"), ("nope.txt", "no such file")),
+    "directory": (lambda tmp: str(tmp), ("is a directory",)),
+    "empty": (lambda tmp: _write(tmp, "empty.txt", b""), ("empty.txt is empty",)),
+    "whitespace": (lambda tmp: _write(tmp, "ws.txt", b" \n\t \r\n"), ("only whitespace",)),
+    "nul bytes": (lambda tmp: _write(tmp, "a.bin", b"PK\x03\x04\x00\x00 zip"), ("binary", "NUL")),
+    "not utf-8": (lambda tmp: _write(tmp, "latin1.txt", "Café crème".encode("latin-1")),
+                  ("not valid UTF-8", "0xe9")),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_input_file(tmp_path, case):
+    make_path, fragments = BAD_FILES[case]
+    assert_user_error(run("analyze", make_path(tmp_path)), *fragments)
+
+
+def test_empty_stdin():
+    assert_user_error(run("analyze", "-", stdin=b""), "stdin is empty")
+
+
+def test_broken_config(make_config, seed_path):
+    config = make_config(sumarizer={"sentences": 2})  # typo'd key
+    assert_user_error(run("analyze", str(seed_path), "--config", str(config)), "sumarizer", "not permitted")
+
+
+def test_broken_config_from_environment(make_config, seed_path, monkeypatch):
+    monkeypatch.setenv("NEWSDESK_CONFIG", str(make_config(tagger={"max_tags": "many"})))
+    assert_user_error(run("analyze", str(seed_path)), "tagger.max_tags")
+
+
+def test_missing_config(tmp_path, seed_path):
+    assert_user_error(run("analyze", str(seed_path), "--config", str(tmp_path / "no.yaml")), "not found")
+
+
+def test_serve_with_broken_config(make_config):
+    assert_user_error(run("serve", "--port", "1", "--config", str(make_config(name=None))), "name")
+
+
+@pytest.mark.parametrize(("options", "fragment"), [
+    ("{max_tags: 3}", "--options is not valid JSON"),
+    ("[1, 2]", "--options must be a JSON object"),
+    ('{"max_tagz": 3}', "options.max_tagz"),
+    ('{"max_tags": -1}', "options.max_tags"),
+])
+def test_bad_options(seed_path, options, fragment):
+    assert_user_error(run("analyze", str(seed_path), "--options", options), fragment)

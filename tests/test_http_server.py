@@ -1,0 +1,83 @@
+"""End to end: a real uvicorn process (`python -m service serve`), spoken to over TCP with httpx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from contract import ARABIC, BAD_REQUESTS, JSON, BadRequest, check_analyze_response, check_error
+
+TEN_MB = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def http(live_server: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
+def test_health_and_readiness(http):
+    assert http.get("/healthz").json() == {"status": "ok"}
+    r = http.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["status"] == "ready" and set(r.json()["model"]) == {"name", "version"}
+
+
+def test_docs_and_openapi(http):
+    assert http.get("/docs").status_code == 200
+    spec = http.get("/openapi.json").json()
+    assert "/v1/analyze" in spec["paths"]
+
+
+def test_seed_article(http, seed_text):
+    r = http.post("/v1/analyze", json={"text": seed_text})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    check_analyze_response(body, seed_text)
+    assert body["tags"] and body["summary"]["sentences"]
+
+
+def test_non_english_text(http):
+    r = http.post("/v1/analyze", json={"text": ARABIC})
+    assert r.status_code == 200, r.text
+    check_analyze_response(r.json(), ARABIC)
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS, ids=lambda c: c.name)
+def test_bad_request(http, case: BadRequest):
+    headers = {"content-type": case.content_type} if case.content_type else {}
+    r = http.post("/v1/analyze", content=case.body, headers=headers)
+    assert r.status_code == case.status, r.text
+    check_error(r.json(), case.code, case.field)
+
+
+def test_ten_megabyte_body_is_refused(http):
+    body = b'{"text": "' + b"word " * (TEN_MB // 5) + b'"}'
+    r = http.post("/v1/analyze", content=body, headers={"content-type": JSON})
+    assert r.status_code == 413
+    check_error(r.json(), "body_too_large")
+    # The server is still fine afterwards.
+    assert http.get("/healthz").status_code == 200
+
+
+def test_ten_megabyte_stream_is_refused(http):
+    """Chunked, no Content-Length: refused once the limit is passed, not after reading 10 MB."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"text": "'
+        for _ in range(TEN_MB // 65536):
+            yield b"a" * 65536
+        yield b'"}'
+
+    r = http.post("/v1/analyze", content=chunks(), headers={"content-type": JSON})
+    assert r.status_code == 413
+    check_error(r.json(), "body_too_large")
+
+
+def test_invalid_utf8_bytes(http):
+    body = b'{"text": "\xff\xfe broken \xc3\x28"}'
+    r = http.post("/v1/analyze", content=body, headers={"content-type": JSON})
+    assert r.status_code == 400
+    check_error(r.json(), "invalid_utf8")
+    assert "offset 10" in r.json()["error"]["message"]

@@ -1,0 +1,41 @@
+"""What the seed article (Iraq and the US-led Coalition forge a security partnership) must yield
+with the default config, as a user sees it in the response."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.schemas import AnalyzeRequest, AnalyzeResponse
+
+CONFLICT = "medtop:16000000"
+POLITICS = "medtop:11000000"
+
+
+@pytest.fixture(scope="module")
+def seed_response(analyzer, seed_text) -> AnalyzeResponse:
+    return analyzer.analyze(AnalyzeRequest(text=seed_text))
+
+
+def tag_codes(response: AnalyzeResponse) -> list[str]:
+    return [t.code for t in response.tags]
+
+
+def test_conflict_in_top_two(seed_response):
+    assert CONFLICT in tag_codes(seed_response)[:2], seed_response.tags
+
+
+def test_politics_in_top_three(seed_response):
+    assert POLITICS in tag_codes(seed_response)[:3], seed_response.tags
+
+
+def test_summary_sentences_slice_the_input(seed_response, seed_text):
+    sentences = seed_response.summary.sentences
+    assert 2 <= len(sentences) <= 4
+    for s in sentences:
+        assert seed_text[s.start : s.end] == s.text
+
+
+@pytest.mark.parametrize(("text", "kind"), [("Iraq", "GPE"), ("ISIS", "ORG"), ("Baghdad", "GPE")])
+def test_entities(seed_response, text, kind):
+    found = {(e.text, e.type) for e in seed_response.entities}
+    assert (text, kind) in found, sorted(found)
