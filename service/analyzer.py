@@ -8,7 +8,6 @@ these; `analyze` and `analyze_many` chain them.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from service.config import EngineConfig, load_engine_config
 from service.encoder import SentenceEncoder
 from service.entities import extract_entities
 from service.errors import InputError
+from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
 from service.nlp import SpacyPipeline
 from service.schemas import (
@@ -65,11 +65,6 @@ class EncodedArticle:
     sentence_vectors: np.ndarray
     title_vector: np.ndarray | None
     token_states: list[tuple[np.ndarray, np.ndarray]]
-
-
-def article_id(text: str, title: str | None) -> str:
-    h = hashlib.sha256(((title or "") + "\x00" + text).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:16]
 
 
 class Analyzer:

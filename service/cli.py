@@ -111,6 +111,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from service.scoring.job import ScoreJob
+    from service.scoring.progress import Progress
+    from service.scoring.run import score
+
+    fields = tuple(f.strip() for f in args.text_field.split(",") if f.strip())
+    if not fields:
+        raise InputError(f"--text-field {args.text_field!r} names no field; e.g. --text-field title,body")
+    job = ScoreJob(input=args.input, out=args.out, config=load_config(args.config), text_fields=fields,
+                   id_field=args.id_field, batch_size=args.batch_size, chunk_size=args.chunk_size,
+                   overwrite=args.overwrite)
+    parallelism = args.num_actors if args.engine == "ray" else args.workers
+    counts = score(job, engine=args.engine, parallelism=parallelism, progress=Progress(sys.stderr))
+    print(counts.line())
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, metavar="C",
@@ -142,7 +159,48 @@ def build_parser() -> argparse.ArgumentParser:
                    choices=["critical", "error", "warning", "info", "debug"], help="(default: %(default)s)")
     _add_config(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("score", help="score a file or folder of articles into .jsonl or .parquet",
+                       description="Score every row of INPUT (.jsonl, .csv, .parquet, a folder of them, "
+                                   "or a datasets save_to_disk folder) into OUTPUT (.jsonl or .parquet), one "
+                                   "record per row. Output is committed in chunks: after a crash, run the "
+                                   "same command again and it finishes the rest, every id exactly once. Bad "
+                                   "rows go to OUTPUT.errors.jsonl.")
+    p.add_argument("input", type=Path, metavar="INPUT", help="a file, a folder of files, or a saved dataset")
+    p.add_argument("--out", type=Path, required=True, metavar="OUTPUT", help="OUTPUT.jsonl or OUTPUT.parquet")
+    p.add_argument("--text-field", default="text", metavar="F[,F...]",
+                   help="the field(s) holding the text; several (title,body) are joined as paragraphs "
+                        "(default: %(default)s)")
+    p.add_argument("--id-field", default="id", metavar="F",
+                   help="the id field; rows without one get an id hashed from their text "
+                        "(default: %(default)s)")
+    p.add_argument("--engine", default="local", choices=["local", "ray"],
+                   help="local processes, or Ray Data (local Ray, or the cluster at $RAY_ADDRESS; needs "
+                        "`pip install newsdesk[ray]`) (default: %(default)s)")
+    p.add_argument("--batch-size", type=_positive, default=32, metavar="N",
+                   help="articles per engine pass (default: %(default)s)")
+    p.add_argument("--workers", type=_positive, metavar="N",
+                   help="local engine: worker processes, each with its own models (default: the CPU count, "
+                        "at most 4)")
+    p.add_argument("--num-actors", type=_positive, default=1, metavar="N",
+                   help="ray engine: actors, each with its own models (default: %(default)s)")
+    p.add_argument("--chunk-size", type=_positive, default=1000, metavar="N",
+                   help="rows per committed chunk, the most a crash can cost (default: %(default)s)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="discard OUTPUT and what an earlier run committed, and score everything again")
+    _add_config(p)
+    p.set_defaults(func=cmd_score)
     return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+    return n
 
 
 def one_line(message: str) -> str:

@@ -1,0 +1,148 @@
+"""The Ray engine: Ray Data reads the input, a pool of actors scores it, the driver commits it.
+
+`read_datasource` runs one read task per input file, with the same readers and row checks as the
+local engine (so the same bad rows and the same ids); rows an earlier run committed are dropped
+there, against a compact snapshot of the committed keys. `map_batches` hands batches to
+`ScoreActor`s, each loading the Analyzer once. Results stream back to the driver, which writes them
+through the same `OutputStore` as the local engine: one committer is what makes the output
+exactly-once, and the records are small next to the model work that produced them.
+
+Without RAY_ADDRESS, `ray.init()` starts a local Ray; with it, Ray connects to that cluster (every
+node needs newsdesk installed, and INPUT must be readable at the same path on every node).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from service.config import EngineConfig
+from service.errors import InputError
+from service.scoring.committer import Committer
+from service.scoring.job import Counts, ScoreJob
+from service.scoring.keyset import KeySet
+from service.scoring.progress import Progress
+from service.scoring.rows import Article, RowError, RowSpec, is_committed, to_article
+from service.scoring.sources import InputFile, read_rows
+from service.scoring.store import OutputStore, Scored
+
+try:
+    import ray
+    from ray.data.block import BlockMetadata
+    from ray.data.datasource import Datasource, ReadTask
+except ImportError as e:  # the optional extra is not installed
+    raise InputError("--engine ray needs Ray: pip install 'newsdesk[ray]'") from e
+
+# Columns of the blocks between reading, scoring and the driver. `kind`: article | error | skip on
+# the way in; record | error | skip on the way out (`payload` is then the record JSON or the reason).
+COLUMNS = ("kind", "id", "source", "at", "payload")
+ROWS_PER_BLOCK = 256
+
+
+def _block(rows: list[tuple[str, str | None, str, str, str | None]]) -> pa.Table:
+    return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(COLUMNS)})
+
+
+def _read_file(f: InputFile, spec: RowSpec, committed_ref: Any) -> Iterator[pa.Table]:
+    committed = KeySet.from_digests(ray.get(committed_ref))
+    rows: list[tuple[str, str | None, str, str, str | None]] = []
+    for raw in read_rows(f, spec.columns):
+        out = to_article(raw, spec)
+        if is_committed(out, committed):
+            rows.append(("skip", None, raw.source, raw.at, None))
+        elif isinstance(out, RowError):
+            rows.append(("error", out.id, out.source, out.at, out.error))
+        else:
+            rows.append(("article", out.id, out.source, out.at, out.text))
+        if len(rows) >= ROWS_PER_BLOCK:
+            yield _block(rows)
+            rows = []
+    yield _block(rows)
+
+
+class RowsDatasource(Datasource):
+    """The input files as a Ray Data source: one read task per file."""
+
+    def __init__(self, files: list[InputFile], spec: RowSpec, committed_ref: Any) -> None:
+        super().__init__()
+        self.files, self.spec, self.committed_ref = files, spec, committed_ref
+
+    def estimate_inmemory_data_size(self) -> int | None:
+        return sum(_size(f) for f in self.files)
+
+    def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
+                       data_context: Any = None) -> list[ReadTask]:
+        return [
+            ReadTask(lambda f=f: _read_file(f, self.spec, self.committed_ref),
+                     BlockMetadata(num_rows=None, size_bytes=_size(f), input_files=[str(f.path)],
+                                   exec_stats=None))
+            for f in self.files
+        ]
+
+
+def _size(f: InputFile) -> int:
+    paths = [f.path] if f.path.is_file() else [p for p in f.path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in paths)
+
+
+class ScoreActor:
+    """Holds one Analyzer for its lifetime; scores the `article` rows of each batch it is given."""
+
+    def __init__(self, config: EngineConfig, threads: int) -> None:
+        from service.scoring.scorer import load_analyzer
+
+        self.analyzer = load_analyzer(config, threads)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        from service.scoring.scorer import score_batch
+
+        rows = batch.to_pylist()
+        articles = [Article(r["id"], r["payload"], r["source"], r["at"])
+                    for r in rows if r["kind"] == "article"]
+        out = [tuple(r[c] for c in COLUMNS) for r in rows if r["kind"] != "article"]
+        for o in score_batch(self.analyzer, articles) if articles else []:
+            if isinstance(o, Scored):
+                out.append(("record", o.id, o.source, o.at, o.json))
+            else:
+                out.append(("error", o.id, o.source, o.at, o.error))
+        return _block(out)
+
+
+def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress: Progress,
+            num_actors: int | None) -> Counts:
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(include_dashboard=False, logging_level="WARNING")  # RAY_ADDRESS, if set, picks the cluster
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False  # ours shows articles/s, ETA
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        committed_ref = ray.put(np.asarray(store.committed.digests()))
+        ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref),
+                                      override_num_blocks=len(files), num_cpus=0)
+        ds = ds.map_batches(ScoreActor, fn_constructor_args=(job.config, 1), batch_size=job.batch_size,
+                            batch_format="pyarrow", num_cpus=1,
+                            compute=ray.data.ActorPoolStrategy(size=num_actors or 1))
+        return _commit_stream(ds.iter_batches(batch_size=None, batch_format="pyarrow"),
+                              Committer(job, store, progress))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _commit_stream(batches: Iterator[pa.Table], committer: Committer) -> Counts:
+    for batch in batches:
+        outcomes: list[Scored | RowError] = []
+        for kind, id_, source, at, payload in zip(*(batch.column(c).to_pylist() for c in COLUMNS),
+                                                  strict=True):
+            if kind == "skip":
+                committer.skip(1)
+            elif kind == "record":
+                outcomes.append(Scored(id_, source, at, payload))
+            else:
+                outcomes.append(RowError(id_, source, at, payload))
+        committer.add(outcomes)
+    return committer.close()

@@ -1,0 +1,130 @@
+"""From a raw input row to an article the engine can score, or the reason it cannot.
+
+Each outcome carries the keys that make resume exactly-once: a scored article is keyed by its id
+(`id:<id>`), a bad row by where it sits in the input (`at:<file>:<position>`), so a re-run can tell
+what it has already written whichever way the row ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from service.config import format_validation_error
+from service.ids import article_id
+from service.schemas import AnalyzeRequest
+from service.scoring.keyset import KeySet
+from service.scoring.sources import RawRow
+
+FIELD_SEPARATOR = "\n\n"  # several text fields (title, body) become paragraphs of one text
+
+
+def id_key(article_id_: str) -> str:
+    return f"id:{article_id_}"
+
+
+def at_key(source: str, at: str) -> str:
+    return f"at:{source}:{at}"
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    text: str
+    source: str
+    at: str
+
+    @property
+    def key(self) -> str:
+        return id_key(self.id)
+
+    @property
+    def at_key(self) -> str:
+        return at_key(self.source, self.at)
+
+
+@dataclass(frozen=True)
+class RowError:
+    id: str | None
+    source: str
+    at: str
+    error: str
+
+    @property
+    def key(self) -> str:
+        return at_key(self.source, self.at)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source, "at": self.at, "error": self.error}
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """Which fields hold the text and the id, and how long a text may be."""
+
+    text_fields: tuple[str, ...]
+    id_field: str
+    max_bytes: int
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.text_fields, self.id_field]
+
+
+def _row_id(value: Any) -> str | None:
+    """An id as given: strings as they are, numbers as their decimal text; None when absent or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"the id must be a string or a number, got {type(value).__name__}")
+    return value if isinstance(value, str) else str(value)
+
+
+def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
+    if raw.problem is not None or raw.fields is None:
+        return RowError(None, raw.source, raw.at, raw.problem or "unreadable row")
+    fields = raw.fields
+    try:
+        given_id = _row_id(fields.get(spec.id_field))
+    except ValueError as e:
+        return RowError(None, raw.source, raw.at, f"field {spec.id_field!r}: {e}")
+
+    def bad(reason: str) -> RowError:
+        return RowError(given_id, raw.source, raw.at, reason)
+
+    parts: list[str] = []
+    for name in spec.text_fields:
+        value = fields.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return bad(f"field {name!r} is {type(value).__name__}, expected a string")
+        if value.strip():
+            parts.append(value)
+    if not parts:
+        present = [n for n in spec.text_fields if fields.get(n) is not None]
+        names = " or ".join(repr(n) for n in spec.text_fields)
+        return bad(f"text field {names} is empty or only whitespace" if present
+                   else f"missing text: no field {names}")
+    text = FIELD_SEPARATOR.join(parts)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > spec.max_bytes:
+        return bad(f"text is {size} bytes, over the limit of {spec.max_bytes} (limits.max_body_bytes)")
+    article_id_ = given_id or article_id(text, None)
+    try:
+        AnalyzeRequest(text=text, id=article_id_)  # the same checks as the HTTP API (Unicode, id length)
+    except ValidationError as e:
+        return bad(format_validation_error(e, "row"))
+    return Article(article_id_, text, raw.source, raw.at)
+
+
+def is_committed(out: Article | RowError, committed: KeySet) -> bool:
+    """Did an earlier run write this row, as a record (by id) or as a bad row (by place)?"""
+    return out.key in committed or (isinstance(out, Article) and out.at_key in committed)
+
+
+def duplicate(id_: str, source: str, at: str) -> RowError:
+    """A second row with an id already scored: the first one wins (ids are what resume counts on)."""
+    return RowError(id_, source, at, f"duplicate id {id_!r}: an earlier row has this id; ids must be unique")

@@ -1,0 +1,247 @@
+"""Batch scoring without models: input formats, bad rows, the commit protocol, model-change refusal,
+and the one-line errors of `newsdesk score`. (The engines themselves: test_scoring_engines.py.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import datasets
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+
+from service import cli
+from service.config import load_engine_config
+from service.errors import InputError
+from service.scoring.keyset import KeySet
+from service.scoring.records import record_schema
+from service.scoring.rows import Article, RowError, RowSpec, to_article
+from service.scoring.sources import discover, read_rows
+from service.scoring.store import OutputStore, Scored, fingerprint
+
+ROWS = [
+    {"id": "a1", "title": "Markets rally", "body": "Shares rose on Monday.\nBanks led the gains."},
+    {"id": "007", "title": "Cup final", "body": "The home side won 2-1 in extra time."},
+    {"id": "c3", "title": "Vote delayed", "body": "Parliament put off the vote until spring."},
+]
+SPEC = RowSpec(("title", "body"), "id", max_bytes=2000)
+MODEL = {"name": "newsdesk-default", "version": "0.1.0"}
+
+
+def articles(root: Path, spec: RowSpec = SPEC) -> list[Article | RowError]:
+    return [to_article(raw, spec) for f in discover(root) for raw in read_rows(f, spec.columns)]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+# -- formats in -------------------------------------------------------------------------------------
+def test_every_input_format_gives_the_same_articles(tmp_path: Path) -> None:
+    table = pa.Table.from_pylist(ROWS)
+    write_jsonl(tmp_path / "in.jsonl", ROWS)
+    pacsv.write_csv(table, tmp_path / "in.csv")
+    pq.write_table(table, tmp_path / "in.parquet", row_group_size=2)
+    datasets.Dataset.from_list(ROWS).save_to_disk(str(tmp_path / "saved"))
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    write_jsonl(folder / "part-1.jsonl", ROWS[:2])
+    pq.write_table(pa.Table.from_pylist(ROWS[2:]), folder / "part-2.parquet")
+
+    expected = [(r["id"], f"{r['title']}\n\n{r['body']}") for r in ROWS]
+    for source in ("in.jsonl", "in.csv", "in.parquet", "saved", "folder"):
+        got = articles(tmp_path / source)
+        assert [(a.id, a.text) for a in got] == expected, source  # "007" stays a string in CSV
+    assert [(a.source, a.at) for a in articles(folder)] == [
+        ("part-1.jsonl", "line 1"), ("part-1.jsonl", "line 2"), ("part-2.parquet", "row 1")]
+
+
+def test_rows_without_an_id_get_a_stable_content_id(tmp_path: Path) -> None:
+    rows = [{"title": "t", "body": "Same text."}, {"title": "t", "body": "Same text."}, {"body": "Other."}]
+    a, b, c = articles(write_jsonl(tmp_path / "in.jsonl", rows))
+    assert isinstance(a, Article) and a.id == b.id != c.id and len(a.id) == 16
+
+
+def test_unknown_format_missing_input_and_dataset_dict_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(InputError, match="unknown input format '.txt'"):
+        discover(tmp_path / "notes.txt")
+    with pytest.raises(InputError, match="no such file"):
+        discover(tmp_path / "absent.jsonl")
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(ROWS)}).save_to_disk(str(tmp_path / "dd"))
+    with pytest.raises(InputError, match="DatasetDict with splits train"):
+        discover(tmp_path / "dd")
+
+
+# -- bad rows ---------------------------------------------------------------------------------------
+def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(ROWS[0]),
+        "{not json",
+        json.dumps({"id": "e1", "title": "", "body": "  "}),
+        json.dumps({"id": "e2", "body": 42}),
+        json.dumps({"id": "e3", "other": "x"}),
+        json.dumps({"id": "e4", "body": "x" * 3000}),
+        json.dumps({"id": {"nested": 1}, "body": "fine text"}),
+        '{"id": "e6", "body": "lone \\ud800 surrogate"}',
+        "[1, 2]",
+        json.dumps(ROWS[1]),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "e7", "body": "caf\xe9"}\n')
+    got = articles(path)
+    assert [a.id for a in got if isinstance(a, Article)] == ["a1", "007"]
+    errors = {e.at: e.error for e in got if isinstance(e, RowError)}
+    assert errors["line 2"].startswith("malformed JSON")
+    assert "empty or only whitespace" in errors["line 3"]
+    assert errors["line 4"] == "field 'body' is int, expected a string"
+    assert errors["line 5"].startswith("missing text")
+    assert "over the limit of 2000" in errors["line 6"]
+    assert "must be a string or a number" in errors["line 7"]
+    assert "surrogate" in errors["line 8"]
+    assert "expected a JSON object" in errors["line 9"]
+    assert "not valid UTF-8" in errors["line 11"]
+
+
+def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,title,body\na1,Markets,"Shares rose.\nBanks led."\nb2,too,many,fields\n'
+                     b"c3,Vote,caf\xe9 au lait\nd4,Cup,The home side won.\n")
+    got = articles(path)
+    assert [a.id for a in got if isinstance(a, Article)] == ["a1", "d4"]
+    errors = {e.at: e.error for e in got if isinstance(e, RowError)}
+    assert errors == {"record 3": "malformed CSV: expected 3 fields, found 4",
+                      "row 2": "field 'body' is not valid UTF-8 (byte 0xe9)"}
+
+
+# -- the commit protocol ----------------------------------------------------------------------------
+def test_keyset_holds_exactly_what_was_added() -> None:
+    ks = KeySet(f"id:{i}" for i in range(70_000))  # more than one merge
+    assert all(f"id:{i}" in ks for i in range(0, 70_000, 7))
+    assert not any(f"id:{i}" in ks for i in range(70_000, 80_000))
+    assert ks.add("id:5") is False and ks.add("id:new") is True and len(ks) == 70_001
+
+
+def record(i: int) -> Scored:
+    return Scored(f"r{i}", "in.jsonl", f"line {i}", json.dumps({
+        "id": f"r{i}", "model": MODEL, "tags": [], "summary": {"text": "", "sentences": []},
+        "entities": [], "keywords": [{"text": f"k{i}", "score": 0.5}], "truncated": False}))
+
+
+def open_store(out: Path, *, version: str = "0.1.0", overwrite: bool = False) -> OutputStore:
+    store = OutputStore(out, fingerprint({**MODEL, "version": version}, "{}"))
+    store.open(overwrite=overwrite)
+    return store
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_crash_loses_no_committed_row_and_a_rerun_writes_each_once(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"scores{suffix}"
+    first = open_store(out)
+    for i in range(5):
+        first.add(record(i))
+    first.add(RowError(None, "in.jsonl", "line 99", "malformed JSON"))
+    first.commit()
+    first.add(record(5))  # added, never committed: the crash loses it
+    (first.parts_dir / "part-000001.tmp").write_bytes(b"half a chunk")  # a chunk cut off mid-write
+    del first
+
+    second = open_store(out)
+    assert [f"id:r{i}" in second.committed for i in range(6)] == [True] * 5 + [False]
+    assert "at:in.jsonl:line 99" in second.committed
+    for i in range(5, 8):
+        second.add(record(i))
+    second.finish({})
+    ids = read_ids(out)
+    assert sorted(ids) == sorted(f"r{i}" for i in range(8)) and len(ids) == 8
+    errors = [json.loads(x) for x in out.with_name(out.name + ".errors.jsonl").read_text().splitlines()]
+    assert [e["at"] for e in errors] == ["line 99"]
+    assert not second.parts_dir.exists()
+
+
+def read_ids(out: Path) -> list[str]:
+    if out.suffix == ".parquet":
+        table = pq.read_table(out)
+        assert table.schema.equals(record_schema())
+        return table.column("id").to_pylist()
+    return [json.loads(line)["id"] for line in out.read_text().splitlines()]
+
+
+def test_assembly_interrupted_after_output_was_replaced_writes_nothing_twice(tmp_path: Path) -> None:
+    out = tmp_path / "scores.jsonl"
+    store = open_store(out)
+    for i in range(3):
+        store.add(record(i))
+    store.commit()
+    parts = {p.name: p.read_bytes() for p in store.parts_dir.iterdir()}
+    store.finish({})
+    store.parts_dir.mkdir()  # as if the run died after the rename, before removing its parts
+    for name, data in parts.items():
+        (store.parts_dir / name).write_bytes(data)
+    again = open_store(out)
+    again.add(record(3))
+    again.finish({})
+    assert read_ids(out) == ["r0", "r1", "r2", "r3"]
+
+
+def test_a_second_row_with_the_same_id_becomes_an_error(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "scores.jsonl")
+    assert store.add(record(1)) == "record"
+    assert store.add(Scored("r1", "in.jsonl", "line 7", "{}")) == "error"
+
+
+def test_a_model_change_is_refused_unless_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "scores.jsonl"
+    store = open_store(out)
+    store.add(record(1))
+    store.finish({})
+    with pytest.raises(InputError, match=r"scored with model newsdesk-default 0\.1\.0, this run uses "
+                                         r"newsdesk-default 0\.2\.0.*--overwrite"):
+        open_store(out, version="0.2.0")
+    fresh = open_store(out, version="0.2.0", overwrite=True)
+    assert len(fresh.committed) == 0 and not out.exists()
+
+
+# -- the command's one-line errors (all before any model loads) -------------------------------------
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = cli.main(["score", *argv])
+    err = capsys.readouterr().err
+    return code, err
+
+
+def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       make_config) -> None:
+    good = write_jsonl(tmp_path / "in.jsonl", ROWS)
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "in.csv").write_text("id,title\n1,hello\n")
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        ([str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "o.jsonl")], "no such file"),
+        ([str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o.jsonl")], "unknown input format"),
+        ([str(good), "--out", str(tmp_path / "o.csv")], "unknown output format '.csv'"),
+        ([str(good), "--out", str(tmp_path / "a-file" / "o.jsonl")], "cannot write"),
+        ([str(good), "--out", str(tmp_path / "no-dir" / "o.jsonl")], "does not exist"),
+        ([str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.jsonl"), "--text-field", "body"],
+         "has no column 'body'"),
+        ([str(good), "--out", str(tmp_path / "o.jsonl"), "--text-field", ","], "names no field"),
+    ]
+    for argv, message in cases:
+        code, err = run_cli(capsys, *argv)
+        assert code == 2, argv
+        assert err.count("\n") == 1 and err.startswith("newsdesk: error: ") and message in err, err
+
+    out = tmp_path / "scored.jsonl"  # scored before by another model version: refused, nothing loaded
+    store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}"))
+    store.open(overwrite=False)
+    store.finish({})
+    code, err = run_cli(capsys, str(good), "--out", str(out), "--config", str(make_config()))
+    assert code == 2 and "scored with model newsdesk-default 0.0.9, this run uses newsdesk-default" in err
+
+
+def test_fingerprint_follows_the_engine_config(make_config) -> None:
+    a = load_engine_config(make_config())
+    b = load_engine_config(make_config(summarizer={"sentences": 4}))
+    assert fingerprint(MODEL, a.model_dump_json()) != fingerprint(MODEL, b.model_dump_json())
