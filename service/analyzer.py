@@ -31,6 +31,7 @@ from service.schemas import (
     EntityOut,
     KeywordOut,
     ModelInfo,
+    SentenceSpan,
     Summary,
     SummarySentence,
     Tag,
@@ -223,12 +224,19 @@ class Analyzer:
                                    e.token_states, limit)
             keywords = [KeywordOut(text=k.text, score=k.score) for k in ranked]
 
+        sentences: list[SentenceSpan] | None = None
+        if opt.sentences:
+            sentences = []
+            for s in p.sentences:
+                a, b = p.clean.span(s.start, s.end)
+                sentences.append(SentenceSpan(index=s.index, start=a, end=b))
+
         p.timings_ms["read_out"] = (time.perf_counter() - t0) * 1000
         p.timings_ms["total"] = sum(p.timings_ms[k] for k in ("prepare", "encode", "read_out"))
         return AnalyzeResponse(
             id=p.id, model=self.model_info, tags=tags, summary=summary, entities=entities,
             keywords=keywords, truncated=p.truncated,
-            timings_ms={k: round(v, 1) for k, v in p.timings_ms.items()},
+            timings_ms={k: round(v, 1) for k, v in p.timings_ms.items()}, sentences=sentences,
         )
 
     # -- the three verbs chained --------------------------------------------------------

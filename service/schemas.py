@@ -26,6 +26,11 @@ class AnalyzeOptions(BaseModel):
         description="Your own labels: tags are scored zero-shot against these instead of the taxonomy.",
     )
     include: list[Part] | None = Field(default=None, description="Parts to compute; all by default.")
+    sentences: bool = Field(
+        default=False,
+        description="Also return every sentence's index and offsets (`sentences`), e.g. to locate the "
+        "sentences a tag's `evidence` names.",
+    )
 
 
 class AnalyzeRequest(BaseModel):
@@ -78,6 +83,12 @@ class SummarySentence(BaseModel):
     score: float
 
 
+class SentenceSpan(BaseModel):
+    index: int
+    start: int
+    end: int
+
+
 class Summary(BaseModel):
     text: str
     sentences: list[SummarySentence]
@@ -104,6 +115,11 @@ class AnalyzeResponse(BaseModel):
     keywords: list[KeywordOut]
     truncated: bool
     timings_ms: dict[str, float]
+    # Left out of the JSON unless `options.sentences` asked for it, so the default shape stays DESIGN.md's.
+    sentences: list[SentenceSpan] | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="Every sentence with its character offsets into `text`; only with `options.sentences`.",
+    )
 
 
 class ErrorBody(BaseModel):
