@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # torch first, at the exact pin from pyproject.toml: an unpinned torch pulls a multi-GB CUDA build.
 TORCH  := $(shell grep -o '"torch==[^"]*"' pyproject.toml | tr -d '"')
 
-.PHONY: install serve test lint clean
+.PHONY: install browser serve test lint clean
 
 install: $(STAMP)
 
@@ -18,10 +18,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e '.[test,ray]'
 	touch $@
 
+# The demo page's end-to-end test drives Debian's chromium through chromium-driver; installed only when
+# missing (CI runs as root). Where it cannot be installed, that test skips and says why.
+browser: /usr/bin/chromium /usr/bin/chromedriver
+
+/usr/bin/chromium /usr/bin/chromedriver &:
+	(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver) \
+	  || echo "make: could not install chromium and chromium-driver; the browser test will skip"
+
 serve: install
 	HF_HUB_OFFLINE=1 $(BIN)/newsdesk serve
 
-test: install
+test: install browser
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
 lint: install

@@ -22,6 +22,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from service import demo
 from service.config import EngineConfig, load_engine_config
 from service.errors import NewsdeskError
 from service.errors_http import ERROR_RESPONSES, RequestBodyGuard, ServiceUnavailable, install_error_handlers
@@ -137,6 +138,7 @@ def create_app(
     )
     app.state.engine = engine
     app.include_router(router)
+    app.include_router(demo.router)
     install_error_handlers(app)
     app.add_middleware(RequestBodyGuard, max_body_bytes=config.limits.max_body_bytes)
     return app
