@@ -59,10 +59,15 @@ class Progress:
             self._last_log = time.monotonic()
             print(self.line(), file=self.stream, flush=True)
 
-    def line(self) -> str:
+    @property
+    def rate(self) -> float:
+        """Articles a second since the first results came in (model loading left out)."""
         t0, n0 = self._first or (time.monotonic(), 0)
         elapsed = time.monotonic() - t0
-        rate = (self.done - n0) / elapsed if elapsed > 0 else 0.0
+        return (self.done - n0) / elapsed if elapsed > 0 else 0.0
+
+    def line(self) -> str:
+        rate = self.rate
         text = f"newsdesk score: {self.done} done"
         if self.total is not None:
             todo = max(self.total - self.skipped, self.done)
