@@ -94,6 +94,14 @@
     return { title, detail: `${detail} (HTTP ${response.status}, ${error.code}${where})` };
   }
 
+  // Every /v1/ route needs the API key when the server has keys configured.
+  function apiHeaders(extra = {}) {
+    const headers = { Accept: "application/json", ...extra };
+    const key = $("api-key").value.trim();
+    if (key) headers.Authorization = `Bearer ${key}`;
+    return headers;
+  }
+
   async function analyze(event) {
     event.preventDefault();
     clearError();
@@ -101,9 +109,7 @@
     const body = { text, options: readOptions() };
     const title = $("title").value.trim();
     if (title) body.title = title;
-    const headers = { "Content-Type": "application/json", Accept: "application/json" };
-    const key = $("api-key").value.trim();
-    if (key) headers.Authorization = `Bearer ${key}`;
+    const headers = apiHeaders({ "Content-Type": "application/json" });
 
     const button = $("analyze");
     button.disabled = true;
@@ -315,7 +321,7 @@
   async function loadExample() {
     clearError();
     try {
-      const response = await fetch("/v1/example", { headers: { Accept: "application/json" } });
+      const response = await fetch("/v1/example", { headers: apiHeaders() });
       const payload = await response.json().catch(() => null);
       if (!response.ok || !payload) {
         const { title, detail } = describeError(response, payload);
