@@ -4,23 +4,14 @@ the page itself against a real server)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
+import test_api
 from contract import RESPONSE_KEYS, check_analyze_response
-from fastapi.testclient import TestClient
-from test_api import wait_ready
 
-from service.api import create_app
 from service.demo import ASSETS, WEB_DIR
 
-
-@pytest.fixture(scope="module")
-def client(analyzer) -> Iterator[TestClient]:
-    app = create_app(analyzer_factory=lambda config: analyzer)
-    with TestClient(app) as c:
-        wait_ready(c)
-        yield c
+client = test_api.client  # the API tests' in-process app on the session's Analyzer, reused here
 
 
 def test_page_is_served_with_a_strict_content_security_policy(client):
