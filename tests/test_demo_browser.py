@@ -98,13 +98,27 @@ def console_errors(driver: WebDriver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def test_analyze_the_example_then_show_errors(browser: WebDriver, live_server: str, seed_text: str):
+def test_analyze_the_example_then_show_errors(browser: WebDriver, live_server: str, seed_text: str,
+                                              tmp_path: Path):
     browser.get(f"{live_server}/")
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "model-status"), "ready"))
+
+    # Opening a .txt file fills the text (the same code path as dropping one); anything else is refused.
+    article = tmp_path / "article.txt"
+    article.write_text("Rain fell on Paris. ✈ Flights were delayed.\n", encoding="utf-8")
+    browser.find_element(By.ID, "file").send_keys(str(article))
+    wait(browser).until(lambda d: d.find_element(By.ID, "text").get_property("value"))
+    assert browser.find_element(By.ID, "text").get_property("value") == article.read_text(encoding="utf-8")
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n")
+    browser.find_element(By.ID, "file").send_keys(str(picture))
+    error = wait(browser).until(ec.visibility_of_element_located((By.ID, "error")))
+    assert "Only plain-text files can be opened here." in error.text and "photo.png" in error.text
 
     browser.find_element(By.ID, "example").click()
     wait(browser).until(lambda d: d.find_element(By.ID, "text").get_property("value"))
     assert browser.find_element(By.ID, "text").get_property("value") == seed_text
+    assert not browser.find_element(By.ID, "error").is_displayed()
 
     # Default options: the conflict tag with its code, and three summary sentences highlighted in place,
     # exactly the API's at its offsets.

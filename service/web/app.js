@@ -388,7 +388,10 @@
   document.addEventListener("DOMContentLoaded", () => {
     $("analyze-form").addEventListener("submit", analyze);
     $("example").addEventListener("click", loadExample);
-    $("file").addEventListener("change", (event) => loadFile(event.target.files[0]));
+    $("file").addEventListener("change", async (event) => {
+      await loadFile(event.target.files[0]);
+      event.target.value = ""; // the text is in the box now; choosing the same file again reloads it
+    });
     acceptDrops($("text"));
     checkModel();
   });
