@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -21,15 +20,3 @@ def load_split(split: str, root: Path = BBC) -> list[dict]:
     ids = set(json.loads((root / "splits.json").read_text())[split])
     rows = [json.loads(line) for line in (root / "bbc_news_summary.jsonl").open(encoding="utf-8")]
     return [r for r in rows if r["id"] in ids]
-
-
-def reference_sentences(article_sentences: list[str], summary: str) -> list[str]:
-    """Split a BBC reference summary (sentences glued with no space) against the article's sentences."""
-    refs = []
-    rest = summary
-    for s in sorted(article_sentences, key=len, reverse=True):
-        if s and s in rest:
-            refs.append(s)
-            rest = rest.replace(s, "\x00", 1)
-    leftover = [x for x in re.split(r"\x00", rest) if x.strip()]
-    return refs + leftover

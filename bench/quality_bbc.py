@@ -16,10 +16,11 @@ import numpy as np
 from rouge_score import rouge_scorer
 from tqdm import tqdm
 
-from bench.bbc import BBC_TO_IPTC, load_split, reference_sentences
+from bench.bbc import BBC_TO_IPTC, load_split
 from service.analyzer import Analyzer
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
+from training.references import reference_sentences
 
 METRICS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 

@@ -20,6 +20,7 @@ from service.config import EngineConfig, load_engine_config
 from service.encoder import SentenceEncoder
 from service.entities import extract_entities
 from service.errors import InputError
+from service.features import EncodedText
 from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
 from service.nlp import SpacyPipeline
@@ -36,9 +37,11 @@ from service.schemas import (
     SummarySentence,
     Tag,
 )
+from service.sentence_scorer import LearnedSentenceScorer
 from service.summarizer import summarize
 from service.tagger import ZeroShotTagger
-from service.taxonomy import Label, load_taxonomy
+from service.taggers import ArticleTagger, ZeroShotArticleTagger, build_tagger
+from service.taxonomy import Label
 from service.text import CleanText, Sentence, clean_text, label_sentences, sentence_spans
 
 
@@ -73,10 +76,9 @@ class Analyzer:
         self.config = config
         self.encoder = SentenceEncoder(config.encoder)
         self.nlp = SpacyPipeline(config.spacy)
-        self.taxonomy = load_taxonomy(config.tagger.taxonomy)
-        self.tagger = ZeroShotTagger.build(
-            self.taxonomy.labels, lambda t: self.encoder.encode(t).vectors, config.tagger.calibration
-        )
+        self.tagger: ArticleTagger = build_tagger(config, self.encoder)  # by tagger.kind
+        artifact = config.summarizer.artifact
+        self.sentence_scorer = LearnedSentenceScorer.load(artifact, self.encoder) if artifact else None
         self._custom_cache: OrderedDict[tuple[str, ...], ZeroShotTagger] = OrderedDict()
 
     @classmethod
@@ -85,7 +87,12 @@ class Analyzer:
 
     @property
     def model_info(self) -> ModelInfo:
-        return ModelInfo(name=self.config.name, version=self.config.version)
+        """The trained artifacts' names and versions (joined by '+'), or the engine config's."""
+        parts = [m for m in (self.tagger.model_info,
+                             self.sentence_scorer.model_info if self.sentence_scorer else None) if m]
+        if not parts:
+            return ModelInfo(name=self.config.name, version=self.config.version)
+        return ModelInfo(name="+".join(m.name for m in parts), version="+".join(m.version for m in parts))
 
     # -- verb 1: prepare -------------------------------------------------------------
     def prepare(self, request: AnalyzeRequest, doc: Doc | None = None) -> Prepared:
@@ -183,13 +190,12 @@ class Analyzer:
         cfg, opt = self.config, p.options
         parts = set(opt.include or ALL_PARTS)
         doc_vec = self.document_vector(p, e)
-        body = [s.index for s in p.sentences if s.role == "body"]
 
         tags: list[Tag] = []
         if "tags" in parts:
-            tagger = self._tagger_for(opt.labels) if opt.labels else self.tagger
-            for t in tagger.tag(
-                doc_vec, e.sentence_vectors, body,
+            tagger = ZeroShotArticleTagger(self._tagger_for(opt.labels)) if opt.labels else self.tagger
+            for t in tagger.tag_article(
+                p, e, doc_vec,
                 max_tags=opt.max_tags or cfg.tagger.max_tags,
                 min_score=cfg.tagger.min_score if opt.min_score is None else opt.min_score,
                 n_evidence=cfg.tagger.evidence,
@@ -200,8 +206,10 @@ class Analyzer:
         summary = Summary(text="", sentences=[])
         if "summary" in parts:
             n_sent = None if opt.summary_words else (opt.summary_sentences or cfg.summarizer.sentences)
+            scorer = None if self.sentence_scorer is None else self.sentence_scorer.scorer_for(
+                EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector))
             picks = summarize(cfg.summarizer, p.sentences, e.sentence_vectors, doc_vec,
-                              n_sentences=n_sent, n_words=opt.summary_words)
+                              n_sentences=n_sent, n_words=opt.summary_words, scorer=scorer)
             sents = []
             for pk in picks:
                 s = p.sentences[pk.index]

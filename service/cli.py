@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 PROG = "newsdesk"
 EXIT_USER_ERROR = 2
+EXIT_NOT_PROMOTED = 3  # `train --promote`: written, but worse than the active artifact
 
 
 # -- reading input ----------------------------------------------------------------------------------
@@ -128,6 +129,24 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from training.run import train  # training/ is wired here only: the engine never imports it
+
+    result = train(args.config_file, out=args.out, promote_it=args.promote)
+    print(result.path)
+    if result.promotion is not None:
+        print(f"{PROG}: {result.promotion.message}", file=sys.stderr)
+        return 0 if result.promotion.promoted else EXIT_NOT_PROMOTED
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from training.run import evaluate
+
+    print(json.dumps(evaluate(args.target, args.data, args.split), indent=2))
+    return 0
+
+
 # -- parser -----------------------------------------------------------------------------------------
 def _add_config(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, metavar="C",
@@ -190,6 +209,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="discard OUTPUT and what an earlier run committed, and score everything again")
     _add_config(p)
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("train", help="train a tagger or summariser from a training config",
+                       description="Train from a training config (YAML; see configs/train/) and write a "
+                                   "versioned artifact folder into its output folder (or --out), all at "
+                                   "once: an interrupted run leaves no partial artifact. Prints its path.")
+    p.add_argument("config_file", type=Path, metavar="CONFIG", help="the training config YAML")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the config's `output`)")
+    p.add_argument("--promote", action="store_true",
+                   help="make the new artifact the active one (the output folder's ACTIVE file) unless its "
+                        f"main metric is worse than the active one's; then exit {EXIT_NOT_PROMOTED}")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="print an artifact's metrics on a data file as JSON",
+                       description="Evaluate an artifact folder, or the active artifact of a training "
+                                   "config's output folder, on a data file read with the artifact's field "
+                                   "mapping. When the config splits one table by an ids file, --split "
+                                   "picks those rows.")
+    p.add_argument("target", type=Path, metavar="ARTIFACT_OR_CONFIG",
+                   help="an artifact folder, an output folder with an ACTIVE file, or a training config")
+    p.add_argument("--data", type=Path, required=True, metavar="PATH",
+                   help="a .jsonl/.csv/.parquet file or a datasets folder")
+    p.add_argument("--split", default="test", choices=["train", "dev", "test"], help="(default: %(default)s)")
+    p.set_defaults(func=cmd_evaluate)
     return parser
 
 

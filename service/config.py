@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from service.errors import ConfigError
 
@@ -44,17 +44,29 @@ class CalibrationConfig(_Frozen):
 
 
 class TaggerConfig(_Frozen):
-    kind: Literal["zero-shot"] = "zero-shot"
-    taxonomy: Path
+    # "zero-shot": similarity to the taxonomy's descriptions; "trained": a head from `newsdesk train`
+    # (`artifact`: its folder, or an output folder whose ACTIVE file names the promoted one).
+    kind: Literal["zero-shot", "trained"] = "zero-shot"
+    taxonomy: Path | None = None
+    artifact: Path | None = None
     max_tags: Annotated[int, Field(ge=1, le=50)] = 5
     min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
     evidence: Annotated[int, Field(ge=0, le=10)] = 2
     headline_weight: Annotated[float, Field(ge=0.0)] = 1.0
     calibration: CalibrationConfig = CalibrationConfig()
 
+    @model_validator(mode="after")
+    def _source(self) -> TaggerConfig:
+        needs = {"zero-shot": "taxonomy", "trained": "artifact"}[self.kind]
+        if getattr(self, needs) is None:
+            raise ValueError(f"a {self.kind} tagger needs `{needs}`")
+        return self
+
 
 class SummarizerConfig(_Frozen):
     kind: Literal["extractive"] = "extractive"
+    # A sentence scorer trained by `newsdesk train` (artifact or output folder); none: centrality + position.
+    artifact: Path | None = None
     sentences: Annotated[int, Field(ge=1, le=50)] = 3
     min_words: Annotated[int, Field(ge=1)] = 5
     centrality_weight: float = 1.0
@@ -133,6 +145,9 @@ def load_engine_config(path: str | Path) -> EngineConfig:
     return cfg.model_copy(
         update={
             "encoder": cfg.encoder.model_copy(update={"path": _resolve(base, cfg.encoder.path)}),
-            "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy)}),
+            "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy),
+                                                    "artifact": _resolve(base, cfg.tagger.artifact)}),
+            "summarizer": cfg.summarizer.model_copy(
+                update={"artifact": _resolve(base, cfg.summarizer.artifact)}),
         }
     )

@@ -7,6 +7,7 @@ Pieces are sorted by length and batched, which halves the padding on news text.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,22 @@ def resolve_encoder_path(cfg: EncoderConfig) -> Path:
     return path
 
 
+_FINGERPRINTED = ("config.json", "tokenizer.json", "vocab.txt", "model.safetensors", "pytorch_model.bin")
+
+
+def encoder_fingerprint(path: Path, max_tokens: int) -> str:
+    """A short hash of what an encoder's vectors depend on: its weights, tokenizer and window."""
+    h = hashlib.sha256(f"window={max_tokens}".encode())
+    for name in _FINGERPRINTED:
+        f = path / name
+        if f.is_file():
+            h.update(name.encode())
+            with f.open("rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+                    h.update(block)
+    return h.hexdigest()[:16]
+
+
 @dataclass
 class Encoded:
     """Unit-length vectors for each text, and optionally each text's token states.
@@ -61,6 +78,10 @@ class SentenceEncoder:
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0
+
+    @property
+    def fingerprint(self) -> str:
+        return encoder_fingerprint(self.path, self.cfg.max_tokens)
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,9 +29,11 @@ def sentence_scores(cfg: SummarizerConfig, sentences: list[Sentence], candidates
 
 
 def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndarray,
-              doc_vector: np.ndarray, *, n_sentences: int | None, n_words: int | None) -> list[Picked]:
+              doc_vector: np.ndarray, *, n_sentences: int | None, n_words: int | None,
+              scorer: Callable[[list[int]], np.ndarray] | None = None) -> list[Picked]:
     """Pick sentences greedily by score, skipping near-duplicates, under a sentence or word budget.
 
+    `scorer` (a learned one) scores the candidates; by default centrality plus position does.
     Returns the picks in article order. With `n_words`, the summary never exceeds it.
     """
     candidates = [s.index for s in sentences if s.role == "body" and s.words >= cfg.min_words]
@@ -38,7 +41,10 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
         candidates = [s.index for s in sentences if s.role == "body"]
     if not candidates:
         return []
-    scores = sentence_scores(cfg, sentences, candidates, vectors, doc_vector)
+    if scorer is None:
+        scores = sentence_scores(cfg, sentences, candidates, vectors, doc_vector)
+    else:
+        scores = scorer(candidates)
     order = np.argsort(-scores, kind="stable")
     picked: list[int] = []
     words = 0

@@ -1,0 +1,110 @@
+"""A trained model on disk: a folder whose files are a contract between `training/` and the engine.
+
+    <artifact>/manifest.json        name, version, created, task, base encoder, taxonomy, metrics, model shape
+    <artifact>/weights.safetensors  the head (and thresholds, feature scaling); never pickle
+    <artifact>/vocab.json           the sparse TF-IDF view's terms, when the head has one
+    <artifact>/encoder/             a fine-tuned encoder (save_pretrained), when the encoder was trained
+    <artifact>/config.yaml          the resolved training config
+    <artifact>/README.md            the model card with the evaluation table
+    <artifact>/*.png                plots
+
+Artifacts of one recipe live side by side in an output folder (`<name>-<version>/`); the file `ACTIVE`
+there names the promoted one, so an engine config may point at the output folder and follow promotions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from service.config import format_validation_error
+from service.errors import ConfigError
+
+MANIFEST = "manifest.json"
+WEIGHTS = "weights.safetensors"
+VOCAB = "vocab.json"
+ENCODER_DIR = "encoder"
+RESOLVED_CONFIG = "config.yaml"
+MODEL_CARD = "README.md"
+ACTIVE = "ACTIVE"  # in an output folder: the folder name of the promoted artifact
+FORMAT_VERSION = 1
+
+Task = Literal["multi-class", "multi-label", "extractive-summary"]
+MAIN_METRIC: dict[str, str] = {
+    "multi-class": "accuracy",
+    "multi-label": "micro_f1",
+    "extractive-summary": "rouge2",
+}
+
+
+class ArtifactLabel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    code: str
+    name: str
+    description: str = ""
+    iptc: str | None = None  # the IPTC Media Topic this label maps to, if any
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format_version: int = FORMAT_VERSION
+    name: str
+    version: str
+    created: str
+    task: Task
+    base_encoder: str
+    encoder_finetuned: bool = False
+    taxonomy: list[ArtifactLabel] = []
+    data_fingerprint: str
+    metrics: dict[str, Any] = {}
+    main_metric: str
+    # What the loader needs to rebuild the model: head sizes, feature settings.
+    model: dict[str, Any] = Field(default_factory=dict)
+    files: list[str]
+    versions: dict[str, str] = {}
+
+    @property
+    def main_value(self) -> float:
+        return float(self.metrics[self.main_metric])
+
+
+def resolve_artifact(path: str | Path) -> Path:
+    """The artifact folder at `path`, or the one an output folder's `ACTIVE` file names."""
+    path = Path(path)
+    if (path / MANIFEST).is_file():
+        return path
+    active = path / ACTIVE
+    if active.is_file():
+        target = path / active.read_text(encoding="utf-8").strip()
+        if (target / MANIFEST).is_file():
+            return target
+        raise ConfigError(f"{active} names {target.name!r}, which is not an artifact folder")
+    if not path.exists():
+        raise ConfigError(f"no artifact at {path}")
+    raise ConfigError(f"{path} is not an artifact: it has no {MANIFEST} and no {ACTIVE} file")
+
+
+def load_manifest(path: str | Path) -> tuple[Path, Manifest]:
+    """The artifact folder and its manifest; every file the manifest lists must be there."""
+    folder = resolve_artifact(path)
+    source = folder / MANIFEST
+    try:
+        manifest = Manifest.model_validate(json.loads(source.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{source}: not valid JSON: {e.msg} at line {e.lineno}") from e
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, str(source))) from e
+    if manifest.format_version > FORMAT_VERSION:
+        raise ConfigError(
+            f"{source}: format_version {manifest.format_version} is newer than this "
+            f"newsdesk reads ({FORMAT_VERSION}); upgrade newsdesk"
+        )
+    missing = [f for f in manifest.files if not (folder / f).exists()]
+    if missing:
+        raise ConfigError(f"artifact {folder} is incomplete: missing {', '.join(missing)}")
+    return folder, manifest

@@ -1,0 +1,128 @@
+"""A learned extractive sentence scorer, loaded from an artifact trained by `newsdesk train`.
+
+Each body sentence is described by a few features that hold across news styles: how central it is (to the
+mean of the body's sentence vectors, and lexically, to the article's TF-IDF row), how close it is to the
+headline and the lead, where it stands, and how long it is. A small MLP trained on reference summaries
+turns them into a score; the summariser then picks sentences by that score as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
+from service.encoder import SentenceEncoder
+from service.errors import ConfigError
+from service.features import EncodedText, TfidfView
+from service.heads import SentenceHead, load_head
+from service.schemas import ModelInfo
+
+SENTENCE_FEATURES = (
+    "centrality",
+    "lexical_centrality",
+    "title_similarity",
+    "lead_similarity",
+    "inverse_position",
+    "relative_position",
+    "is_first",
+    "log_words",
+    "relative_words",
+    "paragraph_position",
+    "log_body",
+)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _lexical_centrality(texts: list[str], tfidf: TfidfView) -> np.ndarray:
+    """Cosine of each sentence's TF-IDF row to the whole body's row."""
+    indptr, indices, values = tfidf.sparse_rows([*texts, "\n".join(texts)])
+    doc = dict(zip(indices[indptr[-2] :].tolist(), values[indptr[-2] :].tolist(), strict=True))
+    out = np.zeros(len(texts), np.float32)
+    for i in range(len(texts)):
+        a, b = indptr[i], indptr[i + 1]
+        out[i] = sum(
+            v * doc.get(t, 0.0) for t, v in zip(indices[a:b].tolist(), values[a:b].tolist(), strict=True)
+        )
+    return out
+
+
+def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np.ndarray]:
+    """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order)."""
+    body = [s.index for s in doc.sentences if s.role == "body"]
+    if not body:
+        return [], np.zeros((0, len(SENTENCE_FEATURES)), np.float32)
+    vecs = doc.vectors[body]
+    plan = doc.plan(lead=1)
+    centroid = _unit(vecs.mean(0))
+    title = doc.vectors[plan.title] if plan.title is not None else np.zeros(vecs.shape[1], np.float32)
+    words = np.array([max(doc.sentences[i].words, 1) for i in body], np.float32)
+    paragraphs = np.array([doc.sentences[i].paragraph for i in body], np.float32)
+    rank = np.arange(len(body), dtype=np.float32)
+    n = float(len(body))
+    columns = {
+        "centrality": vecs @ centroid,
+        "lexical_centrality": _lexical_centrality([doc.sentences[i].text for i in body], tfidf),
+        "title_similarity": vecs @ title,
+        "lead_similarity": vecs @ vecs[0],
+        "inverse_position": 1.0 / (1.0 + rank),
+        "relative_position": rank / max(n - 1.0, 1.0),
+        "is_first": (rank == 0).astype(np.float32),
+        "log_words": np.log(words),
+        "relative_words": words / words.mean(),
+        "paragraph_position": (paragraphs - paragraphs.min()) / max(float(np.ptp(paragraphs)), 1.0),
+        "log_body": np.full(len(body), np.log(n), np.float32),
+    }
+    return body, np.stack([columns[f] for f in SENTENCE_FEATURES], axis=1).astype(np.float32)
+
+
+class LearnedSentenceScorer:
+    def __init__(self, manifest: Manifest, head: SentenceHead, tfidf: TfidfView):
+        self.manifest = manifest
+        self.head = head
+        self.tfidf = tfidf
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return ModelInfo(name=self.manifest.name, version=self.manifest.version)
+
+    @classmethod
+    def load(cls, path: Path, base: SentenceEncoder) -> LearnedSentenceScorer:
+        folder, manifest = load_manifest(path)
+        if manifest.task != "extractive-summary":
+            raise ConfigError(f"summarizer.artifact: {folder} is a {manifest.task} model, not a summariser")
+        if manifest.model.get("encoder_fingerprint") != base.fingerprint:
+            raise ConfigError(
+                f"summarizer.artifact: {folder} was trained on vectors of another encoder "
+                f"({manifest.base_encoder}); configure that encoder or retrain"
+            )
+        if list(manifest.model.get("features", [])) != list(SENTENCE_FEATURES):
+            raise ConfigError(
+                f"summarizer.artifact: {folder} uses features "
+                f"{manifest.model.get('features')}, this newsdesk computes "
+                f"{list(SENTENCE_FEATURES)}; retrain it"
+            )
+        head = load_head("sentence", manifest.model["head"], folder / WEIGHTS)
+        assert isinstance(head, SentenceHead)
+        return cls(manifest, head, TfidfView.load(folder / VOCAB))
+
+    @torch.inference_mode()
+    def score(self, doc: EncodedText) -> dict[int, float]:
+        """Sentence index → probability of being a summary sentence, for every body sentence."""
+        body, feats = sentence_features(doc, self.tfidf)
+        if not body:
+            return {}
+        probs = torch.sigmoid(self.head(torch.from_numpy(feats)))  # 0..1, as the summary reports scores
+        return dict(zip(body, probs.tolist(), strict=True))
+
+    def scorer_for(self, doc: EncodedText) -> Callable[[list[int]], np.ndarray]:
+        """What `summarize` calls with its candidates (body sentences): their scores."""
+        scores = self.score(doc)
+        return lambda candidates: np.array([scores[i] for i in candidates], np.float32)

@@ -1,0 +1,94 @@
+"""A killed `newsdesk train` leaves no partial artifact and the previous one intact."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from train_fixtures import write_recipe
+
+from service import cli
+from service.artifacts import ACTIVE, load_manifest
+from service.features import EncodedText
+from service.text import Sentence
+from service.trained_tagger import load_topic_model
+from training.artifact import TMP_PREFIX, write_artifact
+
+KILL_TIMEOUT_S = 300
+
+
+def _train_in_process(capsys, recipe: Path) -> Path:
+    assert cli.main(["train", str(recipe), "--promote"]) == 0
+    return Path(capsys.readouterr().out.strip())
+
+
+def _wait_for_epochs(fd: int, proc: subprocess.Popen, timeout_s: float) -> str:
+    """Read the progress bar from the pty until it shows a finished epoch of the head."""
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+            if b"head:" in seen and b"dev=" in seen:
+                return seen.decode(errors="replace")
+    raise AssertionError(f"no epoch finished in {timeout_s:.0f} s (exit {proc.poll()}): {seen[-2000:]!r}")
+
+
+def test_sigkill_mid_training_keeps_the_old_artifact(tmp_path, capsys):
+    old = _train_in_process(capsys, write_recipe(tmp_path, "multi-class", version="old"))
+    long_run = write_recipe(tmp_path, "multi-class", version="new", epochs=1_000_000)
+    master, slave = pty.openpty()  # a terminal, so the progress bar shows and says when training runs
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "train", str(long_run), "--promote"],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    os.close(slave)
+    try:
+        _wait_for_epochs(master, proc, KILL_TIMEOUT_S)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert proc.returncode == -signal.SIGKILL
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == [ACTIVE, old.name]  # no partial or hidden folder
+    folder, manifest = load_manifest(out)
+    assert folder == old and manifest.version == "old"
+    model = load_topic_model(folder, manifest)
+    doc = EncodedText([Sentence(0, 0, 5, "Goal!", 0)], np.ones((1, 384), np.float32) / 384**0.5)
+    probs = model.predict([doc])
+    assert probs.shape == (1, 3) and abs(float(probs.sum()) - 1.0) < 1e-5
+
+
+def test_a_crash_while_writing_leaves_nothing_and_the_next_run_sweeps_stale_temps(tmp_path):
+    out = tmp_path / "out"
+    stale = out / f"{TMP_PREFIX}tiny-1-999999999"  # a pid that cannot be running
+    stale.mkdir(parents=True)
+    (stale / "weights.safetensors").write_bytes(b"half")
+
+    def crash(folder: Path) -> None:
+        (folder / "encoder").mkdir()
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_artifact(out, "tiny-2", {"manifest.json": b"{}"}, crash)
+    assert list(out.iterdir()) == []  # the stale temp swept, the crashed one removed, nothing renamed
+    path = write_artifact(out, "tiny-3", {"a.txt": b"x"})
+    assert path == out / "tiny-3" and (path / "a.txt").read_bytes() == b"x"

@@ -1,0 +1,121 @@
+"""Bad training configs and data: one line naming the file, row or field, exit 2, nothing written.
+
+Each case fails before any model loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from train_fixtures import write_jsonl, write_recipe
+
+from service import cli
+from training.config import load_train_config
+
+Mutate = Callable[[Path, dict[str, Any]], None]
+
+
+def _rows(folder: Path, name: str, change: Callable[[list[dict]], None]) -> None:
+    path = folder / name
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    change(rows)
+    write_jsonl(path, rows)
+
+
+def _drop(rows: list[dict], field: str) -> None:
+    del rows[2][field]
+
+
+CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
+    ("config typo", lambda f, r: r["training"].update(epochz=3), ("training.epochz", "Extra inputs")),
+    ("wrong type", lambda f, r: r["training"].update(lr="fast"), ("training.lr", "'fast'")),
+    ("unknown task", lambda f, r: r.update(task="regression"), ("task",)),
+    (
+        "missing data file",
+        lambda f, r: r["data"].update(train="nope.jsonl"),
+        ("nope.jsonl", "no such data file"),
+    ),
+    ("empty dataset", lambda f, r: (f / "train.jsonl").write_text(""), ("train.jsonl",)),
+    (
+        "row without text",
+        lambda f, r: _rows(f, "train.jsonl", lambda rows: rows[2].update(body="  ")),
+        ("train.jsonl row 3", "no text", "body"),
+    ),
+    (
+        "row without label",
+        lambda f, r: _rows(f, "dev.jsonl", lambda rows: rows[2].update(label=None)),
+        ("dev.jsonl row 3", "'label'"),
+    ),
+    (
+        "label not in taxonomy",
+        lambda f, r: _rows(f, "test.jsonl", lambda rows: rows[0].update(label="weather")),
+        ("test.jsonl row 1", "'weather' is not in the taxonomy"),
+    ),
+    (
+        "split without a label",
+        lambda f, r: _rows(
+            f,
+            "dev.jsonl",
+            lambda rows: rows.__setitem__(slice(None), [x for x in rows if x["label"] != "tech"]),
+        ),
+        ("dev split", "'tech'"),
+    ),
+    (
+        "missing field",
+        lambda f, r: r["data"]["fields"].update(text=["content"]),
+        ("'content'", "data.fields"),
+    ),
+    (
+        "taxonomy and data both",
+        lambda f, r: r["taxonomy"].update(from_data="in_train_and_test"),
+        ("taxonomy", "either `labels` or `from_data`"),
+    ),
+    ("no dev split", lambda f, r: r["data"].pop("dev"), ("data", "`dev` is missing")),
+]
+
+
+@pytest.mark.parametrize("case, mutate, fragments", CASES, ids=[c[0] for c in CASES])
+def test_bad_config_or_data_is_one_line_and_writes_nothing(tmp_path, capsys, case, mutate, fragments):
+    recipe = write_recipe(tmp_path, "multi-class")
+    raw = yaml.safe_load(recipe.read_text())
+    mutate(tmp_path, raw)
+    recipe.write_text(yaml.safe_dump(raw))
+    assert cli.main(["train", str(recipe)]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and err.startswith("newsdesk: error: "), err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+def test_a_real_subprocess_says_one_line(tmp_path):
+    recipe = write_recipe(tmp_path, "multi-label")
+    _rows(tmp_path, "train.jsonl", lambda rows: rows[4].update(labels=[]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "service", "train", str(recipe)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2 and proc.stdout == "", proc
+    assert proc.stderr.splitlines() == [proc.stderr.strip()] and "train.jsonl row 5: no label" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path, monkeypatch):
+    sub = tmp_path / "recipes"
+    sub.mkdir()
+    recipe = write_recipe(sub, "multi-class", output="../artifacts")
+    monkeypatch.chdir(tmp_path.parent)  # not the config's folder
+    cfg = load_train_config(recipe)
+    assert cfg.data.train == sub / "train.jsonl" and cfg.output == tmp_path / "artifacts"
+    assert cfg.cache == sub / "cache"
+
+
+def test_the_shipped_recipes_validate():
+    for recipe in sorted((Path(__file__).resolve().parent.parent / "configs" / "train").glob("*.yaml")):
+        cfg = load_train_config(recipe)
+        assert cfg.output.is_absolute() and cfg.name == recipe.stem

@@ -1,0 +1,159 @@
+"""`newsdesk train` / `newsdesk evaluate` end to end on small fixtures, with the real encoder.
+
+The fixtures' vectors are cached once per session (the cache is keyed by encoder and text), so only the
+first training run encodes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from safetensors.torch import load_file
+from train_fixtures import articles, write_jsonl, write_recipe
+
+from service import cli
+from service.artifacts import ACTIVE, MANIFEST, load_manifest
+
+
+@pytest.fixture(scope="session")
+def vector_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("vector-cache")
+
+
+def train(capsys, recipe: Path, *extra: str) -> tuple[int, Path, str]:
+    code = cli.main(["train", str(recipe), *extra])
+    out, err = capsys.readouterr()
+    return code, Path(out.strip()) if out.strip() else Path(), err
+
+
+def evaluate(capsys, target: Path, data: Path, *extra: str) -> dict:
+    assert cli.main(["evaluate", str(target), "--data", str(data), *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_multi_class_trains_evaluates_and_writes_a_whole_artifact(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache))
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0 and artifact.parent == tmp_path / "out" and artifact.name.startswith("tiny-")
+    folder, manifest = load_manifest(artifact)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(manifest.files)
+    assert {"confusion_matrix.png", "training.png", "README.md", "config.yaml", "weights.safetensors"} <= set(
+        manifest.files
+    )
+    assert (folder / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [lb.code for lb in manifest.taxonomy] == ["sport", "business", "tech"]
+    assert manifest.metrics["accuracy"] >= 0.8 and manifest.metrics["n"] == 9
+    assert "| test |" in (folder / "README.md").read_text()
+    assert load_file(str(folder / "weights.safetensors"))["dense.weight"].shape == (3, 4 * 384)
+    resolved = yaml.safe_load((folder / "config.yaml").read_text())
+    assert Path(resolved["data"]["train"]).is_absolute() and resolved["version"] == manifest.version
+    # evaluate the artifact, and the config (its output folder's active artifact: none was promoted yet)
+    metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
+    assert metrics["accuracy"] == manifest.metrics["accuracy"] and metrics["n"] == 9
+    assert set(metrics) >= {"accuracy", "micro_f1", "macro_f1", "per_label", "n"}
+    assert cli.main(["evaluate", str(recipe), "--data", str(tmp_path / "test.jsonl")]) == 2
+    assert "no ACTIVE file" in capsys.readouterr().err
+
+
+def test_multi_label_tunes_thresholds_per_label(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(tmp_path, "multi-label", cache=str(vector_cache), epochs=15)
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    weights = load_file(str(artifact / "weights.safetensors"))
+    assert (
+        weights["thresholds"].shape == (3,) and manifest.model["thresholds"]["labels_with_own_threshold"] >= 1
+    )
+    assert "per_label_f1.png" in manifest.files
+    metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
+    assert metrics["micro_f1"] == manifest.metrics["micro_f1"] >= 0.7
+    assert sum(v["support"] for v in metrics["per_label"].values()) > metrics["n"]  # some rows carry two
+
+
+def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(
+        tmp_path, "extractive-summary", cache=str(vector_cache), epochs=30, summary={"sentences": 2}
+    )
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    assert manifest.task == "extractive-summary" and "rouge_by_length.png" in manifest.files
+    metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
+    # the references are the first two sentences, which the scorer can learn from position alone
+    assert metrics["rouge2"] >= 90 and metrics["sentences"] == 2
+    assert set(metrics) >= {"rouge1", "rouge2", "rougeL", "n"}
+
+
+def test_promote_refuses_a_worse_model(tmp_path, capsys, vector_cache):
+    good = write_recipe(tmp_path, "multi-class", cache=str(vector_cache), version="good")
+    assert train(capsys, good, "--promote")[0] == 0
+    assert (tmp_path / "out" / ACTIVE).read_text().strip() == "tiny-good"
+    # one epoch at a tiny learning rate, the title view only: barely trained
+    weak = write_recipe(
+        tmp_path,
+        "multi-class",
+        cache=str(vector_cache),
+        version="weak",
+        epochs=1,
+        model={"views": ["title"], "tfidf": None},
+        training={"lr": 1e-6},
+    )
+    code, artifact, err = train(capsys, weak, "--promote")
+    assert code == cli.EXIT_NOT_PROMOTED and artifact.name == "tiny-weak" and "not promoted" in err
+    assert (tmp_path / "out" / ACTIVE).read_text().strip() == "tiny-good"
+    assert load_manifest(tmp_path / "out")[1].version == "good"
+
+
+def test_engine_serves_trained_tagger_and_summariser(tmp_path, capsys, vector_cache):
+    from fastapi.testclient import TestClient
+
+    from service.api import create_app
+
+    tagger = write_recipe(tmp_path, "multi-class", cache=str(vector_cache), version="7")
+    assert train(capsys, tagger, "--promote")[0] == 0
+    summary = write_recipe(
+        tmp_path, "extractive-summary", cache=str(vector_cache), version="3", epochs=5, output="summaries"
+    )
+    assert train(capsys, summary, "--promote")[0] == 0
+    engine = tmp_path / "engine.yaml"
+    engine.write_text(
+        yaml.safe_dump(
+            {
+                "name": "x",
+                "version": "0",
+                "tagger": {"kind": "trained", "artifact": "out", "max_tags": 2, "min_score": 0.0},
+                "summarizer": {"artifact": "summaries", "sentences": 1},
+            }
+        )
+    )
+    article = articles(1, seed=9, topics=("tech",))[0]
+    with TestClient(create_app(engine)) as client:
+        for _ in range(600):
+            if client.get("/readyz").status_code == 200:
+                break
+            import time
+
+            time.sleep(0.1)
+        r = client.post("/v1/analyze", json={"text": article["body"], "title": article["title"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == {"name": "tiny+tiny", "version": "7+3"}
+    assert body["tags"][0]["code"] == "tech" and body["tags"][0]["label"] == "Tech"
+    assert {t["code"] for t in body["tags"]} <= {"sport", "business", "tech"}
+    assert len(body["summary"]["sentences"]) == 1
+
+
+def test_evaluate_checks_labels_against_the_artifact(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache))
+    _, artifact, _ = train(capsys, recipe)
+    rows = articles(1, seed=5)
+    rows[0]["label"] = "weather"
+    data = write_jsonl(tmp_path / "other.jsonl", rows)
+    assert cli.main(["evaluate", str(artifact), "--data", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "'weather' is not in the artifact's taxonomy" in err and "row" in err
+    manifest = json.loads((artifact / MANIFEST).read_text())
+    assert manifest["name"] == "tiny"

@@ -1,0 +1,96 @@
+"""The model card: README.md of an artifact, with the evaluation table and how to use it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from service.artifacts import Manifest
+
+_SHOWN = ("accuracy", "micro_f1", "macro_f1", "rouge1", "rouge2", "rougeL", "n")
+
+
+def _table(rows: dict[str, dict]) -> list[str]:
+    cols = [c for c in _SHOWN if any(c in r for r in rows.values())]
+    out = ["| split | " + " | ".join(cols) + " |", "| --- |" + " --- |" * len(cols)]
+    for name, r in rows.items():
+        out.append(f"| {name} | " + " | ".join(str(r.get(c, "")) for c in cols) + " |")
+    return out
+
+
+def model_card(
+    m: Manifest,
+    split_sizes: dict[str, int],
+    notes: Sequence[str],
+    plots: Sequence[str],
+    extra_tables: dict[str, dict[str, dict]],
+) -> str:
+    lines = [
+        f"# {m.name} {m.version}",
+        "",
+        f"A newsdesk **{m.task}** model, created {m.created} by `newsdesk train`. Base encoder: "
+        f"`{m.base_encoder}` ({'fine-tuned, saved in `encoder/`' if m.encoder_finetuned else 'frozen'}).",
+        "",
+        "## Evaluation",
+        "",
+        f"Main metric: `{m.main_metric}`. Test figures come from the test split only; dev chose the epoch"
+        + (" and the decision thresholds." if m.task == "multi-label" else "."),
+        "",
+        *_table({"test": m.metrics, "dev": m.metrics.get("dev", {})}),
+    ]
+    for title, table in extra_tables.items():
+        lines += ["", f"### {title}", "", *_table(table)]
+    per_label = m.metrics.get("per_label")
+    if per_label:
+        lines += [
+            "",
+            "### Per label (test)",
+            "",
+            "| label | precision | recall | F1 | support |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for code, v in sorted(per_label.items(), key=lambda kv: -kv[1]["support"]):
+            lines.append(f"| {code} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |")
+    lines += [
+        "",
+        "## Data",
+        "",
+        f"Fingerprint `{m.data_fingerprint}`; rows per split: "
+        + ", ".join(f"{k} {v}" for k, v in split_sizes.items())
+        + ".",
+    ]
+    lines += [f"- {n}" for n in notes]
+    if m.taxonomy:
+        lines += [
+            "",
+            f"## Taxonomy ({len(m.taxonomy)} labels)",
+            "",
+            ", ".join(f"`{lb.code}`" + (f" (IPTC {lb.iptc})" if lb.iptc else "") for lb in m.taxonomy),
+        ]
+    kind = "summarizer" if m.task == "extractive-summary" else "tagger"
+    usage = (
+        ["tagger:", "  kind: trained", "  artifact: path/to/this/folder"]
+        if kind == "tagger"
+        else ["summarizer:", "  artifact: path/to/this/folder"]
+    )
+    lines += [
+        "",
+        "## Use",
+        "",
+        "In an engine config (relative paths resolve against that config's folder):",
+        "",
+        "```yaml",
+        *usage,
+        "```",
+        "",
+        "`POST /v1/analyze` then reports this artifact's name and version in `model`.",
+    ]
+    if kind == "tagger":
+        lines += [
+            "Scores put each label's tuned decision point at 0.5."
+            if m.task == "multi-label"
+            else "Scores are the softmax over the labels."
+        ]
+    lines += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in m.versions.items())]
+    if plots:
+        lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,205 @@
+"""A training config: one YAML file resolved into one typed, frozen object.
+
+An unknown key or a wrong type is an error naming the file and the dotted field. Relative paths (data
+files, the ids file, the output folder, the cache, a local encoder) resolve against the folder of the
+config file, as the engine's config does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from service.artifacts import Task
+from service.config import EncoderConfig, format_validation_error, read_yaml
+from service.errors import ConfigError
+from service.features import VIEWS
+from service.settings import PROJECT_ROOT
+
+DEFAULT_CACHE = PROJECT_ROOT / ".cache" / "vectors"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Fields(_Strict):
+    """Which columns hold what. Several text fields are joined as paragraphs (title + body)."""
+
+    id: str | None = "id"
+    title: str | None = None  # the headline, kept apart from the text as the API's `title` is
+    text: list[str]
+    label: str | None = None  # a string or a list of strings per row (tagger tasks)
+    summary: str | None = None  # the reference summary (extractive-summary task)
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("text")
+    @classmethod
+    def _some(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("name at least one text field")
+        return v
+
+
+class Ratio(_Strict):
+    """A split carved out of train: this share of its rows, drawn with the config's seed."""
+
+    ratio: Annotated[float, Field(gt=0.0, lt=1.0)]
+
+
+class DataConfig(_Strict):
+    """Where the rows come from and how they split. Either `path` (one table) split by an `ids` file
+    ({"train": [...], "dev": [...], "test": [...]}) or by ratios; or a `train` table with `dev` and
+    `test` each a table or a ratio of train."""
+
+    format: Literal["auto", "jsonl", "csv", "parquet", "dataset"] = "auto"
+    path: Path | None = None
+    ids: Path | None = None
+    train: Path | None = None
+    dev: Path | Ratio | None = None
+    test: Path | Ratio | None = None
+    fields: Fields
+    empty_text: Literal["error", "skip"] = "error"  # a row with no text: an error, or left out and counted
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> DataConfig:
+        if (self.path is None) == (self.train is None):
+            raise ValueError(
+                "give either `path` (one table for every split) or `train` (plus `dev` and `test`)"
+            )
+        if self.ids is not None:
+            if self.path is None:
+                raise ValueError("`ids` splits the table at `path`; set `path`")
+            if self.dev is not None or self.test is not None:
+                raise ValueError("with `ids`, dev and test come from the ids file; drop `dev` and `test`")
+            return self
+        for split in ("dev", "test"):
+            value = getattr(self, split)
+            if value is None:
+                raise ValueError(f"`{split}` is missing: a table, or {{ratio: 0.1}} to carve it out of train")
+            if self.path is not None and not isinstance(value, Ratio):
+                raise ValueError(f"with `path`, `{split}` must be a ratio such as {{ratio: 0.1}}")
+        return self
+
+
+class LabelSpec(_Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None  # defaults to the id
+    description: str = ""
+    iptc: str | None = None  # an IPTC Media Topic code this label maps to
+
+
+class TaxonomyConfig(_Strict):
+    """The labels: listed, or taken from the data. `from_data: in_train_and_test` keeps the labels that
+    occur in both train and test and leaves out rows with none of them (Reuters ApteMod-90)."""
+
+    labels: list[LabelSpec] | None = None
+    from_data: Literal["in_train_and_test"] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TaxonomyConfig:
+        if (self.labels is None) == (self.from_data is None):
+            raise ValueError("give either `labels` or `from_data`")
+        if self.labels is not None:
+            ids = [lb.id for lb in self.labels]
+            dup = sorted({i for i in ids if ids.count(i) > 1})
+            if dup or not ids:
+                raise ValueError(f"duplicate label ids {dup}" if dup else "`labels` is empty")
+        return self
+
+
+class TfidfConfig(_Strict):
+    ngrams: Annotated[int, Field(ge=1, le=3)] = 2
+    min_df: Annotated[int, Field(ge=1)] = 2
+    max_terms: Annotated[int, Field(ge=1)] = 50_000
+
+
+class ModelConfig(_Strict):
+    """`frozen`: a head on fixed sentence vectors; `finetune`: the encoder learns too."""
+
+    mode: Literal["frozen", "finetune"] = "frozen"
+    encoder: EncoderConfig = EncoderConfig()
+    views: list[Literal[VIEWS]] = list(VIEWS)  # type: ignore[valid-type]
+    lead: Annotated[int, Field(ge=1, le=20)] = 3
+    tfidf: TfidfConfig | None = TfidfConfig()
+    hidden: Annotated[int, Field(ge=0)] = 0  # 0: a linear head
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+
+
+class HyperParams(_Strict):
+    epochs: Annotated[int, Field(ge=1)] = 40
+    batch_size: Annotated[int, Field(ge=1)] = 32
+    lr: Annotated[float, Field(gt=0.0)] = 1e-3
+    encoder_lr: Annotated[float, Field(gt=0.0)] = 3e-5  # finetune only
+    weight_decay: Annotated[float, Field(ge=0.0)] = 1e-4
+    patience: Annotated[int, Field(ge=1)] = 5  # epochs without a better dev score before stopping
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    max_train_examples: Annotated[int, Field(ge=1)] | None = None  # a subset, e.g. to time an epoch
+
+
+class SummaryConfig(_Strict):
+    sentences: Annotated[int, Field(ge=1, le=50)] = 3  # the summary length the dev metric uses
+
+
+class TrainConfig(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # none: a timestamp
+    task: Task
+    seed: int = 13
+    data: DataConfig
+    taxonomy: TaxonomyConfig | None = None
+    model: ModelConfig = ModelConfig()
+    training: HyperParams = HyperParams()
+    summary: SummaryConfig = SummaryConfig()
+    output: Path
+    cache: Path = DEFAULT_CACHE
+
+    @model_validator(mode="after")
+    def _task_needs(self) -> TrainConfig:
+        summary = self.task == "extractive-summary"
+        need = "summary" if summary else "label"
+        if getattr(self.data.fields, need) is None:
+            raise ValueError(f"a {self.task} task needs `data.fields.{need}`")
+        if not summary and self.taxonomy is None:
+            raise ValueError(f"a {self.task} task needs a `taxonomy`")
+        if summary and self.model.mode == "finetune":
+            raise ValueError("the summariser trains on frozen sentence vectors; set model.mode: frozen")
+        return self
+
+
+def _resolve(base: Path, p: Path | None) -> Path | None:
+    return p if p is None or p.is_absolute() else (base / p).resolve()
+
+
+def resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
+    """Every relative path in the config made absolute against `base` (the config file's folder)."""
+    d = cfg.data
+    data = d.model_copy(
+        update={k: _resolve(base, getattr(d, k)) for k in ("path", "ids", "train")}
+        | {k: _resolve(base, getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
+    )
+    encoder = cfg.model.encoder.model_copy(update={"path": _resolve(base, cfg.model.encoder.path)})
+    return cfg.model_copy(
+        update={
+            "data": data,
+            "model": cfg.model.model_copy(update={"encoder": encoder}),
+            "output": _resolve(base, cfg.output),
+            "cache": _resolve(base, cfg.cache),
+        }
+    )
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    path = Path(path)
+    raw = read_yaml(path)
+    try:
+        cfg = TrainConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, str(path))) from e
+    return resolve_paths(cfg, path.resolve().parent)

@@ -1,0 +1,270 @@
+"""Labelled articles from a training config: read through `datasets`, checked row by row, split.
+
+Every problem is a `DataError` naming the file, the row (1-based) and the field, raised before anything
+is encoded or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from service.artifacts import ArtifactLabel
+from service.errors import NewsdeskError
+from training.config import DataConfig, Ratio, TrainConfig
+
+SPLITS = ("train", "dev", "test")
+_FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+
+
+class DataError(NewsdeskError):
+    """The training data cannot be used as given."""
+
+    code = "invalid_data"
+
+
+@dataclass
+class Example:
+    id: str
+    title: str | None
+    text: str
+    labels: list[str] = field(default_factory=list)
+    summary: str = ""
+    source: str = ""  # "file row N", for messages
+
+
+@dataclass
+class Dataset:
+    splits: dict[str, list[Example]]
+    taxonomy: list[ArtifactLabel]
+    fingerprint: str
+    notes: list[str]  # what was left out or carved, for the model card
+
+
+def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
+    """Rows of a jsonl/csv/parquet file or a `datasets` save_to_disk folder."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    if not path.exists():
+        raise DataError(f"{path}: no such data file")
+    if fmt == "dataset" or (fmt == "auto" and path.is_dir()):
+        try:
+            ds = datasets.load_from_disk(str(path))
+        except (FileNotFoundError, ValueError) as e:
+            raise DataError(f"{path}: not a datasets save_to_disk folder: {e}") from e
+        if isinstance(ds, datasets.DatasetDict):
+            raise DataError(f"{path}: holds several splits ({', '.join(ds)}); point at one of them")
+    else:
+        builder = _FORMATS.get(path.suffix.lower()) if fmt == "auto" else {"jsonl": "json"}.get(fmt, fmt)
+        if builder is None:
+            raise DataError(
+                f"{path}: cannot tell the format from the suffix {path.suffix!r}; set data.format"
+            )
+        try:
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+        except Exception as e:  # the builders raise many kinds; each means the file cannot be read
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise DataError(f"{path}: cannot read it as {builder}: {reason}") from e
+    rows = ds.to_list()
+    if not rows:
+        raise DataError(f"{path}: no rows")
+    return rows
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _columns(rows: list[dict[str, Any]], fields: list[str], path: Path) -> None:
+    have = set(rows[0])
+    missing = [f for f in fields if f not in have]
+    if missing:
+        raise DataError(
+            f"{path}: no field {', '.join(map(repr, missing))} (data.fields); the rows have "
+            f"{', '.join(sorted(have))}"
+        )
+
+
+def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes: list[str]) -> list[Example]:
+    f = cfg.data.fields
+    target = f.summary if cfg.task == "extractive-summary" else f.label
+    assert target is not None
+    _columns(rows, [c for c in (f.id, f.title, *f.text, target) if c], path)
+    out = []
+    empty = 0
+    for n, row in enumerate(rows, start=1):
+        where = f"{path} row {n}"
+        text = "\n\n".join(t for t in (_text(row.get(c)) for c in f.text) if t)
+        if not text:
+            if cfg.data.empty_text == "skip":
+                empty += 1
+                continue
+            raise DataError(f"{where}: no text in {', '.join(f.text)} (data.fields.text)")
+        title = (_text(row.get(f.title)) or None) if f.title else None
+        ex = Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=where)
+        value = row.get(target)
+        if cfg.task == "extractive-summary":
+            ex.summary = _text(value)
+            if not ex.summary:
+                raise DataError(f"{where}: no summary in {target!r} (data.fields.summary)")
+        else:
+            labels = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+            if labels is None or not all(isinstance(x, str) for x in labels):
+                raise DataError(f"{where}: {target!r} must be a label or a list of labels, got {value!r}")
+            ex.labels = list(dict.fromkeys(x.strip() for x in labels if x.strip()))
+            if cfg.task == "multi-class" and len(ex.labels) != 1:
+                raise DataError(
+                    f"{where}: a multi-class row needs exactly one label in {target!r}, got {ex.labels}"
+                )
+        out.append(ex)
+    if empty:
+        notes.append(f"{path.name}: {empty} rows with no text left out (data.empty_text: skip)")
+    return out
+
+
+def _carve(train: list[Example], ratio: float, rng: random.Random) -> list[Example]:
+    """Move `ratio` of train out, never taking the last train example of a label."""
+    order = list(range(len(train)))
+    rng.shuffle(order)
+    want = round(len(train) * ratio)
+    left = Counter(lb for ex in train for lb in ex.labels)
+    taken: set[int] = set()
+    for i in order:
+        if len(taken) >= want:
+            break
+        if all(left[lb] > 1 for lb in train[i].labels):
+            taken.add(i)
+            left.subtract(train[i].labels)
+    carved = [ex for i, ex in enumerate(train) if i in taken]
+    train[:] = [ex for i, ex in enumerate(train) if i not in taken]
+    return carved
+
+
+def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]:
+    try:
+        ids = json.loads(ids_file.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise DataError(f"{ids_file}: no such ids file (data.ids)") from e
+    except (OSError, json.JSONDecodeError) as e:
+        raise DataError(f"{ids_file}: cannot read it as JSON: {e}") from e
+    by_id = {ex.id: ex for ex in examples}
+    out = {}
+    for split in SPLITS:
+        listed = ids.get(split) if isinstance(ids, dict) else None
+        if not isinstance(listed, list):
+            raise DataError(f"{ids_file}: expected a list of ids under {split!r}")
+        unknown = [str(i) for i in listed if str(i) not in by_id]
+        if unknown:
+            raise DataError(
+                f"{ids_file}: {split} id {unknown[0]!r} is not in the data ({len(unknown)} such ids)"
+            )
+        out[split] = [by_id[str(i)] for i in listed]
+    return out
+
+
+def select_split(cfg: TrainConfig, examples: list[Example], split: str) -> list[Example]:
+    """For evaluation: the rows of `split` when the config splits one table by an ids file; else all."""
+    return _by_ids(examples, cfg.data.ids)[split] if cfg.data.ids is not None else examples
+
+
+def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]:
+    d: DataConfig = cfg.data
+    rng = random.Random(cfg.seed)
+    if d.path is not None:
+        examples = to_examples(read_table(d.path, d.format), cfg, d.path, notes)
+        if d.ids is not None:
+            return _by_ids(examples, d.ids)
+        splits: dict[str, list[Example]] = {"train": examples}
+    else:
+        assert d.train is not None
+        splits = {"train": to_examples(read_table(d.train, d.format), cfg, d.train, notes)}
+        for split in ("dev", "test"):
+            src = getattr(d, split)
+            if isinstance(src, Path):
+                splits[split] = to_examples(read_table(src, d.format), cfg, src, notes)
+    for split in ("test", "dev"):
+        src = getattr(d, split)
+        if isinstance(src, Ratio):
+            splits[split] = _carve(splits["train"], src.ratio, rng)
+    return splits
+
+
+def _taxonomy(cfg: TrainConfig, splits: dict[str, list[Example]], notes: list[str]) -> list[ArtifactLabel]:
+    tax = cfg.taxonomy
+    assert tax is not None
+    if tax.labels is not None:
+        return [
+            ArtifactLabel(code=lb.id, name=lb.name or lb.id, description=lb.description, iptc=lb.iptc)
+            for lb in tax.labels
+        ]
+    seen = [set(lb for ex in splits[s] for lb in ex.labels) for s in ("train", "test")]
+    codes = sorted(seen[0] & seen[1])
+    if not codes:
+        raise DataError("taxonomy.from_data: no label occurs in both train and test")
+    keep = set(codes)
+    for split, rows in splits.items():
+        before = len(rows)
+        for ex in rows:
+            ex.labels = [lb for lb in ex.labels if lb in keep]
+        rows[:] = [ex for ex in rows if ex.labels]
+        notes.append(
+            f"{split}: {len(rows)} of {before} rows carry one of the {len(codes)} labels that occur "
+            "in both train and test; the rest are left out"
+        )
+    return [ArtifactLabel(code=c, name=c) for c in codes]
+
+
+def _check_labels(cfg: TrainConfig, splits: dict[str, list[Example]], codes: list[str]) -> None:
+    known = set(codes)
+    for rows in splits.values():
+        for ex in rows:
+            if not ex.labels:
+                raise DataError(f"{ex.source}: no label in {cfg.data.fields.label!r} (data.fields.label)")
+            bad = [lb for lb in ex.labels if lb not in known]
+            if bad:
+                raise DataError(f"{ex.source}: label {bad[0]!r} is not in the taxonomy (taxonomy.labels)")
+    carved = {s for s in ("dev", "test") if isinstance(getattr(cfg.data, s), Ratio)}
+    for split, rows in splits.items():
+        if split in carved:
+            continue  # a ratio of train cannot hold a label seen once; thresholds fall back for those
+        counts = Counter(lb for ex in rows for lb in ex.labels)
+        absent = [c for c in codes if not counts[c]]
+        if absent:
+            raise DataError(
+                f"{split} split has no example of label {absent[0]!r}"
+                f"{f' (and {len(absent) - 1} more)' if len(absent) > 1 else ''}; every label "
+                "needs examples in every split"
+            )
+
+
+def fingerprint(splits: dict[str, list[Example]]) -> str:
+    h = hashlib.sha256()
+    for split in SPLITS:
+        for ex in splits.get(split, []):
+            h.update(json.dumps([split, ex.id, ex.title, ex.text, ex.labels, ex.summary]).encode())
+    return h.hexdigest()[:16]
+
+
+def load_dataset(cfg: TrainConfig) -> Dataset:
+    notes: list[str] = []
+    splits = _load_splits(cfg, notes)
+    for split in SPLITS:
+        if not splits.get(split):
+            raise DataError(f"the {split} split is empty; check data.{split} / data.ids / the ratios")
+    taxonomy: list[ArtifactLabel] = []
+    if cfg.task != "extractive-summary":
+        taxonomy = _taxonomy(cfg, splits, notes)
+        _check_labels(cfg, splits, [lb.code for lb in taxonomy])
+        for split in SPLITS:
+            if not splits[split]:
+                raise DataError(f"the {split} split has no row left with a label of the taxonomy")
+    if cfg.training.max_train_examples:
+        splits["train"] = splits["train"][: cfg.training.max_train_examples]
+        notes.append(f"train cut to its first {len(splits['train'])} rows (training.max_train_examples)")
+    return Dataset(splits, taxonomy, fingerprint(splits), notes)

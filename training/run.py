@@ -1,0 +1,315 @@
+"""`newsdesk train` and `newsdesk evaluate`: load, encode (cached), fit, evaluate, write the artifact."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from service.artifacts import (
+    ENCODER_DIR,
+    MAIN_METRIC,
+    MANIFEST,
+    MODEL_CARD,
+    RESOLVED_CONFIG,
+    VOCAB,
+    WEIGHTS,
+    ArtifactLabel,
+    Manifest,
+    load_manifest,
+)
+from service.config import EncoderConfig
+from service.features import TfidfView
+from service.heads import SentenceHead, head_bytes, load_head
+from service.sentence_scorer import SENTENCE_FEATURES
+from service.trained_tagger import TopicModel, load_topic_model
+from training import plots
+from training.artifact import Promotion, check_free, promote, write_artifact
+from training.card import model_card
+from training.config import TrainConfig, load_train_config
+from training.data import DataError, Dataset, Example, load_dataset, read_table, select_split, to_examples
+from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
+from training.loop import Progress
+from training.metrics import Rouge, label_metrics
+from training.summary import fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
+from training.topics import (
+    SplitFeatures,
+    decide,
+    features,
+    fit_head,
+    gold_matrix,
+    logits,
+    new_model,
+    tune_thresholds,
+)
+from training.vectors import VectorCache, encode_examples, engine_for
+
+ROUGE_LENGTHS = (1, 2, 3, 4, 5, 6, 8)  # sentences, for the summariser's ROUGE-by-length plot
+
+
+@dataclass
+class Trained:
+    weights: bytes
+    model: dict
+    metrics: dict
+    plots: dict[str, bytes]
+    vocab: str | None = None
+    encoder: TrainableEncoder | None = None
+    extra_tables: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    path: Path
+    promotion: Promotion | None
+
+
+def _epochs(progress: Iterator[Progress], total: int, desc: str) -> list[Progress]:
+    history = []
+    with tqdm(total=total, desc=desc, unit="epoch", disable=None, leave=False) as bar:
+        for p in progress:
+            history.append(p)
+            bar.set_postfix(loss=f"{p.loss:.4f}", dev=f"{p.dev_score:.4f}", best=f"{p.best_score:.4f}")
+            bar.update(1)
+    return history
+
+
+# -- topics ---------------------------------------------------------------------------------------------
+def _topic_metrics(model: TopicModel, data: SplitFeatures, codes: list[str]) -> tuple[dict, np.ndarray]:
+    pred = decide(model, logits(model, data), model.at_least_one)
+    return label_metrics(data.gold, pred, codes, multi_label=model.multi_label), pred
+
+
+def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
+    codes = [lb.code for lb in ds.taxonomy]
+    dim = docs["train"][0].vectors.shape[1]
+    model = new_model(cfg, docs["train"], len(codes), dim)
+    feats = {s: features(model, docs[s], gold_matrix(ds.splits[s], codes)) for s in docs}
+    history = _epochs(fit_head(model, feats["train"], feats["dev"], cfg), cfg.training.epochs, "head")
+    encoder = None
+    if cfg.model.mode == "finetune":
+        encoder = TrainableEncoder(encoder_path, cfg.model.encoder.max_tokens)
+        device = pick_device(cfg.training.device)
+        history += _epochs(
+            finetune(model, encoder, docs["train"], feats["train"], docs["dev"], feats["dev"], cfg, device),
+            cfg.training.epochs,
+            f"fine-tune ({device})",
+        )
+        for s in ("dev", "test"):
+            feats[s] = encoded_features(model, encoder, docs[s], feats[s])
+    tuning = {}
+    if model.multi_label:
+        _, model.at_least_one, tuning = tune_thresholds(model, feats["dev"])
+    test, pred = _topic_metrics(model, feats["test"], codes)
+    dev, _ = _topic_metrics(model, feats["dev"], codes)
+    main = MAIN_METRIC[cfg.task]
+    pngs = {"training.png": plots.training_curve(history, main)}
+    if model.multi_label:
+        pngs["per_label_f1.png"] = plots.per_label_f1(test["per_label"])
+    else:
+        pngs["confusion_matrix.png"] = plots.confusion_matrix(feats["test"].gold, pred, codes)
+    meta = {
+        "head": model.head.shape,
+        "views": model.views,
+        "lead": model.lead,
+        "at_least_one": model.at_least_one,
+        "encoder_fingerprint": fingerprint,
+        "thresholds": tuning,
+        "epochs_run": len(history),
+        "best_dev": max(p.best_score for p in history),
+    }
+    return Trained(
+        weights=head_bytes(model.head),
+        model=meta,
+        metrics={**test, "dev": {k: v for k, v in dev.items() if k != "per_label"}},
+        plots=pngs,
+        vocab=model.tfidf.to_json() if model.tfidf else None,
+        encoder=encoder,
+    )
+
+
+# -- summaries ------------------------------------------------------------------------------------------
+def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
+    tfidf = fit_tfidf(docs["train"], cfg)
+    data = {s: items(docs[s], ds.splits[s], tfidf) for s in docs}
+    head = new_head(data["train"], cfg)
+    rouge = Rouge()
+    history = _epochs(fit(head, data["train"], data["dev"], cfg, rouge), cfg.training.epochs, "scorer")
+    n = cfg.summary.sentences
+    test = {**rouge_at(head, data["test"], n, rouge), "n": len(data["test"])}
+    dev = {**rouge_at(head, data["dev"], n, rouge), "n": len(data["dev"])}
+    at_ref = rouge_at(head, data["test"], None, rouge)
+    tables = {
+        "Test, beside Lead-k": {
+            f"learned, {n} sentences": test,
+            f"lead-{n}": lead_rouge(data["test"], n, rouge),
+            "learned, reference length": at_ref,
+            "lead, reference length": lead_rouge(data["test"], None, rouge),
+        }
+    }
+    learned = [rouge_at(head, data["test"], k, rouge)["rouge2"] for k in ROUGE_LENGTHS]
+    lead = [lead_rouge(data["test"], k, rouge)["rouge2"] for k in ROUGE_LENGTHS]
+    pngs = {
+        "training.png": plots.training_curve(history, "rouge2"),
+        "rouge_by_length.png": plots.rouge_by_length(ROUGE_LENGTHS, learned, lead, "rouge2"),
+    }
+    positives = float(np.mean(np.concatenate([it.positive for it in data["train"]])))
+    meta = {
+        "head": head.shape,
+        "features": list(SENTENCE_FEATURES),
+        "encoder_fingerprint": fingerprint,
+        "sentences": n,
+        "train_positive_rate": round(positives, 4),
+        "epochs_run": len(history),
+        "best_dev": max(p.best_score for p in history),
+    }
+    return Trained(
+        weights=head_bytes(head),
+        model=meta,
+        metrics={**test, "at_reference_length": at_ref, "dev": dev},
+        plots=pngs,
+        vocab=tfidf.to_json(),
+        extra_tables=tables,
+    )
+
+
+TASKS = {"multi-class": train_topics, "multi-label": train_topics, "extractive-summary": train_summary}
+
+
+# -- train ----------------------------------------------------------------------------------------------
+def _versions() -> dict[str, str]:
+    import spacy
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "spacy": spacy.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
+    t0 = time.perf_counter()
+    cfg = load_train_config(config_path)
+    if out is not None:
+        cfg = cfg.model_copy(update={"output": out.resolve()})
+    version = cfg.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    cfg = cfg.model_copy(update={"version": version})
+    folder = f"{cfg.name}-{version}"
+    check_free(cfg.output, folder)
+    ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
+    engine = engine_for(cfg.model.encoder)
+    cache = VectorCache(cfg.cache, engine)
+    docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
+    t_encoded = time.perf_counter()
+    trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
+    t_trained = time.perf_counter()
+    trained.model["wall_seconds"] = {
+        "load_and_encode": round(t_encoded - t0, 1),
+        "fit_and_evaluate": round(t_trained - t_encoded, 1),
+    }
+    files = {
+        WEIGHTS: trained.weights,
+        **trained.plots,
+        RESOLVED_CONFIG: yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False).encode(),
+    }
+    if trained.vocab is not None:
+        files[VOCAB] = trained.vocab.encode()
+    names = sorted([*files, MANIFEST, MODEL_CARD] + ([ENCODER_DIR] if trained.encoder else []))
+    manifest = Manifest(
+        name=cfg.name,
+        version=version,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        task=cfg.task,
+        base_encoder=cfg.model.encoder.package or str(cfg.model.encoder.path),
+        encoder_finetuned=trained.encoder is not None,
+        taxonomy=ds.taxonomy,
+        data_fingerprint=ds.fingerprint,
+        metrics=trained.metrics,
+        main_metric=MAIN_METRIC[cfg.task],
+        model=trained.model,
+        files=names,
+        versions=_versions(),
+    )
+    sizes = {s: len(rows) for s, rows in ds.splits.items()}
+    files[MODEL_CARD] = model_card(
+        manifest, sizes, ds.notes, sorted(trained.plots), trained.extra_tables
+    ).encode()
+    files[MANIFEST] = manifest.model_dump_json(indent=2).encode()
+    encoder = trained.encoder
+    path = write_artifact(
+        cfg.output, folder, files, None if encoder is None else lambda tmp: encoder.save(tmp / ENCODER_DIR)
+    )
+    return TrainResult(path, promote(cfg.output, folder) if promote_it else None)
+
+
+# -- evaluate -------------------------------------------------------------------------------------------
+def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[ArtifactLabel]) -> list[Example]:
+    notes: list[str] = []
+    examples = to_examples(read_table(data, cfg.data.format), cfg, data, notes)
+    examples = select_split(cfg, examples, split)
+    if cfg.task == "extractive-summary":
+        return examples
+    known = {lb.code for lb in taxonomy}
+    if cfg.taxonomy is not None and cfg.taxonomy.from_data:
+        for ex in examples:
+            ex.labels = [lb for lb in ex.labels if lb in known]
+        examples = [ex for ex in examples if ex.labels]
+    for ex in examples:
+        bad = [lb for lb in ex.labels if lb not in known]
+        if bad:
+            raise DataError(f"{ex.source}: label {bad[0]!r} is not in the artifact's taxonomy")
+    if not examples:
+        raise DataError(f"{data}: no row to evaluate in the {split} split")
+    return examples
+
+
+def evaluate(target: Path, data: Path, split: str = "test") -> dict:
+    """Metrics of an artifact (or of the active artifact of a training config's output folder) on `data`."""
+    if target.is_file():
+        target = load_train_config(target).output
+    folder, manifest = load_manifest(target)
+    cfg = load_train_config(folder / RESOLVED_CONFIG)
+    encoder_cfg = cfg.model.encoder
+    if manifest.encoder_finetuned:
+        encoder_cfg = EncoderConfig(
+            package=None,
+            path=folder / ENCODER_DIR,
+            max_tokens=encoder_cfg.max_tokens,
+            batch_size=encoder_cfg.batch_size,
+        )
+    examples = _eval_examples(cfg, data, split, manifest.taxonomy)
+    engine = engine_for(encoder_cfg)
+    if not manifest.encoder_finetuned and engine.encoder.fingerprint != manifest.model.get(
+        "encoder_fingerprint"
+    ):
+        raise DataError(
+            f"{folder}: trained on another encoder's vectors than {encoder_cfg.package or encoder_cfg.path}"
+        )
+    docs = encode_examples(engine, examples, VectorCache(cfg.cache, engine), split)
+    if manifest.task == "extractive-summary":
+        head = load_head("sentence", manifest.model["head"], folder / WEIGHTS)
+        assert isinstance(head, SentenceHead)
+        data_items = items(docs, examples, TfidfView.load(folder / VOCAB))
+        rouge = Rouge()
+        n = int(manifest.model["sentences"])
+        return {
+            **rouge_at(head, data_items, n, rouge),
+            "sentences": n,
+            "n": len(data_items),
+            "at_reference_length": rouge_at(head, data_items, None, rouge),
+        }
+    model = load_topic_model(folder, manifest)
+    codes = [lb.code for lb in manifest.taxonomy]
+    metrics, _ = _topic_metrics(model, features(model, docs, gold_matrix(examples, codes)), codes)
+    return metrics

@@ -1,0 +1,143 @@
+"""Training the extractive sentence scorer on reference summaries.
+
+A body sentence is a positive when the reference summary contains it (the reference is split against
+the article's own sentences, since its sentences are glued together with no space). The dev score is
+ROUGE-2 of the summaries the engine's own `summarize` picks with the learned scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from service.config import SummarizerConfig
+from service.features import EncodedText, TfidfView
+from service.heads import SentenceHead
+from service.sentence_scorer import SENTENCE_FEATURES, sentence_features
+from service.summarizer import summarize
+from training.config import TrainConfig
+from training.data import Example
+from training.loop import Progress, train_while_improving
+from training.metrics import Rouge
+from training.references import reference_sentences
+
+# The engine's default candidate rules (minimum words, redundancy) pick the summaries scored here.
+ENGINE_DEFAULTS = SummarizerConfig()
+
+
+@dataclass
+class SummaryItem:
+    doc: EncodedText
+    reference: list[str]
+    body: list[int]
+    features: np.ndarray
+    positive: np.ndarray  # per body sentence: 1.0 if the reference holds it
+
+
+def items(docs: Sequence[EncodedText], examples: Sequence[Example], tfidf: TfidfView) -> list[SummaryItem]:
+    out = []
+    for doc, ex in zip(docs, examples, strict=True):
+        ref = reference_sentences([s.text for s in doc.sentences], ex.summary)
+        held = set(ref)
+        body, feats = sentence_features(doc, tfidf)
+        positive = np.array([doc.sentences[i].text in held for i in body], np.float32)
+        out.append(SummaryItem(doc, ref, body, feats, positive))
+    return out
+
+
+def fit_tfidf(docs: Sequence[EncodedText], cfg: TrainConfig) -> TfidfView:
+    t = cfg.model.tfidf
+    assert t is not None  # the recipe needs the lexical-centrality feature
+    return TfidfView.fit(
+        (d.terms_text for d in docs), ngrams=t.ngrams, min_df=t.min_df, max_terms=t.max_terms
+    )
+
+
+def new_head(train: Sequence[SummaryItem], cfg: TrainConfig) -> SentenceHead:
+    head = SentenceHead(len(SENTENCE_FEATURES), hidden=cfg.model.hidden, dropout=cfg.model.dropout)
+    x = np.concatenate([it.features for it in train])
+    head.mean.copy_(torch.from_numpy(x.mean(0)))
+    head.std.copy_(torch.from_numpy(np.maximum(x.std(0), 1e-6)))
+    return head
+
+
+def pick(head: SentenceHead, it: SummaryItem, n_sentences: int | None, cfg: SummarizerConfig) -> list[str]:
+    """The summary the engine would return with this head's scores."""
+    with torch.inference_mode():
+        probs = dict(zip(it.body, torch.sigmoid(head(torch.from_numpy(it.features))).tolist(), strict=True))
+    n = len(it.doc.sentences)
+    picks = summarize(
+        cfg,
+        it.doc.sentences,
+        it.doc.vectors[:n],
+        np.zeros(it.doc.vectors.shape[1], np.float32),
+        n_sentences=n_sentences,
+        n_words=None,
+        scorer=lambda cands: np.array([probs[i] for i in cands], np.float32),
+    )
+    return [it.doc.sentences[p.index].text for p in picks]
+
+
+def rouge_at(
+    head: SentenceHead,
+    data: Sequence[SummaryItem],
+    n_sentences: int | None,
+    rouge: Rouge,
+    cfg: SummarizerConfig = ENGINE_DEFAULTS,
+) -> dict[str, float]:
+    """Mean ROUGE at `n_sentences` per summary, or at the reference's own length when None."""
+    pairs = [(it.reference, pick(head, it, n_sentences or max(len(it.reference), 1), cfg)) for it in data]
+    return rouge.mean(pairs)
+
+
+def lead_rouge(data: Sequence[SummaryItem], n_sentences: int | None, rouge: Rouge) -> dict[str, float]:
+    return rouge.mean(
+        [
+            (
+                it.reference,
+                [it.doc.sentences[i].text for i in it.body[: n_sentences or max(len(it.reference), 1)]],
+            )
+            for it in data
+        ]
+    )
+
+
+def fit(
+    head: SentenceHead,
+    train: Sequence[SummaryItem],
+    dev: Sequence[SummaryItem],
+    cfg: TrainConfig,
+    rouge: Rouge,
+) -> Iterator[Progress]:
+    hp = cfg.training
+    torch.manual_seed(cfg.seed)
+    opt = torch.optim.AdamW(head.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
+    loss_fn = nn.BCEWithLogitsLoss()
+    gen = torch.Generator().manual_seed(cfg.seed)
+
+    def epoch() -> float:
+        order = torch.randperm(len(train), generator=gen).tolist()
+        total, count = 0.0, 0
+        for a in range(0, len(order), hp.batch_size):
+            batch = [train[i] for i in order[a : a + hp.batch_size]]
+            x = torch.from_numpy(np.concatenate([it.features for it in batch]))
+            y = torch.from_numpy(np.concatenate([it.positive for it in batch]))
+            loss = loss_fn(head(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(y)
+            count += len(y)
+        return total / max(count, 1)
+
+    yield from train_while_improving(
+        head,
+        epoch,
+        lambda: rouge_at(head, dev, cfg.summary.sentences, rouge)["rouge2"],
+        epochs=hp.epochs,
+        patience=hp.patience,
+    )
