@@ -19,7 +19,7 @@ from spacy.tokens import Doc
 from service.config import EngineConfig, load_engine_config
 from service.encoder import SentenceEncoder
 from service.entities import extract_entities
-from service.errors import InputError
+from service.errors import InputError, TextTooLong
 from service.features import EncodedText
 from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
@@ -101,6 +101,9 @@ class Analyzer:
         truncated = False
         limit = self.config.limits.max_chars
         if len(text) > limit:
+            if self.config.limits.long_text == "refuse":
+                raise TextTooLong(f"text is {len(text)} characters long; the limit is {limit} "
+                                  "(limits.max_chars); send a shorter text", field="text")
             cut = text.rfind(" ", int(limit * 0.9), limit)
             text = text[: cut if cut > 0 else limit]
             truncated = True
@@ -108,7 +111,7 @@ class Analyzer:
         if not clean.text.strip():
             raise InputError("text has no readable content after cleaning (only markup or control chars?)",
                              field="text", code="empty_text")
-        doc = doc if doc is not None else self.nlp(clean.text)
+        doc = doc if doc is not None else self.nlp.segment(clean.text)  # POS/NER: `annotate`
         spans = sentence_spans(clean.text, [(s.start_char, s.end_char) for s in doc.sents])
         sentences = label_sentences(clean.text, spans)
         title = request.title.strip() if request.title and request.title.strip() else None
@@ -160,6 +163,11 @@ class Analyzer:
             p.timings_ms["encode"] = ms
         return out
 
+    def annotate(self, batch: list[Prepared]) -> None:
+        """spaCy's POS and NER on prepared articles; needs no vectors, so it may run beside `encode`
+        (the micro-batcher does). `read_out` runs it for any article not yet annotated."""
+        self.nlp.annotate([p.doc for p in batch])
+
     # -- verb 3: read out ------------------------------------------------------------
     def document_vector(self, p: Prepared, e: EncodedArticle) -> np.ndarray:
         w = np.array([0.0 if s.role == "boilerplate" else 1.0 for s in p.sentences], np.float32)
@@ -187,6 +195,7 @@ class Analyzer:
 
     def read_out(self, p: Prepared, e: EncodedArticle) -> AnalyzeResponse:
         t0 = time.perf_counter()
+        self.annotate([p])
         cfg, opt = self.config, p.options
         parts = set(opt.include or ALL_PARTS)
         doc_vec = self.document_vector(p, e)

@@ -2,10 +2,12 @@
 
 `create_app` reads the engine config (so a broken config fails at once), builds the app and starts
 loading the models in a background thread when the app starts, so `/healthz` answers immediately and
-`/readyz` says when the models are in. Model work runs in a worker thread, one request at a time (the
-encoder already uses every core), so the event loop stays free for health checks.
+`/readyz` says when the models are in. Requests go through the micro-batcher (`service.batcher`), which
+runs the model on its own threads, so the event loop stays free for health checks and metrics.
 
-No torch here: the engine module is imported inside the loader thread.
+Middleware, outermost first: request ids, access log and metrics; CORS (only if configured); API keys
+(only if configured); the body guard (type, size, encoding). No torch here: the engine module is
+imported inside the loader thread.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import anyio
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
 
 from service import demo
+from service.auth_http import ApiKeyGuard
+from service.batcher import MicroBatcher
 from service.config import EngineConfig, load_engine_config
 from service.errors import NewsdeskError
 from service.errors_http import ERROR_RESPONSES, RequestBodyGuard, ServiceUnavailable, install_error_handlers
+from service.metrics import ServiceMetrics
+from service.observe_http import RequestObserver
 from service.schemas import AnalyzeRequest, AnalyzeResponse
 from service.settings import get_settings
 
@@ -46,15 +51,16 @@ def _default_factory(config: EngineConfig) -> Analyzer:
 class EngineState:
     """The Analyzer behind the API and its loading state: loading, ready or failed."""
 
-    def __init__(self, config: EngineConfig, factory: AnalyzerFactory):
+    def __init__(self, config: EngineConfig, factory: AnalyzerFactory, metrics: ServiceMetrics):
         self.config = config
         self._factory = factory
+        self._metrics = metrics
         self.analyzer: Analyzer | None = None
+        self.batcher: MicroBatcher | None = None
         self.error: str | None = None
-        self.limiter: anyio.CapacityLimiter | None = None
+        self.closing = False
 
     def start_loading(self) -> None:
-        self.limiter = anyio.CapacityLimiter(1)
         threading.Thread(target=self._load, name="newsdesk-loader", daemon=True).start()
 
     def _load(self) -> None:
@@ -67,20 +73,36 @@ class EngineState:
             log.exception("loading the models failed")
             self.error = f"{type(e).__name__}: {e}"
         else:
-            self.analyzer = analyzer
+            s = self.config.server
+            self.batcher = MicroBatcher(analyzer, max_batch=s.max_batch, max_wait_ms=s.max_wait_ms,
+                                        max_queue=s.max_queue, retry_after_s=s.retry_after_s,
+                                        on_batch=self._metrics.batch_size.observe)
+            self.analyzer = analyzer  # last: a non-None analyzer means ready
             log.info("models loaded: %s %s", self.config.name, self.config.version)
 
-    def require(self) -> Analyzer:
-        if self.analyzer is not None:
-            return self.analyzer
+    async def close(self) -> None:
+        """SIGTERM: uvicorn has stopped accepting and waited for in-flight requests; finish the rest."""
+        self.closing = True
+        if self.batcher is not None:
+            await self.batcher.close()
+
+    def require(self) -> MicroBatcher:
+        if self.batcher is not None and self.analyzer is not None:
+            return self.batcher
         if self.error is not None:
             raise ServiceUnavailable(f"the models failed to load: {self.error}", code="load_failed",
                                      retry_after=None)
         raise ServiceUnavailable("the models are still loading; retry shortly", code="loading")
 
     async def analyze(self, request: AnalyzeRequest) -> AnalyzeResponse:
-        analyzer = self.require()
-        return await anyio.to_thread.run_sync(analyzer.analyze, request, limiter=self.limiter)
+        server = self.config.server
+        response = await self.require().submit(request, timeout_s=server.request_timeout_s)
+        # Which article a request id was (the access log has the rest); its text only if configured.
+        extra: dict[str, Any] = {"article_id": response.id, "chars": len(request.text)}
+        if server.log_text:
+            extra |= {"title": request.title, "text": request.text}
+        log.info("analyzed %s", response.id, extra=extra)
+        return response
 
 
 router = APIRouter()
@@ -102,9 +124,11 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness: 200 once the models are loaded, 503 before or if loading failed",
-            responses={503: {"description": "Loading, or loading failed (`error` says why)."}})
+            responses={503: {"description": "Loading, shutting down, or loading failed (`error` says why)."}})
 async def readyz(request: Request) -> JSONResponse:
     engine = _engine(request)
+    if engine.closing:
+        return JSONResponse({"status": "shutting_down"}, status_code=503)
     if engine.analyzer is not None:
         model = engine.analyzer.model_info.model_dump()
         return JSONResponse({"status": "ready", "model": model})
@@ -112,6 +136,14 @@ async def readyz(request: Request) -> JSONResponse:
     if engine.error is not None:
         body = {"status": "failed", "error": engine.error}
     return JSONResponse(body, status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Prometheus text exposition format."}})
+async def metrics(request: Request) -> Response:
+    m: ServiceMetrics = request.app.state.metrics
+    return Response(m.render(), media_type=m.content_type)
 
 
 def create_app(
@@ -122,13 +154,18 @@ def create_app(
     Raises `ConfigError` at once for a config that does not validate. `analyzer_factory` builds the
     Analyzer from the config (tests pass one that returns a shared instance).
     """
-    config = load_engine_config(config_path or get_settings().config)
-    engine = EngineState(config, analyzer_factory or _default_factory)
+    settings = get_settings()
+    config = load_engine_config(config_path or settings.config)
+    metrics = ServiceMetrics(config.name, config.version)
+    engine = EngineState(config, analyzer_factory or _default_factory, metrics)
+    metrics.queue_depth.set_function(lambda: engine.batcher.depth if engine.batcher else 0)
+    metrics.in_progress.set_function(lambda: engine.batcher.in_flight if engine.batcher else 0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine.start_loading()
         yield
+        await engine.close()
 
     app = FastAPI(
         title="newsdesk",
@@ -137,8 +174,18 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.metrics = metrics
     app.include_router(router)
     app.include_router(demo.router)
     install_error_handlers(app)
+    # add_middleware puts each one outside the ones before it.
     app.add_middleware(RequestBodyGuard, max_body_bytes=config.limits.max_body_bytes)
+    api_keys = [*config.server.api_keys, *settings.api_key_list]
+    if api_keys:
+        app.add_middleware(ApiKeyGuard, keys=api_keys)
+    if config.server.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=config.server.cors_origins,
+                           allow_methods=["GET", "POST"], expose_headers=["X-Request-ID"],
+                           allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
+    app.add_middleware(RequestObserver, metrics=metrics)
     return app

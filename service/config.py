@@ -89,6 +89,22 @@ class EntitiesConfig(_Frozen):
 class LimitsConfig(_Frozen):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     max_chars: Annotated[int, Field(ge=100)] = 100_000
+    # Text longer than max_chars: cut there and say `truncated: true`, or refuse it (413 over HTTP).
+    long_text: Literal["truncate", "refuse"] = "truncate"
+
+
+class ServerConfig(_Frozen):
+    """The HTTP server: micro-batching, backpressure, deadlines, auth, CORS and logging."""
+
+    max_batch: Annotated[int, Field(ge=1, le=256)] = 8  # articles per encoder call
+    max_wait_ms: Annotated[float, Field(ge=0.0, le=1000.0)] = 3.0  # how long a batch may wait to fill
+    max_queue: Annotated[int, Field(ge=1)] = 64  # waiting requests; one more gets 503 at once
+    retry_after_s: Annotated[int, Field(ge=1)] = 1
+    request_timeout_s: Annotated[float, Field(gt=0.0)] = 60.0  # queue + analysis; then 504
+    shutdown_timeout_s: Annotated[float, Field(gt=0.0)] = 30.0  # SIGTERM: how long in-flight work may take
+    api_keys: list[str] = []  # with NEWSDESK_API_KEYS; empty: no auth
+    cors_origins: list[str] = []  # empty: no CORS headers at all
+    log_text: bool = False  # put article text in the logs (off: ids, sizes and timings only)
 
 
 class EngineConfig(_Frozen):
@@ -101,6 +117,7 @@ class EngineConfig(_Frozen):
     keywords: KeywordsConfig = KeywordsConfig()
     entities: EntitiesConfig = EntitiesConfig()
     limits: LimitsConfig = LimitsConfig()
+    server: ServerConfig = ServerConfig()
 
 
 def format_validation_error(err: ValidationError, source: str) -> str:

@@ -24,6 +24,13 @@ class InputError(NewsdeskError):
     status = 422
 
 
+class TextTooLong(InputError):
+    """The text is longer than `limits.max_chars` and the config says to refuse it, not cut it."""
+
+    code = "text_too_long"
+    status = 413
+
+
 class ConfigError(NewsdeskError):
     """A config file is missing, unreadable or does not validate."""
 

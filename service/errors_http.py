@@ -33,10 +33,16 @@ RETRY_AFTER_S = 2
 # Declared on every route that takes a body, so /openapi.json documents the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Body is not valid JSON or not valid UTF-8."},
-    413: {"model": ErrorResponse, "description": "Body is larger than `limits.max_body_bytes`."},
+    401: {"model": ErrorResponse, "description": "API keys are configured and the request has none or a "
+                                                 "wrong one (`Authorization: Bearer <key>` or `X-API-Key`)."},
+    413: {"model": ErrorResponse, "description": "Body is larger than `limits.max_body_bytes`, or the text "
+                                                 "is longer than `limits.max_chars` (`long_text: refuse`)."},
     415: {"model": ErrorResponse, "description": "Content-Type is not application/json."},
     422: {"model": ErrorResponse, "description": "JSON is valid but the request is not: `field` names it."},
-    503: {"model": ErrorResponse, "description": "The model is still loading (see Retry-After) or failed."},
+    503: {"model": ErrorResponse, "description": "The server is busy (queue full), shutting down or still "
+                                                 "loading (see Retry-After), or the models failed to load."},
+    504: {"model": ErrorResponse, "description": "The analysis did not finish within "
+                                                 "`server.request_timeout_s`."},
 }
 
 _STATUS_CODES = {
@@ -137,6 +143,8 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal_error")
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parse of a deeply nested body
+        code, message = "invalid_json", "body is nested too deeply to parse; send a flat JSON object"
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 

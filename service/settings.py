@@ -14,6 +14,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", extra="ignore")
 
     config: Path = DEFAULT_CONFIG
+    # NEWSDESK_API_KEYS: comma-separated; added to the config's server.api_keys.
+    api_keys: str = ""
+
+    @property
+    def api_key_list(self) -> list[str]:
+        return [k.strip() for k in self.api_keys.split(",") if k.strip()]
 
 
 def get_settings() -> Settings:

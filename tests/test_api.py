@@ -133,7 +133,7 @@ def test_unknown_route_and_method_are_json(client):
 class FakeAnalyzer:
     model_info = ModelInfo(name="fake", version="0")
 
-    def analyze(self, request):
+    def prepare(self, request):  # the first verb the micro-batcher calls
         raise RuntimeError("secret internals /etc/passwd")
 
 

@@ -1,0 +1,68 @@
+"""Request ids, access logs and request metrics: a pure ASGI middleware, outermost, so it also sees
+the requests that the guards inside it refuse (401, 413, 415).
+
+Each request gets an id (the client's `X-Request-ID` when it is short and plain, else a new one),
+returned as `X-Request-ID` and put on every log line written while it is served. The access log has
+method, route, status and duration; never the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.logs import request_id
+from service.metrics import ServiceMetrics
+
+access_log = logging.getLogger("newsdesk.access")
+_CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def route_of(scope: Scope) -> str:
+    """The route template that served the request, the path of a known route, or `other`."""
+    route = scope.get("route")
+    if route is not None and hasattr(route, "path"):
+        return route.path
+    known = {getattr(r, "path", None) for r in getattr(scope.get("app"), "routes", [])}
+    return scope["path"] if scope["path"] in known else "other"
+
+
+class RequestObserver:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Headers(scope=scope).get("x-request-id", "")
+        rid = incoming if _CLIENT_ID.fullmatch(incoming) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        status = 500  # what the client gets if the app raises before it answers
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - start
+            self.metrics.in_flight.dec()
+            route = route_of(scope)
+            self.metrics.observe_request(route, scope["method"], status, seconds)
+            access_log.info("%s %s %d", scope["method"], route, status, extra={
+                "method": scope["method"], "route": route, "status": status,
+                "duration_ms": round(seconds * 1000, 1)})
+            request_id.reset(token)
