@@ -36,11 +36,27 @@ class SpacyConfig(_Frozen):
 
 
 class CalibrationConfig(_Frozen):
-    """p = sigmoid(slope * similarity + margin_slope * (similarity - best similarity) + intercept)."""
+    """p = sigmoid(slope * s + margin_slope * (s - best s of the other labels) + intercept).
 
-    slope: float = 20.0
-    margin_slope: float = 10.0
-    intercept: float = -6.0
+    s is a label's similarity score; the margin is how far the label leads the others (negative
+    for all but the top label), so the top label's confidence grows with its lead. Within one
+    article p rises with s, and the top label keeps the highest p, whenever margin_slope >= 0 and
+    slope + margin_slope > 0: calibration turns scores into probabilities and never changes the
+    ranking. The shipped values are fitted on BBC dev by `bench/calibration.py`.
+    """
+
+    slope: float = 19.696
+    margin_slope: float = 31.497
+    intercept: float = -4.874
+
+    @model_validator(mode="after")
+    def _monotone(self) -> CalibrationConfig:
+        if self.margin_slope < 0 or self.slope + self.margin_slope <= 0:
+            raise ValueError(
+                "calibration must keep the ranking: need margin_slope >= 0 and slope + margin_slope > 0, "
+                f"got slope {self.slope}, margin_slope {self.margin_slope}"
+            )
+        return self
 
 
 class TaggerConfig(_Frozen):
@@ -50,9 +66,14 @@ class TaggerConfig(_Frozen):
     taxonomy: Path | None = None
     artifact: Path | None = None
     max_tags: Annotated[int, Field(ge=1, le=50)] = 5
-    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.05
     evidence: Annotated[int, Field(ge=0, le=10)] = 2
     headline_weight: Annotated[float, Field(ge=0.0)] = 1.0
+    # A text scores for a label by the mean similarity of its `top_k_descriptions` closest descriptions.
+    top_k_descriptions: Annotated[int, Field(ge=1, le=100)] = 5
+    # "sentences": an article's score is the mean of its body sentences' scores;
+    # "document": the score of the document vector.
+    pooling: Literal["sentences", "document"] = "sentences"
     calibration: CalibrationConfig = CalibrationConfig()
 
     @model_validator(mode="after")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
-from service.config import CalibrationConfig
+from service.config import CalibrationConfig, TaggerConfig
 from service.taxonomy import Label
+
+Pooling = Literal["sentences", "document"]
+_DEFAULT_TOP_K: int = TaggerConfig.model_fields["top_k_descriptions"].default
+_DEFAULT_POOLING: Pooling = TaggerConfig.model_fields["pooling"].default
 
 
 @dataclass
@@ -22,40 +28,78 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-class ZeroShotTagger:
-    """Each label is the normalised mean of its descriptions' vectors.
+def lead(sims: np.ndarray) -> np.ndarray:
+    """Each label's score minus the best other label's score (along the last axis).
 
-    Calibration is monotone in similarity within a document, so it never changes
-    the ranking; it turns cosine similarities into probabilities.
+    Positive only for the top label (by how far it leads), zero for ties at the top, and for
+    every other label the (negative) gap to the top.
+    """
+    if sims.shape[-1] < 2:
+        return np.zeros_like(sims)
+    part = np.partition(sims, -2, axis=-1)
+    best, second = part[..., -1:], part[..., -2:-1]
+    return sims - np.where(sims >= best, second, best)
+
+
+class ZeroShotTagger:
+    """Scores labels by how closely an article's text matches each label's descriptions.
+
+    A text's score for a label is the mean cosine similarity of the label's `top_k` descriptions
+    closest to it: a label is described by several sentences, one per sub-area, and a text only
+    needs to match the sub-areas it is about. With pooling "sentences" an article's score is the
+    mean of its body sentences' scores (each sentence picks its own closest descriptions); with
+    "document", or when there is no body sentence, it is the score of the document vector.
+
+    Calibration is monotone in the score within a document, so it never changes the ranking;
+    it turns scores into probabilities.
     """
 
-    def __init__(self, labels: list[Label], prompt_vectors: np.ndarray, counts: list[int],
-                 calibration: CalibrationConfig):
+    def __init__(self, labels: list[Label], description_vectors: np.ndarray, counts: list[int],
+                 calibration: CalibrationConfig, *, top_k: int = _DEFAULT_TOP_K,
+                 pooling: Pooling = _DEFAULT_POOLING):
+        if len(counts) != len(labels) or sum(counts) != len(description_vectors) or min(counts) < 1:
+            raise ValueError(f"{len(labels)} labels need one or more descriptions each: got counts {counts} "
+                             f"for {len(description_vectors)} description vectors")
         self.labels = labels
         self.calibration = calibration
-        protos = np.zeros((len(labels), prompt_vectors.shape[1]), np.float32)
-        pos = 0
-        for i, n in enumerate(counts):
-            protos[i] = prompt_vectors[pos : pos + n].mean(0)
-            pos += n
-        self.prototypes = protos / np.maximum(np.linalg.norm(protos, axis=1, keepdims=True), 1e-12)
+        self.top_k = top_k
+        self.pooling = pooling
+        self.descriptions = np.asarray(description_vectors, np.float32)
+        ends = np.cumsum(counts)
+        self._spans = list(zip((ends - counts).tolist(), ends.tolist(), strict=True))
 
     @classmethod
-    def build(cls, labels: list[Label], encode, calibration: CalibrationConfig) -> ZeroShotTagger:
-        prompts = [p for lb in labels for p in lb.prompts()]
-        return cls(labels, encode(prompts), [len(lb.prompts()) for lb in labels], calibration)
+    def build(cls, labels: list[Label], encode: Callable[[list[str]], np.ndarray],
+              calibration: CalibrationConfig, *, top_k: int = _DEFAULT_TOP_K,
+              pooling: Pooling = _DEFAULT_POOLING) -> ZeroShotTagger:
+        prompts = [lb.prompts() for lb in labels]
+        return cls(labels, encode([p for ps in prompts for p in ps]), [len(ps) for ps in prompts],
+                   calibration, top_k=top_k, pooling=pooling)
 
-    def similarities(self, doc_vector: np.ndarray) -> np.ndarray:
-        return self.prototypes @ doc_vector
+    def text_scores(self, vectors: np.ndarray) -> np.ndarray:
+        """(texts, labels): each text's mean similarity to the label's top_k closest descriptions."""
+        sims = np.asarray(vectors, np.float32) @ self.descriptions.T
+        out = np.empty((len(sims), len(self.labels)), np.float32)
+        for j, (a, b) in enumerate(self._spans):
+            k = min(self.top_k, b - a)
+            out[:, j] = np.partition(sims[:, a:b], b - a - k, axis=1)[:, b - a - k :].mean(1)
+        return out
+
+    def similarities(self, doc_vector: np.ndarray, sentence_vectors: np.ndarray,
+                     candidates: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The article's score per label, and the candidate sentences' scores (candidates × labels)."""
+        per_sentence = self.text_scores(sentence_vectors[candidates])
+        if self.pooling == "sentences" and candidates:
+            return per_sentence.mean(0), per_sentence
+        return self.text_scores(doc_vector[None])[0], per_sentence
 
     def calibrate(self, sims: np.ndarray) -> np.ndarray:
         c = self.calibration
-        margin = sims - sims.max()
-        return sigmoid(c.slope * sims + c.margin_slope * margin + c.intercept)
+        return sigmoid(c.slope * sims + c.margin_slope * lead(sims) + c.intercept)
 
     def tag(self, doc_vector: np.ndarray, sentence_vectors: np.ndarray, candidates: list[int],
             *, max_tags: int, min_score: float, n_evidence: int) -> list[TagScore]:
-        sims = self.similarities(doc_vector)
+        sims, per_sentence = self.similarities(doc_vector, sentence_vectors, candidates)
         probs = self.calibrate(sims)
         order = np.argsort(-probs, kind="stable")
         out = []
@@ -64,7 +108,7 @@ class ZeroShotTagger:
                 break
             evidence: list[int] = []
             if n_evidence and candidates:
-                s = sentence_vectors[candidates] @ self.prototypes[li]
-                evidence = sorted(candidates[j] for j in np.argsort(-s, kind="stable")[:n_evidence])
+                best = np.argsort(-per_sentence[:, li], kind="stable")[:n_evidence]
+                evidence = sorted(candidates[j] for j in best)
             out.append(TagScore(self.labels[li], float(probs[li]), float(sims[li]), evidence))
         return out
