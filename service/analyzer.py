@@ -223,8 +223,8 @@ class Analyzer:
             for pk in picks:
                 s = p.sentences[pk.index]
                 a, b = p.clean.span(s.start, s.end)
-                sents.append(SummarySentence(index=s.index, start=a, end=b, text=s.text,
-                                             score=round(pk.score, 4)))
+                sents.append(SummarySentence(index=s.index, start=a, end=b,
+                                             text=p.clean.original(s.start, s.end), score=round(pk.score, 4)))
             summary = Summary(text=" ".join(s.text for s in sents), sentences=sents)
 
         entities: list[EntityOut] = []

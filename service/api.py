@@ -43,8 +43,11 @@ AnalyzerFactory = Callable[[EngineConfig], "Analyzer"]
 
 
 def _default_factory(config: EngineConfig) -> Analyzer:
+    from transformers.utils import logging as hf_logging
+
     from service.analyzer import Analyzer
 
+    hf_logging.disable_progress_bar()  # the server's stderr is JSON lines, not progress bars
     return Analyzer(config)
 
 

@@ -31,6 +31,7 @@ class CleanText:
     origin: list[int]
     input_length: int
     was_html: bool = False
+    raw: str = ""  # the input it was cleaned from
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Input offsets of the cleaned span [start, end)."""
@@ -38,6 +39,14 @@ class CleanText:
             pos = self.origin[start] if start < len(self.origin) else self.input_length
             return pos, pos
         return self.origin[start], self.origin[end - 1] + 1
+
+    def original(self, start: int, end: int) -> str:
+        """The cleaned span as the input has it: for plain text exactly `input[a:b]` (invisible and
+        control characters included, so offsets and text agree); for HTML the cleaned text."""
+        if self.was_html:
+            return self.text[start:end]
+        a, b = self.span(start, end)
+        return self.raw[a:b]
 
 
 def looks_like_html(text: str) -> bool:
@@ -132,7 +141,7 @@ def clean_text(raw: str) -> CleanText:
             continue
         out_c.append(ch)
         out_o.append(o)
-    return CleanText("".join(out_c), out_o, len(raw), was_html)
+    return CleanText("".join(out_c), out_o, len(raw), was_html, raw)
 
 
 # Abbreviations after which a sentence splitter must not break.

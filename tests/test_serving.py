@@ -51,6 +51,7 @@ HTML = ("<html><head><script>alert('pwned');document.cookie</script><style>p{col
 RTL = ("\u200fהממשלה אישרה היום את תקציב המדינה לשנה הבאה לאחר דיון ארוך בכנסת.\u200f "
        "أعلن البنك المركزي رفع أسعار الفائدة لمواجهة التضخم. \u202bنص مضمّن\u202c")
 EMOJI = "🔥🚀🎉😀🙃🌍🏳️‍🌈👨‍👩‍👧‍👦 " * 50
+CONTROL = "Alarm\x01\x02\x1b[31m bells \u202erang\ufeff in\u00ad town.\x7f " * 40
 NO_PUNCTUATION = " ".join(f"word{i % 977}" for i in range(100_000))
 
 # (name, raw body, the text to check a 200 against)
@@ -65,7 +66,7 @@ HOSTILE: list[tuple[str, bytes, str | None]] = [
     ("only emoji", json.dumps({"text": EMOJI}).encode(), EMOJI),
     ("html with scripts", json.dumps({"text": HTML}).encode(), HTML),
     ("right-to-left", json.dumps({"text": RTL}).encode(), RTL),
-    ("control characters", json.dumps({"text": "\x01\x02\x1b[31m\u202e\ufeff" * 100}).encode(), None),
+    ("control characters", json.dumps({"text": CONTROL}).encode(), CONTROL),
 ]
 
 
@@ -236,7 +237,9 @@ def test_sigterm_finishes_requests_in_flight(strict, seed_text):
     assert [r.status_code for r in responses] == [200, 200], [r.text[:200] for r in responses]
     for r in responses:
         check_analyze_response(r.json(), text)
-    assert strict.proc.wait(timeout=60) == 0
+    # uvicorn re-raises the SIGTERM it caught once the graceful shutdown is done: -15 is that exit.
+    assert strict.proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in strict.log.read_text(encoding="utf-8")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{strict.base_url}/healthz", timeout=5)
 

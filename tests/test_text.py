@@ -84,3 +84,14 @@ def _req(text: str):
     from service.schemas import AnalyzeRequest
 
     return AnalyzeRequest(text=text)
+
+
+def test_original_slices_plain_text_exactly_and_html_cleanly():
+    raw = "Soft\u00adhyphen and 👨\u200d👩\u200d👧 family\x1b[0m here."
+    clean = clean_text(raw)
+    assert "\u200d" not in clean.text and "\x1b" not in clean.text
+    a, b = clean.span(0, len(clean.text))
+    assert clean.original(0, len(clean.text)) == raw[a:b] == raw
+    html = clean_text("<p>Fish &amp; chips</p><p>Second paragraph here.</p>")
+    at = html.text.index("Fish")
+    assert html.original(at, at + len("Fish & chips")) == "Fish & chips"
