@@ -89,7 +89,7 @@ def article_views(vectors: torch.Tensor, plan: ViewPlan, views: Sequence[str]) -
             out.append(vectors[plan.title] if plan.title is not None else zeros)
         else:
             raise ValueError(f"unknown view {view!r}; known: {', '.join(VIEWS)}")
-    return torch.cat(out)
+    return torch.cat(out) if out else vectors.new_zeros(0)
 
 
 def terms(text: str, ngrams: int) -> list[str]:

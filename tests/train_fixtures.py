@@ -72,7 +72,7 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
 def write_recipe(folder: Path, task: str, *, epochs: int = 8, **changes: Any) -> Path:
     """A training config over three jsonl files in `folder` (written here), caching under `folder`."""
     train = write_jsonl(folder / "train.jsonl", articles(6, seed=1))
-    write_jsonl(folder / "dev.jsonl", articles(2, seed=2))
+    write_jsonl(folder / "dev.jsonl", articles(3, seed=2))
     write_jsonl(folder / "test.jsonl", articles(3, seed=3))
     label = {"multi-class": "label", "multi-label": "labels"}.get(task)
     fields: dict[str, Any] = {"id": "id", "title": "title", "text": ["body"]}
