@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import NewsdeskError
@@ -183,8 +184,8 @@ class RequestBodyGuard:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not _routed(scope):
+            await self.app(scope, receive, send)  # an unknown route or method: the router's 404/405
             return
         problem = self._check_headers(Headers(scope=scope))
         if problem is not None:
@@ -237,6 +238,12 @@ class RequestBodyGuard:
             f"request body is too large: the limit is {self.max_body_bytes} bytes, got {size}",
             headers={"Connection": "close"},
         )
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route of the app takes this method at this path."""
+    routes = getattr(scope.get("app"), "routes", [])
+    return any(route.matches(scope)[0] == Match.FULL for route in routes)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

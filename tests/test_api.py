@@ -127,6 +127,11 @@ def test_unknown_route_and_method_are_json(client):
     r = client.get("/v1/analyze")
     assert r.status_code == 405
     check_error(r.json(), "method_not_allowed")
+    # A body method on a route that takes none is the router's 405/404, not the body guard's 415.
+    r = client.put("/healthz")
+    assert r.status_code == 405
+    check_error(r.json(), "method_not_allowed")
+    assert client.post("/v2/nothing", content=b"x").status_code == 404
 
 
 # -- config, loading states and failures (no real models) ---------------------------------------------
