@@ -63,8 +63,19 @@ class EngineState:
         self.error: str | None = None
         self.closing = False
 
-    def start_loading(self) -> None:
+    def start(self) -> None:
+        """Lifespan start: load the models in the background; on a restarted lifespan (tests re-enter
+        it) the models are already in and only a new batcher is needed."""
+        self.closing = False
+        if self.analyzer is not None:
+            self.batcher = self._new_batcher(self.analyzer)
+            return
         threading.Thread(target=self._load, name="newsdesk-loader", daemon=True).start()
+
+    def _new_batcher(self, analyzer: Analyzer) -> MicroBatcher:
+        s = self.config.server
+        return MicroBatcher(analyzer, max_batch=s.max_batch, max_wait_ms=s.max_wait_ms, max_queue=s.max_queue,
+                            retry_after_s=s.retry_after_s, on_batch=self._metrics.batch_size.observe)
 
     def _load(self) -> None:
         try:
@@ -76,10 +87,7 @@ class EngineState:
             log.exception("loading the models failed")
             self.error = f"{type(e).__name__}: {e}"
         else:
-            s = self.config.server
-            self.batcher = MicroBatcher(analyzer, max_batch=s.max_batch, max_wait_ms=s.max_wait_ms,
-                                        max_queue=s.max_queue, retry_after_s=s.retry_after_s,
-                                        on_batch=self._metrics.batch_size.observe)
+            self.batcher = self._new_batcher(analyzer)
             self.analyzer = analyzer  # last: a non-None analyzer means ready
             log.info("models loaded: %s %s", self.config.name, self.config.version)
 
@@ -166,7 +174,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine.start_loading()
+        engine.start()
         yield
         await engine.close()
 

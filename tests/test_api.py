@@ -197,6 +197,17 @@ def test_not_ready_while_loading():
         assert c.get("/readyz").json()["model"] == {"name": "fake", "version": "0"}
 
 
+def test_lifespan_can_restart(analyzer):
+    """Test clients (and schemathesis) re-enter the lifespan: the second start is ready at once."""
+    app = create_app(analyzer_factory=lambda config: analyzer)
+    for _ in range(2):
+        with TestClient(app) as c:
+            wait_ready(c)
+            r = c.post("/v1/analyze", json={"text": "The bank raised rates. Markets fell."})
+            assert r.status_code == 200, r.text
+    assert app.state.engine.closing
+
+
 def test_load_failure_is_reported():
     def failing_factory(config):
         raise ConfigError("encoder.path: no model folder at /nowhere")
