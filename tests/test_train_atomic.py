@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -50,6 +53,7 @@ def test_sigkill_mid_training_keeps_the_old_artifact(tmp_path, capsys):
     old = _train_in_process(capsys, write_recipe(tmp_path, "multi-class", version="old"))
     long_run = write_recipe(tmp_path, "multi-class", version="new", epochs=1_000_000)
     master, slave = pty.openpty()  # a terminal, so the progress bar shows and says when training runs
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 0 columns: an empty bar
     proc = subprocess.Popen(
         [sys.executable, "-m", "service", "train", str(long_run), "--promote"],
         stdin=subprocess.DEVNULL,
