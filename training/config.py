@@ -133,6 +133,12 @@ class ModelConfig(_Strict):
 
 
 class HyperParams(_Strict):
+    # "adam": mini-batches, early stopping on dev. "liblinear": a linear head fitted exactly by scikit-learn
+    # (LinearSVC one-vs-rest for multi-label, logistic regression for multi-class), one fit per `c_grid`
+    # value, the best on dev kept; the dense views enter scaled by `dense_weight`. Topic heads only.
+    solver: Literal["adam", "liblinear"] = "adam"
+    c_grid: list[Annotated[float, Field(gt=0.0)]] = Field(default=[0.25, 0.5, 1.0, 2.0], min_length=1)
+    dense_weight: Annotated[float, Field(ge=0.0)] = 1.0
     epochs: Annotated[int, Field(ge=1)] = 40
     batch_size: Annotated[int, Field(ge=1)] = 32
     lr: Annotated[float, Field(gt=0.0)] = 1e-3
@@ -170,6 +176,8 @@ class TrainConfig(_Strict):
             raise ValueError(f"a {self.task} task needs a `taxonomy`")
         if summary and self.model.mode == "finetune":
             raise ValueError("the summariser trains on frozen sentence vectors; set model.mode: frozen")
+        if self.training.solver == "liblinear" and (summary or self.model.hidden):
+            raise ValueError("training.solver: liblinear fits a linear topic head; use adam here")
         return self
 
 

@@ -39,12 +39,13 @@ from training.data import DataError, Dataset, Example, load_dataset, read_table,
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
-from training.summary import fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
+from training.summary import best_length_exponent, fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
 from training.topics import (
     SplitFeatures,
     decide,
     features,
     fit_head,
+    fit_linear,
     gold_matrix,
     logits,
     new_model,
@@ -93,7 +94,12 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
     dim = docs["train"][0].vectors.shape[1]
     model = new_model(cfg, docs["train"], len(codes), dim)
     feats = {s: features(model, docs[s], gold_matrix(ds.splits[s], codes)) for s in docs}
-    history = _epochs(fit_head(model, feats["train"], feats["dev"], cfg), cfg.training.epochs, "head")
+    fit, rounds = (
+        (fit_linear, len(cfg.training.c_grid))
+        if cfg.training.solver == "liblinear"
+        else (fit_head, cfg.training.epochs)
+    )
+    history = _epochs(fit(model, feats["train"], feats["dev"], cfg), rounds, "head")
     encoder = None
     if cfg.model.mode == "finetune":
         encoder = TrainableEncoder(encoder_path, cfg.model.encoder.max_tokens)
@@ -144,9 +150,10 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
     rouge = Rouge()
     history = _epochs(fit(head, data["train"], data["dev"], cfg, rouge), cfg.training.epochs, "scorer")
     n = cfg.summary.sentences
-    test = {**rouge_at(head, data["test"], n, rouge), "n": len(data["test"])}
-    dev = {**rouge_at(head, data["dev"], n, rouge), "n": len(data["dev"])}
-    at_ref = rouge_at(head, data["test"], None, rouge)
+    a = best_length_exponent(head, data["dev"], n, rouge)
+    test = {**rouge_at(head, data["test"], n, rouge, a), "n": len(data["test"])}
+    dev = {**rouge_at(head, data["dev"], n, rouge, a), "n": len(data["dev"])}
+    at_ref = rouge_at(head, data["test"], None, rouge, a)
     tables = {
         "Test, beside Lead-k": {
             f"learned, {n} sentences": test,
@@ -155,7 +162,7 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
             "lead, reference length": lead_rouge(data["test"], None, rouge),
         }
     }
-    learned = [rouge_at(head, data["test"], k, rouge)["rouge2"] for k in ROUGE_LENGTHS]
+    learned = [rouge_at(head, data["test"], k, rouge, a)["rouge2"] for k in ROUGE_LENGTHS]
     lead = [lead_rouge(data["test"], k, rouge)["rouge2"] for k in ROUGE_LENGTHS]
     pngs = {
         "training.png": plots.training_curve(history, "rouge2"),
@@ -167,6 +174,7 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
         "features": list(SENTENCE_FEATURES),
         "encoder_fingerprint": fingerprint,
         "sentences": n,
+        "length_exponent": a,
         "train_positive_rate": round(positives, 4),
         "epochs_run": len(history),
         "best_dev": max(p.best_score for p in history),
@@ -303,11 +311,12 @@ def evaluate(target: Path, data: Path, split: str = "test") -> dict:
         data_items = items(docs, examples, TfidfView.load(folder / VOCAB))
         rouge = Rouge()
         n = int(manifest.model["sentences"])
+        a = float(manifest.model.get("length_exponent", 0.0))
         return {
-            **rouge_at(head, data_items, n, rouge),
+            **rouge_at(head, data_items, n, rouge, a),
             "sentences": n,
             "n": len(data_items),
-            "at_reference_length": rouge_at(head, data_items, None, rouge),
+            "at_reference_length": rouge_at(head, data_items, None, rouge, a),
         }
     model = load_topic_model(folder, manifest)
     codes = [lb.code for lb in manifest.taxonomy]

@@ -17,7 +17,7 @@ from torch import nn
 from service.config import SummarizerConfig
 from service.features import EncodedText, TfidfView
 from service.heads import SentenceHead
-from service.sentence_scorer import SENTENCE_FEATURES, sentence_features
+from service.sentence_scorer import SENTENCE_FEATURES, ranking_scores, sentence_features
 from service.summarizer import summarize
 from training.config import TrainConfig
 from training.data import Example
@@ -65,10 +65,21 @@ def new_head(train: Sequence[SummaryItem], cfg: TrainConfig) -> SentenceHead:
     return head
 
 
-def pick(head: SentenceHead, it: SummaryItem, n_sentences: int | None, cfg: SummarizerConfig) -> list[str]:
+LENGTH_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the grid `best_length_exponent` searches on dev
+
+
+def pick(
+    head: SentenceHead,
+    it: SummaryItem,
+    n_sentences: int | None,
+    cfg: SummarizerConfig,
+    length_exponent: float = 0.0,
+) -> list[str]:
     """The summary the engine would return with this head's scores."""
     with torch.inference_mode():
-        probs = dict(zip(it.body, torch.sigmoid(head(torch.from_numpy(it.features))).tolist(), strict=True))
+        p = torch.sigmoid(head(torch.from_numpy(it.features))).numpy()
+    words = np.array([max(it.doc.sentences[i].words, 1) for i in it.body], np.float32)
+    probs = dict(zip(it.body, ranking_scores(p, words, length_exponent).tolist(), strict=True))
     n = len(it.doc.sentences)
     picks = summarize(
         cfg,
@@ -87,11 +98,23 @@ def rouge_at(
     data: Sequence[SummaryItem],
     n_sentences: int | None,
     rouge: Rouge,
+    length_exponent: float = 0.0,
     cfg: SummarizerConfig = ENGINE_DEFAULTS,
 ) -> dict[str, float]:
     """Mean ROUGE at `n_sentences` per summary, or at the reference's own length when None."""
-    pairs = [(it.reference, pick(head, it, n_sentences or max(len(it.reference), 1), cfg)) for it in data]
+    pairs = [
+        (it.reference, pick(head, it, n_sentences or max(len(it.reference), 1), cfg, length_exponent))
+        for it in data
+    ]
     return rouge.mean(pairs)
+
+
+def best_length_exponent(
+    head: SentenceHead, dev: Sequence[SummaryItem], n_sentences: int, rouge: Rouge
+) -> float:
+    """The length exponent with the best dev ROUGE-2 at `n_sentences` (ties: the smallest)."""
+    scores = {a: rouge_at(head, dev, n_sentences, rouge, a)["rouge2"] for a in LENGTH_EXPONENTS}
+    return max(LENGTH_EXPONENTS, key=lambda a: (scores[a], -a))
 
 
 def lead_rouge(data: Sequence[SummaryItem], n_sentences: int | None, rouge: Rouge) -> dict[str, float]:

@@ -132,6 +132,51 @@ def fit_head(
     )
 
 
+def fit_linear(
+    model: TopicModel, train: SplitFeatures, dev: SplitFeatures, cfg: TrainConfig
+) -> Iterator[Progress]:
+    """The linear head fitted exactly by liblinear, once per C of the grid; dev keeps the best."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.svm import LinearSVC
+
+    hp = cfg.training
+    head = model.head
+    w = hp.dense_weight
+    x = sparse.csr_matrix(train.dense.numpy() * w)
+    if train.sparse is not None:
+        x = sparse.hstack(
+            [x, sparse.csr_matrix(train.sparse[::-1], shape=(len(train), len(model.tfidf)))]
+        ).tocsr()
+    grid = iter(hp.c_grid)
+    dim = train.dense.shape[1]
+
+    def fit() -> float:
+        c = next(grid)
+        if model.multi_label:
+            present = (train.gold.sum(0) > 0) & (train.gold.sum(0) < len(train))
+            est = OneVsRestClassifier(LinearSVC(C=c, random_state=cfg.seed)).fit(x, train.gold[:, present])
+            coef, bias = np.zeros((train.gold.shape[1], x.shape[1])), np.full(train.gold.shape[1], -10.0)
+            coef[present] = np.vstack([e.coef_ for e in est.estimators_])
+            bias[present] = [e.intercept_[0] for e in est.estimators_]
+        else:
+            est = LogisticRegression(C=c, max_iter=5000).fit(x, train.gold.argmax(1))
+            coef, bias = est.coef_, est.intercept_
+        with torch.no_grad():
+            linear = head.dense
+            assert isinstance(linear, nn.Linear)  # the config allows liblinear for linear heads only
+            linear.weight.copy_(torch.from_numpy(coef[:, :dim] * w))
+            linear.bias.copy_(torch.from_numpy(bias))
+            if head.sparse is not None:
+                head.sparse.weight.copy_(torch.from_numpy(coef[:, dim:]))
+        return float("nan")  # liblinear reports no loss per fit
+
+    yield from train_while_improving(
+        head, fit, lambda: dev_metric(model, dev), epochs=len(hp.c_grid), patience=len(hp.c_grid)
+    )
+
+
 def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     """The logit threshold with the best F1 over these (scores, gold) pairs, and that F1."""
     order = np.argsort(-scores, kind="stable")
