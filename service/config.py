@@ -7,7 +7,7 @@ Relative paths resolve against the folder of the config file that names them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -172,13 +172,21 @@ def _resolve(base: Path, p: Path | None) -> Path | None:
     return (base / p).resolve()
 
 
-def load_engine_config(path: str | Path) -> EngineConfig:
-    path = Path(path)
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_yaml(path: Path, model: type[M]) -> M:
+    """A YAML file validated as `model`; any problem is a ConfigError naming the file and the field."""
     raw = read_yaml(path)
     try:
-        cfg = EngineConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(format_validation_error(e, str(path))) from e
+
+
+def load_engine_config(path: str | Path) -> EngineConfig:
+    path = Path(path)
+    cfg = validate_yaml(path, EngineConfig)
     base = path.resolve().parent
     return cfg.model_copy(
         update={

@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.artifacts import Task
-from service.config import EncoderConfig, format_validation_error, read_yaml
-from service.errors import ConfigError
+from service.config import EncoderConfig, validate_yaml
 from service.features import VIEWS
 from service.settings import PROJECT_ROOT
 
@@ -205,9 +204,4 @@ def resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
 
 def load_train_config(path: str | Path) -> TrainConfig:
     path = Path(path)
-    raw = read_yaml(path)
-    try:
-        cfg = TrainConfig.model_validate(raw)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(e, str(path))) from e
-    return resolve_paths(cfg, path.resolve().parent)
+    return resolve_paths(validate_yaml(path, TrainConfig), path.resolve().parent)
