@@ -186,7 +186,8 @@ class Analyzer:
         if tagger is None:
             custom = [Label(code=lb, name=lb) for lb in dict.fromkeys(labels)]
             tagger = ZeroShotTagger.build(
-                custom, lambda t: self.encoder.encode(t).vectors, self.config.tagger.calibration
+                custom, lambda t: self.encoder.encode(t).vectors, self.config.tagger.calibration,
+                top_k=self.config.tagger.top_k_descriptions, pooling=self.config.tagger.pooling,
             )
             self._custom_cache[key] = tagger
             if len(self._custom_cache) > 64:

@@ -46,7 +46,8 @@ class ZeroShotArticleTagger:
         taxonomy = load_taxonomy(config.tagger.taxonomy)
         return cls(
             ZeroShotTagger.build(
-                taxonomy.labels, lambda t: encoder.encode(t).vectors, config.tagger.calibration
+                taxonomy.labels, lambda t: encoder.encode(t).vectors, config.tagger.calibration,
+                top_k=config.tagger.top_k_descriptions, pooling=config.tagger.pooling,
             )
         )
 
