@@ -97,16 +97,7 @@ class Analyzer:
     # -- verb 1: prepare -------------------------------------------------------------
     def prepare(self, request: AnalyzeRequest, doc: Doc | None = None) -> Prepared:
         t0 = time.perf_counter()
-        text = request.text
-        truncated = False
-        limit = self.config.limits.max_chars
-        if len(text) > limit:
-            if self.config.limits.long_text == "refuse":
-                raise TextTooLong(f"text is {len(text)} characters long; the limit is {limit} "
-                                  "(limits.max_chars); send a shorter text", field="text")
-            cut = text.rfind(" ", int(limit * 0.9), limit)
-            text = text[: cut if cut > 0 else limit]
-            truncated = True
+        text, truncated = self._within_limit(request.text)
         clean = clean_text(text)
         if not clean.text.strip():
             raise InputError("text has no readable content after cleaning (only markup or control chars?)",
@@ -123,12 +114,27 @@ class Analyzer:
         prepared.timings_ms["prepare"] = (time.perf_counter() - t0) * 1000
         return prepared
 
+    def _within_limit(self, text: str) -> tuple[str, bool]:
+        """The text cut at the last space before `limits.max_chars` (or refused), and whether it was cut."""
+        limit = self.config.limits.max_chars
+        if len(text) <= limit:
+            return text, False
+        if self.config.limits.long_text == "refuse":
+            raise TextTooLong(f"text is {len(text)} characters long; the limit is {limit} "
+                              "(limits.max_chars); send a shorter text", field="text")
+        cut = text.rfind(" ", int(limit * 0.9), limit)
+        return text[: cut if cut > 0 else limit], True
+
     def prepare_many(self, requests: list[AnalyzeRequest]) -> list[Prepared | InputError]:
         """Prepare a batch, running spaCy over all articles at once; bad ones become errors."""
         cleaned: list[tuple[int, str]] = []
         out: list[Prepared | InputError | None] = [None] * len(requests)
         for i, r in enumerate(requests):
-            c = clean_text(r.text[: self.config.limits.max_chars])
+            try:  # spaCy must see exactly the text `prepare` will cut, or its spans point elsewhere
+                c = clean_text(self._within_limit(r.text)[0])
+            except InputError as e:
+                out[i] = e
+                continue
             cleaned.append((i, c.text))
         docs = self.nlp.pipe(t for _, t in cleaned)
         for (i, _), doc in zip(cleaned, docs, strict=True):

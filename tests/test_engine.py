@@ -81,3 +81,15 @@ def test_keywords_are_deduplicated(analyzer, seed_text):
     for i, a in enumerate(keys):
         for b in keys[i + 1 :]:
             assert not set(a.split()) <= set(b.split())
+
+
+def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
+    text = "The council approved the new budget for schools and roads after a long debate. " * 80
+    limits = analyzer.config.limits.model_copy(update={"max_chars": 4003})
+    monkeypatch.setattr(analyzer, "config", analyzer.config.model_copy(update={"limits": limits}))
+    req = AnalyzeRequest(text=text, options=AnalyzeOptions(include=["summary"]))
+    batch, single = analyzer.analyze_many([req])[0], analyzer.analyze(req)
+    assert batch.truncated and single.truncated
+    assert batch.summary.sentences == single.summary.sentences
+    for s in batch.summary.sentences:
+        assert text[s.start : s.end] == s.text
