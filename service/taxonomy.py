@@ -1,12 +1,14 @@
-"""A tag taxonomy: codes, names, levels, parents and the descriptions used for zero-shot scoring."""
+"""A tag taxonomy: codes, names, levels, parents and the descriptions used for zero-shot scoring;
+and label maps, which carry a data set's own labels onto a taxonomy's codes (configs/mappings/)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from service.config import format_validation_error, read_yaml
+from service.config import _resolve, validate_yaml
 from service.errors import ConfigError
 
 
@@ -38,21 +40,81 @@ class Taxonomy(BaseModel):
         dup = {c for c in codes if codes.count(c) > 1}
         if dup:
             raise ValueError(f"duplicate label codes: {sorted(dup)}")
-        known = set(codes)
+        by_code = self.by_code
         for lb in self.labels:
-            if lb.parent is not None and lb.parent not in known:
+            if lb.parent is not None and lb.parent not in by_code:
                 raise ValueError(f"label {lb.code}: parent {lb.parent} is not in the taxonomy")
+        # Each level hangs under the one above it, so walking up from any label ends at the top level.
+        for lb in self.labels:
+            if lb.parent is None:
+                if lb.level != 1:
+                    raise ValueError(f"label {lb.code}: a level-{lb.level} label needs a parent")
+            elif lb.level == 1:
+                raise ValueError(f"label {lb.code}: a level-1 label has no parent, got parent {lb.parent} "
+                                 "(a label under a level-1 parent is `level: 2`)")
+            elif by_code[lb.parent].level != lb.level - 1:
+                raise ValueError(f"label {lb.code}: its parent {lb.parent} is level "
+                                 f"{by_code[lb.parent].level}, expected level {lb.level - 1}")
         return self
 
     @property
     def codes(self) -> list[str]:
         return [lb.code for lb in self.labels]
 
+    @property
+    def by_code(self) -> dict[str, Label]:
+        # Not cached: model_copy would carry a cached dict over to a copy with other labels.
+        return {lb.code: lb for lb in self.labels}
+
+    def top_level(self) -> list[Label]:
+        return [lb for lb in self.labels if lb.parent is None]
+
+    def children(self, code: str) -> list[Label]:
+        """The labels directly under `code` (KeyError if `code` is not in the taxonomy)."""
+        if code not in self.by_code:
+            raise KeyError(code)
+        return [lb for lb in self.labels if lb.parent == code]
+
+    def ancestor(self, code: str) -> str:
+        """The top-level code above `code`; `code` itself when it is top level."""
+        by_code = self.by_code
+        lb = by_code[code]
+        while lb.parent is not None:
+            lb = by_code[lb.parent]
+        return lb.code
+
 
 def load_taxonomy(path: str | Path) -> Taxonomy:
+    return validate_yaml(Path(path), Taxonomy)
+
+
+class LabelMap(BaseModel):
+    """A data set's labels mapped onto codes of a taxonomy: each label to the most specific code(s) that
+    fit; a code's ancestors are implied, so a list never holds a code together with its parent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str = Field(min_length=1)
+    taxonomy: Path  # relative to the mapping file's folder
+    labels: dict[str, Annotated[list[str], Field(min_length=1)]] = Field(min_length=1)
+
+
+def load_label_map(path: str | Path) -> LabelMap:
+    """A mapping file, its `taxonomy` resolved against the file's folder and every code checked in it."""
     path = Path(path)
-    raw = read_yaml(path)
-    try:
-        return Taxonomy.model_validate(raw)
-    except ValidationError as e:
-        raise ConfigError(format_validation_error(e, str(path))) from e
+    label_map = validate_yaml(path, LabelMap)
+    tax_path = _resolve(path.resolve().parent, label_map.taxonomy)
+    by_code = load_taxonomy(tax_path).by_code
+    for label, codes in label_map.labels.items():
+        field = f"labels.{label}"
+        if unknown := [c for c in codes if c not in by_code]:
+            problem = f"{unknown[0]!r} is not a code of {tax_path}"
+        elif len(set(codes)) < len(codes):
+            problem = f"a code is listed twice: {codes}"
+        elif implied := [c for c in codes if by_code[c].parent in codes]:
+            problem = (f"{implied[0]} is listed with its parent {by_code[implied[0]].parent}; list only the "
+                       "more specific code (its parent is implied)")
+        else:
+            continue
+        raise ConfigError(f"{path}: {field}: {problem}", field=field)
+    return label_map.model_copy(update={"taxonomy": tax_path})
