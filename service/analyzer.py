@@ -3,7 +3,9 @@
 `prepare` (clean, segment, spaCy) → `encode` (one batched encoder pass over the
 sentences of one or many articles) → `read_out` (tags, summary, entities,
 keywords from those vectors). The HTTP API, the CLI and batch scoring all drive
-these; `analyze` and `analyze_many` chain them.
+these; `analyze` and `analyze_many` chain them. With a seq2seq summariser,
+`abstract` generates the summaries of a batch together (read_out does it for any
+article left).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from spacy.tokens import Doc
 
+from service.abstractive import Seq2SeqSummarizer, word_budget
 from service.config import EngineConfig, load_engine_config
 from service.encoder import SentenceEncoder
 from service.entities import extract_entities
@@ -57,6 +60,7 @@ class Prepared:
     title: str | None
     truncated: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
+    abstract: str | None = None  # the generated summary (seq2seq summariser), once `abstract` ran
 
     @property
     def texts(self) -> list[str]:
@@ -74,6 +78,9 @@ class EncodedArticle:
 class Analyzer:
     def __init__(self, config: EngineConfig):
         self.config = config
+        # First, so that a bad model folder fails before the other models take seconds to load.
+        seq2seq = config.summarizer.kind == "seq2seq"
+        self.abstractive = Seq2SeqSummarizer(config.summarizer) if seq2seq else None
         self.encoder = SentenceEncoder(config.encoder)
         self.nlp = SpacyPipeline(config.spacy)
         self.tagger: ArticleTagger = build_tagger(config, self.encoder)  # by tagger.kind
@@ -87,11 +94,14 @@ class Analyzer:
 
     @property
     def model_info(self) -> ModelInfo:
-        """The trained artifacts' names and versions (joined by '+'), or the engine config's."""
+        """The trained artifacts' names and versions (joined by '+'), or the engine config's; then the
+        seq2seq summariser's folder name and fingerprint, if one is configured."""
         parts = [m for m in (self.tagger.model_info,
                              self.sentence_scorer.model_info if self.sentence_scorer else None) if m]
         if not parts:
-            return ModelInfo(name=self.config.name, version=self.config.version)
+            parts = [ModelInfo(name=self.config.name, version=self.config.version)]
+        if self.abstractive is not None:
+            parts.append(self.abstractive.model_info)
         return ModelInfo(name="+".join(m.name for m in parts), version="+".join(m.version for m in parts))
 
     # -- verb 1: prepare -------------------------------------------------------------
@@ -174,6 +184,25 @@ class Analyzer:
         (the micro-batcher does). `read_out` runs it for any article not yet annotated."""
         self.nlp.annotate([p.doc for p in batch])
 
+    def abstract(self, batch: list[Prepared]) -> None:
+        """Generated summaries (seq2seq summariser only) for the articles that ask for a summary, all
+        through the model together; `read_out` runs it for any article not yet summarised."""
+        todo = [p for p in batch if p.abstract is None and "summary" in (p.options.include or ALL_PARTS)]
+        if self.abstractive is None or not todo:
+            return
+        t0 = time.perf_counter()
+        sources = []
+        for p in todo:  # the body, as the extractive summary picks from it; all of it if there is none
+            body = [s.text for s in p.sentences if s.role == "body"]
+            sources.append(body or [s.text for s in p.sentences])
+        budgets = [word_budget(self.config.summarizer, p.options.summary_sentences, p.options.summary_words)
+                   for p in todo]
+        texts = self.abstractive.summarize_many(sources, budgets)
+        ms = (time.perf_counter() - t0) * 1000
+        for p, text in zip(todo, texts, strict=True):
+            p.abstract = text
+            p.timings_ms["summarize"] = ms
+
     # -- verb 3: read out ------------------------------------------------------------
     def document_vector(self, p: Prepared, e: EncodedArticle) -> np.ndarray:
         w = np.array([0.0 if s.role == "boilerplate" else 1.0 for s in p.sentences], np.float32)
@@ -201,6 +230,7 @@ class Analyzer:
         return tagger
 
     def read_out(self, p: Prepared, e: EncodedArticle) -> AnalyzeResponse:
+        self.abstract([p])  # timed on its own: generation can take longer than all the rest
         t0 = time.perf_counter()
         self.annotate([p])
         cfg, opt = self.config, p.options
@@ -220,7 +250,9 @@ class Analyzer:
                                 level=t.label.level, parent=t.label.parent, evidence=t.evidence))
 
         summary = Summary(text="", sentences=[])
-        if "summary" in parts:
+        if "summary" in parts and self.abstractive is not None:
+            summary = Summary(text=p.abstract or "", sentences=[])  # generated text has no source offsets
+        elif "summary" in parts:
             n_sent = None if opt.summary_words else (opt.summary_sentences or cfg.summarizer.sentences)
             scorer = None if self.sentence_scorer is None else self.sentence_scorer.scorer_for(
                 EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector))
@@ -256,7 +288,8 @@ class Analyzer:
                 sentences.append(SentenceSpan(index=s.index, start=a, end=b))
 
         p.timings_ms["read_out"] = (time.perf_counter() - t0) * 1000
-        p.timings_ms["total"] = sum(p.timings_ms[k] for k in ("prepare", "encode", "read_out"))
+        p.timings_ms["total"] = (sum(p.timings_ms[k] for k in ("prepare", "encode", "read_out"))
+                                 + p.timings_ms.get("summarize", 0.0))
         return AnalyzeResponse(
             id=p.id, model=self.model_info, tags=tags, summary=summary, entities=entities,
             keywords=keywords, truncated=p.truncated,
@@ -272,4 +305,5 @@ class Analyzer:
         prepared = self.prepare_many(requests)
         ok = [p for p in prepared if isinstance(p, Prepared)]
         encoded = dict(zip((id(p) for p in ok), self.encode(ok), strict=True)) if ok else {}
+        self.abstract(ok)
         return [p if isinstance(p, InputError) else self.read_out(p, encoded[id(p)]) for p in prepared]

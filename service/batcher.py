@@ -4,10 +4,11 @@ Requests wait in a bounded queue. One worker takes up to `max_batch` of them at 
 `max_wait_ms` for a batch to fill) and drives the Analyzer's verbs on two threads, never on the event
 loop:
 
-    model thread:  prepare (clean, sentences) -> encode ------------------> read_out
+    model thread:  prepare (clean, sentences) -> encode -> abstract ------> read_out
     nlp thread:                                  annotate (spaCy POS, NER) /
 
-so spaCy's slow half runs while the encoder does. A full queue refuses at once (`Overloaded`), a request
+so spaCy's slow half runs while the encoder does (`abstract`: a seq2seq summariser's generation, a
+no-op for the extractive one). A full queue refuses at once (`Overloaded`), a request
 past its deadline gets `DeadlineExceeded` (and is skipped if it has not started), and `close` finishes
 everything accepted before it returns. Knows nothing of HTTP.
 """
@@ -204,6 +205,10 @@ class MicroBatcher:
             except Exception:  # one article may break the batch: encode them one by one below
                 log.warning("encoding a batch of %d failed; encoding its articles one by one", len(docs))
                 encoded = None
+            try:  # seq2seq summaries of the whole batch in one pass while spaCy annotates; else a no-op
+                an.abstract(docs)
+            except Exception:  # none is kept: read_out generates each article's summary again, alone
+                log.warning("summarising a batch of %d failed; summarising its articles alone", len(docs))
             try:
                 annotating.result()
             except Exception:  # the docs stay marked pending: read_out annotates each again, alone

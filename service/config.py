@@ -84,16 +84,49 @@ class TaggerConfig(_Frozen):
         return self
 
 
+_SEQ2SEQ_ONLY = ("path", "num_beams", "no_repeat_ngram_size", "prefix", "max_input_tokens")
+
+
 class SummarizerConfig(_Frozen):
-    kind: Literal["extractive"] = "extractive"
+    # "extractive": picks the article's own sentences; "seq2seq": generates text with a transformers
+    # seq2seq model (T5, BART, Pegasus, ...) saved in the local folder `path` (service/abstractive.py).
+    kind: Literal["extractive", "seq2seq"] = "extractive"
     # A sentence scorer trained by `newsdesk train` (artifact or output folder); none: centrality + position.
     artifact: Path | None = None
+    # The default length of both kinds; a seq2seq summary turns it into words (25 a sentence).
     sentences: Annotated[int, Field(ge=1, le=50)] = 3
     min_words: Annotated[int, Field(ge=1)] = 5
     centrality_weight: float = 1.0
     position_weight: float = 0.1
     position_decay: Annotated[float, Field(gt=0.0)] = 0.5
     redundancy: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
+    # seq2seq only: the model folder and how to generate.
+    path: Path | None = None
+    num_beams: Annotated[int, Field(ge=1, le=16)] = 2
+    no_repeat_ngram_size: Annotated[int, Field(ge=0, le=10)] = 3  # 0: allow repeats
+    # Put before the article, e.g. "summarize: " for T5; none: the model config's summarization prefix
+    # if it names one.
+    prefix: str | None = None
+    # Tokens the model reads at once; longer articles are summarised in chunks. None: the model's window
+    # (its tokenizer's model_max_length, at most 1024).
+    max_input_tokens: Annotated[int, Field(ge=16, le=16384)] | None = None
+
+    @model_validator(mode="after")
+    def _source(self) -> SummarizerConfig:
+        if self.kind == "seq2seq":
+            if self.path is None:
+                raise ValueError("a seq2seq summarizer needs `path`: a folder holding a transformers "
+                                 "seq2seq model and its tokenizer")
+            if self.artifact is not None:
+                raise ValueError("`artifact` (a trained sentence scorer) is for the extractive summarizer; "
+                                 "a seq2seq one takes `path`")
+            return self
+        # Compared with the defaults, not `model_fields_set`, so a dumped config validates again.
+        misplaced = [f for f in _SEQ2SEQ_ONLY if getattr(self, f) != type(self).model_fields[f].default]
+        if misplaced:
+            raise ValueError(f"{', '.join(misplaced)}: only for `kind: seq2seq` "
+                             "(this summarizer is extractive)")
+        return self
 
 
 class KeywordsConfig(_Frozen):
@@ -194,6 +227,7 @@ def load_engine_config(path: str | Path) -> EngineConfig:
             "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy),
                                                     "artifact": _resolve(base, cfg.tagger.artifact)}),
             "summarizer": cfg.summarizer.model_copy(
-                update={"artifact": _resolve(base, cfg.summarizer.artifact)}),
+                update={"artifact": _resolve(base, cfg.summarizer.artifact),
+                        "path": _resolve(base, cfg.summarizer.path)}),
         }
     )

@@ -91,8 +91,11 @@ class SentenceSpan(BaseModel):
 
 
 class Summary(BaseModel):
-    text: str
-    sentences: list[SummarySentence]
+    text: str = Field(description="The summary: the picked sentences joined by spaces (extractive), or the "
+                      "generated text (seq2seq summariser).")
+    sentences: list[SummarySentence] = Field(
+        description="The picked sentences with their offsets, in article order. Empty for a seq2seq "
+        "(abstractive) summary: generated text has no offsets into the article.")
 
 
 class EntityOut(BaseModel):

@@ -147,7 +147,7 @@
     tags = result.tags;
     pinnedCode = null;
     renderTags(result.tags);
-    renderSummary(result.summary.sentences);
+    renderSummary(result.summary);
     renderArticle(text, result.sentences || result.summary.sentences, result.summary.sentences);
     renderEntities(result.entities);
     renderKeywords(result.keywords);
@@ -241,10 +241,13 @@
     }
   }
 
-  function renderSummary(sentences) {
+  function renderSummary(summary) {
     const list = $("summary");
-    list.replaceChildren(...sentences.map((s) => el("li", "", s.text)));
-    if (!sentences.length) list.append(el("li", "empty", "No summary."));
+    // A generated (seq2seq) summary has its text but no sentences of the article.
+    const items = summary.sentences.length ? summary.sentences.map((s) => s.text)
+      : (summary.text ? [summary.text] : []);
+    list.replaceChildren(...items.map((text) => el("li", "", text)));
+    if (!items.length) list.append(el("li", "empty", "No summary."));
   }
 
   // Offsets from the server count Unicode code points (Python), not UTF-16 units (JavaScript).

@@ -1,0 +1,227 @@
+"""Abstractive summaries from a transformers seq2seq model (T5, BART, Pegasus, ...) in a local folder.
+
+The model reads at most `window` tokens. A longer article is cut at sentence boundaries into chunks
+that fit; each chunk is summarised (in at most half a chunk's tokens, so every pass shrinks the text)
+and the partial summaries joined; while the joined text is longer than the word budget it is
+summarised again (at most MAX_ROUNDS passes in all), and the result is cut at a word boundary, so a
+summary never has more words than asked for. Nothing of the article is dropped to fit the window.
+
+Length is counted in words: a request's `summary_words`, or `summary_sentences` (default:
+`summarizer.sentences`) times WORDS_PER_SENTENCE. Generated text has no offsets into the article.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+
+from service.config import SummarizerConfig
+from service.encoder import encoder_fingerprint
+from service.errors import ConfigError
+from service.schemas import ModelInfo
+
+WORDS_PER_SENTENCE = 25  # a news sentence averages 20-25 words: `summary_sentences` 3 asks for 75 words
+TOKENS_PER_WORD = 1.5  # subword tokens an English word takes, generously: the text is cut to the budget later
+MIN_NEW_FRACTION = 0.3  # min_new_tokens as a share of max_new_tokens: no one-word summaries
+MAX_WINDOW = 1024  # tokenizers of models without a fixed window report a huge model_max_length
+MAX_ROUNDS = 3  # summarise, then summarise the joined partial summaries at most twice more
+BATCH_SIZE = 8  # model inputs per generate call
+PIECE_SLACK = 4  # tokens a sentence piece may gain when it is tokenised inside a chunk
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")  # save_pretrained writes both
+
+
+def word_budget(cfg: SummarizerConfig, n_sentences: int | None, n_words: int | None) -> int:
+    """The most words a summary may have: `n_words`, else sentences times WORDS_PER_SENTENCE."""
+    if n_words is not None:
+        return n_words
+    return (n_sentences or cfg.sentences) * WORDS_PER_SENTENCE
+
+
+def cut_to_words(text: str, n_words: int) -> str:
+    """`text` with at most `n_words` words, ending at a sentence end when one falls in the second half."""
+    words = text.split()
+    if len(words) <= n_words:
+        return " ".join(words)
+    kept = words[:n_words]
+    for j in range(n_words - 1, n_words // 2 - 1, -1):
+        if kept[j].endswith((".", "!", "?")):
+            return " ".join(kept[: j + 1])
+    return " ".join(kept)
+
+
+class Seq2SeqSummarizer:
+    """A seq2seq model and its tokenizer, loaded once from `cfg.path` (local files only)."""
+
+    def __init__(self, cfg: SummarizerConfig):
+        assert cfg.path is not None  # the config's validator requires it for kind seq2seq
+        self.cfg = cfg
+        self.path = path = cfg.path
+        where = f"summarizer.path: {path}"
+        if not path.is_dir():
+            raise ConfigError(f"{where}: no such folder (save a seq2seq model there with save_pretrained)")
+        if not (path / "config.json").is_file():
+            raise ConfigError(f"{where}: not a transformers model folder (no config.json)")
+        try:
+            config = AutoConfig.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError) as e:
+            raise ConfigError(f"{where}: unreadable config.json: {str(e).splitlines()[0]}") from e
+        if not getattr(config, "is_encoder_decoder", False):
+            raise ConfigError(f"{where}: holds a {config.model_type!r} model, not a seq2seq "
+                              "(encoder-decoder) model such as T5, BART or Pegasus")
+        # Without its files AutoTokenizer builds an empty default tokenizer for the model type.
+        if not any((path / f).is_file() for f in TOKENIZER_FILES):
+            raise ConfigError(f"{where}: no tokenizer ({' or '.join(TOKENIZER_FILES)}); save the model's "
+                              "tokenizer into the same folder")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, TypeError) as e:
+            raise ConfigError(f"{where}: no usable tokenizer (save one with the model): "
+                              f"{str(e).splitlines()[0]}") from e
+        if not self.tokenizer.is_fast:  # chunking cuts over-long sentences by token offsets
+            raise ConfigError(f"{where}: the tokenizer has no tokenizer.json (a fast tokenizer is needed)")
+        vocab = getattr(config, "vocab_size", None)
+        if vocab and len(self.tokenizer) > vocab:
+            raise ConfigError(f"{where}: the tokenizer has {len(self.tokenizer)} tokens but the model only "
+                              f"{vocab}: they do not belong together")
+        positions = getattr(config, "max_position_embeddings", None)  # a hard limit where a model has one
+        if cfg.max_input_tokens is None:
+            self.window = min(self.tokenizer.model_max_length, positions or MAX_WINDOW, MAX_WINDOW)
+        elif positions and cfg.max_input_tokens > positions:
+            raise ConfigError(f"summarizer.max_input_tokens: {cfg.max_input_tokens} is more than the "
+                              f"{positions} positions of the model at {path}")
+        else:
+            self.window = cfg.max_input_tokens
+        if cfg.prefix is not None:
+            self.prefix = cfg.prefix
+        else:  # T5 checkpoints name their task prefix in config.json
+            task_params = getattr(config, "task_specific_params", None) or {}
+            self.prefix = (task_params.get("summarization") or {}).get("prefix", "")
+        # Content tokens a chunk may hold: the window less the prefix and the special tokens.
+        self.budget = self.window - len(self.tokenizer(self.prefix).input_ids)
+        if self.budget < 2 * PIECE_SLACK:
+            raise ConfigError(f"summarizer.max_input_tokens: {self.window} tokens leave no room for text "
+                              f"after the prefix {self.prefix!r}")
+        try:
+            self.model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True).eval()
+        except (OSError, ValueError, RuntimeError) as e:  # RuntimeError: weights of another shape
+            raise ConfigError(f"{where}: cannot load a seq2seq model: {str(e).splitlines()[0]}") from e
+        # Lengths come from each request (max/min_new_tokens, which win anyway); a checkpoint's own
+        # max_length/min_length (distilbart-cnn: 142/56) would only log a warning on every call.
+        self.model.generation_config.max_length = None
+        self.model.generation_config.min_length = None
+        # The folder's name, and a hash of its config, tokenizer and weights (as for the encoder).
+        self.model_info = ModelInfo(name=path.name, version=encoder_fingerprint(path, self.window))
+
+    # -- chunking ----------------------------------------------------------------------------------
+    def _n_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text).input_ids)
+
+    def chunk(self, texts: list[str]) -> list[str]:
+        """Model inputs for the sentences `texts`: the prefix and whole sentences, in order, each input
+        at most `window` tokens with its special tokens. A sentence longer than that alone is cut
+        into pieces at token boundaries."""
+        limit = self.budget - PIECE_SLACK
+        # Counted with a leading space, as a sentence stands inside a chunk.
+        enc = self.tokenizer([" " + t for t in texts], add_special_tokens=False, return_offsets_mapping=True)
+        pieces: list[str] = []
+        counts: list[int] = []
+        for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"], strict=True):
+            if len(ids) <= limit:
+                pieces.append(text)
+                counts.append(len(ids))
+                continue
+            for a in range(0, len(ids), limit):
+                b = min(a + limit, len(ids))
+                piece = text[max(offsets[a][0] - 1, 0) : offsets[b - 1][1] - 1].strip()  # -1: the space
+                if piece:
+                    pieces.append(piece)
+                    counts.append(b - a)
+        chunks: list[str] = []
+        i = 0
+        while i < len(pieces):
+            j, total = i, 0
+            while j < len(pieces) and total + counts[j] <= self.budget:
+                total += counts[j]
+                j += 1
+            j = max(j, i + 1)
+            # Tokens can merge or split where sentences meet: check the chunk as the model will see it.
+            while j > i + 1 and self._n_tokens(self.prefix + " ".join(pieces[i:j])) > self.window:
+                j -= 1
+            chunks.append(self.prefix + " ".join(pieces[i:j]))
+            i = j
+        return chunks
+
+    # -- generation --------------------------------------------------------------------------------
+    def max_new_tokens(self, n_words: int, *, partial: bool) -> int:
+        """Tokens to generate for a summary of `n_words` words. A partial summary (of one chunk of
+        several) gets at most half a chunk, so that every round of summarising shrinks the text."""
+        cap = self.budget // 2 if partial else self.window
+        return max(1, min(math.ceil(n_words * TOKENS_PER_WORD) + 2, cap))
+
+    def generate_ids(self, inputs: list[str], max_new_tokens: int) -> list[list[int]]:
+        """Generated token ids for each model input (trailing pads dropped)."""
+        settings = {
+            "max_new_tokens": max_new_tokens,
+            "min_new_tokens": max(1, int(max_new_tokens * MIN_NEW_FRACTION)),
+            "num_beams": self.cfg.num_beams,
+            "no_repeat_ngram_size": self.cfg.no_repeat_ngram_size,
+        }
+        pad = self.tokenizer.pad_token_id
+        out: list[list[int]] = [[] for _ in inputs]
+        order = sorted(range(len(inputs)), key=lambda k: len(inputs[k]))  # similar lengths pad less
+        for b in range(0, len(order), BATCH_SIZE):
+            batch = order[b : b + BATCH_SIZE]
+            # `chunk` keeps inputs within the window; truncation only guards against a caller's own text.
+            enc = self.tokenizer([inputs[k] for k in batch], padding=True, truncation=True,
+                                 max_length=self.window, return_tensors="pt")
+            with torch.inference_mode():
+                ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                                          **settings)
+            for k, row in zip(batch, ids.tolist(), strict=True):
+                while row and row[-1] == pad:
+                    row.pop()
+                out[k] = row
+        return out
+
+    def _generate(self, inputs: list[str], max_new: list[int]) -> list[str]:
+        """Generated text for each input, one pass per distinct length."""
+        out = [""] * len(inputs)
+        by_length: dict[int, list[int]] = {}
+        for k, n in enumerate(max_new):
+            by_length.setdefault(n, []).append(k)
+        for n, ks in by_length.items():
+            ids = self.generate_ids([inputs[k] for k in ks], n)
+            for k, text in zip(ks, self.tokenizer.batch_decode(ids, skip_special_tokens=True), strict=True):
+                out[k] = text.strip()
+        return out
+
+    def summarize_many(self, articles: list[list[str]], n_words: list[int]) -> list[str]:
+        """A summary of at most `n_words[i]` words for each article, given as its sentences' texts.
+
+        All articles' chunks go through the model together, one round at a time.
+        """
+        units = [[t for t in sentences if t.strip()] for sentences in articles]
+        out: list[str | None] = [None if u else "" for u in units]
+        for round_ in range(1, MAX_ROUNDS + 1):
+            todo = [i for i, o in enumerate(out) if o is None]
+            if not todo:
+                break
+            jobs: list[tuple[int, str, int]] = []  # (article, model input, tokens to generate)
+            for i in todo:
+                chunks = self.chunk(units[i])
+                n = self.max_new_tokens(n_words[i], partial=len(chunks) > 1)
+                jobs.extend((i, c, n) for c in chunks)
+            partials = self._generate([c for _, c, _ in jobs], [n for *_, n in jobs])
+            by_article: dict[int, list[str]] = {}
+            for (i, _, _), text in zip(jobs, partials, strict=True):
+                by_article.setdefault(i, []).append(text)
+            for i in todo:
+                parts = [t for t in by_article[i] if t]
+                joined = " ".join(parts)
+                if len(parts) <= 1 or len(joined.split()) <= n_words[i] or round_ == MAX_ROUNDS:
+                    out[i] = cut_to_words(joined, n_words[i])
+                else:  # the partial summaries are the next round's sentences
+                    units[i] = parts
+        return [o or "" for o in out]
