@@ -114,8 +114,8 @@ class Analyzer:
                              field="text", code="empty_text")
         doc = doc if doc is not None else self.nlp.segment(clean.text)  # POS/NER: `annotate`
         spans = sentence_spans(clean.text, [(s.start_char, s.end_char) for s in doc.sents])
-        sentences = label_sentences(clean.text, spans)
         title = request.title.strip() if request.title and request.title.strip() else None
+        sentences = label_sentences(clean.text, spans, title)  # a line repeating the title is a headline
         prepared = Prepared(
             id=request.id or article_id(request.text, request.title),
             options=request.options, clean=clean, doc=doc, sentences=sentences,

@@ -1,4 +1,8 @@
-"""Extractive summaries: centrality and position, with redundancy control."""
+"""Extractive summaries: centrality and position (or a learned scorer), with redundancy control.
+
+Only body sentences are candidates (text.py labels headlines and boilerplate: bylines, captions, share
+lines); a quote that does not say who speaks never opens a summary.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.config import SummarizerConfig
-from service.text import Sentence
+from service.text import Sentence, needs_context
 
 
 @dataclass
@@ -45,14 +49,32 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
         scores = sentence_scores(cfg, sentences, candidates, vectors, doc_vector)
     else:
         scores = scorer(candidates)
-    order = np.argsort(-scores, kind="stable")
+    order = [candidates[j] for j in np.argsort(-scores, kind="stable")]
+    picked = _greedy(cfg, sentences, vectors, order, n_sentences, n_words)
+    # A quote without its speaker cannot open the summary: the next best takes its place (with a word
+    # budget that fits nothing else, the summary is empty). An article of nothing but such quotes keeps
+    # its picks: no sentence of it could give the context.
+    if not all(needs_context(sentences[i].text) for i in candidates):
+        dropped: set[int] = set()
+        while picked and needs_context(sentences[min(picked)].text):
+            dropped.add(min(picked))
+            picked = _greedy(cfg, sentences, vectors, [i for i in order if i not in dropped], n_sentences,
+                             n_words)
+    top = float(scores.max())
+    by_index = dict(zip(candidates, scores.tolist(), strict=True))
+    return [Picked(i, by_index[i] / top if top > 0 else 0.0) for i in sorted(picked)]
+
+
+def _greedy(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndarray, order: list[int],
+            n_sentences: int | None, n_words: int | None) -> list[int]:
+    """Sentences in `order` (best first), skipping near-duplicates of those already picked and those
+    that would overrun the word budget, until `n_sentences` (or, with `n_words`, all that fit)."""
     picked: list[int] = []
     words = 0
-    limit = n_sentences if n_words is None else len(candidates)
-    for j in order:
+    limit = n_sentences if n_words is None else len(order)
+    for idx in order:
         if len(picked) >= limit:
             break
-        idx = candidates[j]
         if picked and float((vectors[picked] @ vectors[idx]).max()) >= cfg.redundancy:
             continue
         if n_words is not None:
@@ -60,6 +82,4 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
                 continue
             words += sentences[idx].words
         picked.append(idx)
-    top = float(scores.max())
-    by_index = dict(zip(candidates, scores.tolist(), strict=True))
-    return [Picked(i, by_index[i] / top if top > 0 else 0.0) for i in sorted(picked)]
+    return picked

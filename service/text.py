@@ -231,18 +231,90 @@ class Sentence:
     words: int = field(default=0)
 
 
+# Lines that are page furniture, not article text: sharing and navigation prompts, calls to action,
+# copyright, publishing times. Matched case-insensitively from the start of the sentence.
 _BOILERPLATE = re.compile(
-    r"^(share (this|on)\b|read more\b|click here\b|follow us\b|sign up\b|subscribe\b|"
-    r"advertisement$|related( articles| stories)?:?$|copyright\b|©|all rights reserved|"
-    r"(photo|image|picture|video)( credit)?:|getty images$|reuters$|ap photo\b|"
-    r"by [A-Z][\w.'-]+( [A-Z][\w.'-]+){0,3}( and [A-Z][\w.'-]+( [A-Z][\w.'-]+){0,3})?,?( \w+)?$|"
+    r"^(share (this|on|via|article|page)\b|read more\b|more on this story\b|click here\b|"
+    r"follow (us|@\w+|[\w .'@-]{1,40}? on (twitter|x|facebook|instagram|tiktok|threads|bluesky|linkedin|"
+    r"youtube))\b|sign up\b|subscribe\b|advertisement$|"
+    r"related( (articles?|stories|topics|content|coverage|links|reading))?( ?:|$)|see also:|"
+    r"copyright\b|©|all rights reserved|\((additional )?(reporting|writing|editing) by\b|"
     r"updated?:? |published:? |posted:? |last updated\b)",
+    re.I,
+)
+# A caption or photo credit makes its whole line boilerplate: a line that opens with "Photo:", "(Image:",
+# "Pictured:", "Reuters/…", or is only an agency's name...
+_CAPTION = re.compile(
+    r"^(\(?(photo|photograph|image|picture|video|caption|illustration)s?( credit| caption)?:|pictured:|"
+    r"\(?(getty images|reuters|ap|afp|epa|pa( media)?|shutterstock|alamy)\)?$|"
+    r"(reuters|ap|afp|epa|getty images|pa) ?/|ap photo\b)",
+    re.I,
+)
+# ... or that closes with a credit: "… (John Smith/Getty Images)", "… Photograph: Jane Doe/Reuters".
+_CREDIT_END = re.compile(
+    r"/ ?(getty( images)?|reuters|ap( photo)?|afp|epa|pa( media| wire)?|shutterstock|alamy|bloomberg)"
+    r"( via getty images)?\)?\.?$",
+    re.I,
+)
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Bylines: "By Jane Smith", "By Jane Smith and John Doe, BBC News": capitalised names (case matters, so
+# "By then it was late." stays a sentence), then at most a short affiliation.
+_BYLINE = re.compile(
+    r"^by (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3})"
+    r"(?: (?:and|&) (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}))?"
+    r"(?:(?:,| -| —| \|) (?:[\w&'’-]+ ?){1,5})?$",
+    re.I,
+)
+_AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*)\))"  # "(Reuters)", "(AP)"
+# A line that is only a dateline or a date: "LONDON (Reuters) -", "WASHINGTON —", "NEW YORK, Nov 28",
+# "Monday 28 November 2026", "Nov. 28, 2026 10:32 GMT", "2026-11-28".
+_DATELINE = re.compile(
+    r"^(?-i:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
+    rf"(?:,? {_MONTH} \d{{1,2}}{_AGENCY}? ?[-—–:]*|{_AGENCY}? ?[-—–:]+)$",  # a date, or a dash at the end
+    re.I,
+)
+_DATE = re.compile(
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4})?)?$",
     re.I,
 )
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 
 
-def label_sentences(text: str, spans: list[tuple[int, int]]) -> list[Sentence]:
+def is_boilerplate(text: str) -> bool:
+    """Page furniture rather than article text: bylines, dateline-only lines, captions and credits,
+    share/read-more/follow/sign-up lines, publishing times."""
+    return any(p.search(text) for p in (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE))
+
+
+def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
+    """Set each sentence's role from its text and paragraph (line): boilerplate, headline or body.
+
+    A line that opens with a caption marker or closes with a photo credit is boilerplate as a whole. The
+    first line is a headline when it has no closing punctuation and more text follows; any sentence that
+    repeats the title is one too.
+    """
+    key = title.strip().casefold() if title else None
+    lines: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        lines.setdefault(s.paragraph, []).append(s)
+        s.role = "boilerplate" if is_boilerplate(s.text) else "body"
+        if key and s.text.strip().casefold() == key:
+            s.role = "headline"
+    for line in lines.values():
+        if _CAPTION.search(line[0].text) or _CREDIT_END.search(line[-1].text):
+            for s in line:
+                s.role = "boilerplate"
+    if len(sentences) > 1:
+        first = sentences[0]
+        nxt = sentences[1]
+        if nxt.paragraph > first.paragraph and first.words <= 25 and not _TERMINAL.search(first.text):
+            first.role = "headline"
+
+
+def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None = None) -> list[Sentence]:
     """Build sentences with paragraph numbers and roles (headline, boilerplate, body)."""
     sentences: list[Sentence] = []
     para = 0
@@ -251,15 +323,45 @@ def label_sentences(text: str, spans: list[tuple[int, int]]) -> list[Sentence]:
         if i and "\n" in text[prev_end:a]:
             para += 1
         s = text[a:b]
-        sent = Sentence(i, a, b, s, para, words=len(s.split()))
-        if _BOILERPLATE.search(s):
-            sent.role = "boilerplate"
-        sentences.append(sent)
+        sentences.append(Sentence(i, a, b, s, para, words=len(s.split())))
         prev_end = b
-    # A first line with no closing punctuation, followed by more text, is a headline.
-    if len(sentences) > 1:
-        first = sentences[0]
-        nxt = sentences[1]
-        if nxt.paragraph > first.paragraph and first.words <= 25 and not _TERMINAL.search(first.text):
-            first.role = "headline"
+    label_roles(sentences, title)
     return sentences
+
+
+# Quotation marks that open a quote, and the marks that may close each.
+_CLOSERS = {'"': '"”', "“": "”\"", "‘": "’'", "'": "'’", "«": "»", "„": "“”\""}
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "that"}
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _closing(text: str, mark: str, start: int) -> int:
+    """Where the quote opened by `mark` closes (an apostrophe inside a word does not), or -1."""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch in _CLOSERS[mark]:
+            inside_word = i + 1 < len(text) and text[i - 1].isalpha() and text[i + 1].isalpha()
+            if not inside_word:
+                return i
+    return -1
+
+
+def needs_context(text: str) -> bool:
+    """A quote that cannot open a summary, since it does not say who speaks: a sentence that is only a
+    quotation, or ends inside it (`"We will win.`), or names its speaker only by a pronoun (`"We will
+    win," he said.`), or carries on a quotation opened in an earlier sentence (`We have the votes," he
+    said.`). A quote attributed by name (`"We will win," said Jane Smith.`) has its context."""
+    t = text.strip()
+    if not t:
+        return False
+    if t[0] in _CLOSERS and (t[0] != "'" or t[1:2].isalpha()):
+        end = _closing(t, t[0], 1)
+        if end < 0:
+            return True
+        words = _WORD.findall(t[end + 1 :])
+        return not words or words[0].lower() in _PRONOUNS
+    # A closing mark with no opening one before it: the quote began in an earlier sentence.
+    if t.count("”") > t.count("“"):
+        return True
+    first = t.find('"')
+    return t.count('"') % 2 == 1 and first > 0 and not t[first - 1].isspace() and t[first - 1] not in "(["

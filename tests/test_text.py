@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.text import clean_text, label_sentences, sentence_spans
+from service.text import clean_text, is_boilerplate, label_sentences, needs_context, sentence_spans
 
 
 def test_plain_text_keeps_offsets():
@@ -69,6 +69,69 @@ def test_headline_byline_and_boilerplate_roles():
     spans = sentence_spans(text, [(0, len(text))])
     roles = [s.role for s in label_sentences(text, spans)]
     assert roles == ["headline", "boilerplate", "body", "boilerplate"]
+
+
+@pytest.mark.parametrize("line", [
+    "By Jane Smith, BBC News", "By JANE SMITH and John Doe, Reuters", "By Jane Smith | Political editor",
+    "LONDON (Reuters) -", "WASHINGTON —", "NEW YORK, Nov 28 (Reuters) -", "Monday 28 November 2026",
+    "Nov. 28, 2026 10:32 GMT", "2026-11-28",
+    "Photo: Jane Doe", "(Image: Getty)", "Pictured: the minister at the summit", "Getty Images",
+    "Crowds gather in the square (John Smith/Getty Images)", "Reuters/Jane Doe", "AP Photo/Evan Vucci",
+    "Share this article", "Share on Facebook", "Read more: Why rates rose", "Related:", "Related articles",
+    "Related: Fed holds rates", "Follow us on Twitter", "Follow BBC News on Instagram",
+    "Sign up for our newsletter", "Click here to subscribe", "(Reporting by Jane Doe; Editing by John Smith)",
+])
+def test_page_furniture_is_boilerplate(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize("sentence", [
+    "By then it was late.", "By Christmas, the shops were full.", "By 2030 the city will need more homes.",
+    "LONDON (Reuters) - The Bank of England raised rates.", "Related to the deal, the firm sold a unit.",
+    "Follow-up talks are planned for next week.", "The photo shows the minister at the summit.",
+    "Reuters reported the deal on Monday.", "Sales rose 5% in November 2026.", "Share prices fell on Monday.",
+    "KEY MATCH STATS", "Reporting by the BBC found that rents rose.",
+])
+def test_article_text_is_not_boilerplate(sentence):
+    assert not is_boilerplate(sentence)
+
+
+def test_a_caption_or_credit_makes_its_whole_line_boilerplate():
+    text = ("Storm hits coast\nSmoke rises over the port. Photograph: Jane Doe/Reuters\n"
+            "Pictured: The harbour wall. It gave way on Sunday.\nThe storm closed the port for a day.")
+    bounds = [0, *_naive(text), len(text)]
+    spans = sentence_spans(text, list(zip(bounds, bounds[1:], strict=False)))
+    roles = {s.text: s.role for s in label_sentences(text, spans)}
+    assert roles == {
+        "Storm hits coast": "headline",
+        "Smoke rises over the port.": "boilerplate", "Photograph: Jane Doe/Reuters": "boilerplate",
+        "Pictured: The harbour wall.": "boilerplate", "It gave way on Sunday.": "boilerplate",
+        "The storm closed the port for a day.": "body",
+    }
+
+
+def test_a_line_repeating_the_title_is_a_headline():
+    text = "Is the recession over?\nEconomists say growth returned in the spring."
+    spans = sentence_spans(text, [(0, len(text))])
+    assert [s.role for s in label_sentences(text, spans)] == ["body", "body"]
+    assert [s.role for s in label_sentences(text, spans, "Is the recession over?")] == ["headline", "body"]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ('"We will win."', True),  # only a quotation
+    ('"We will win.', True),  # ends inside the quote (it goes on in the next sentence)
+    ('"We will win," he said.', True),  # the speaker is only a pronoun
+    ("‘We will win,’ she added.", True),
+    ('We have the votes," he said.', True),  # carries on a quote opened earlier
+    ("We have the votes,” said Jane Smith.", True),
+    ('"We will win," said Jane Smith.', False),  # attributed by name
+    ('"We will win," the prime minister said.', False),
+    ('He said: "We will win.', False),
+    ('"Bohemian Rhapsody" topped the charts again.', False),
+    ("The players' union met on Monday.", False),
+])
+def test_quotes_without_context(sentence, expected):
+    assert needs_context(sentence) is expected
 
 
 def test_quotes_and_unicode_offsets_with_spacy(analyzer):

@@ -26,7 +26,7 @@ from service.errors import InputError
 from service.features import EncodedText
 from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
-from service.text import Sentence
+from service.text import Sentence, label_roles
 from training.data import DataError, Example
 
 # Bump when preparation changes in a way the fingerprints below cannot see.
@@ -72,8 +72,10 @@ class VectorCache:
             meta = f.metadata()
         rows = json.loads(meta["sentences"])
         sentences = [
-            Sentence(i, a, b, t, para, role, words) for i, (a, b, t, para, role, words) in enumerate(rows)
+            Sentence(i, a, b, t, para, words=words) for i, (a, b, t, para, _, words) in enumerate(rows)
         ]
+        # Roles follow the current rules (text.py), not those of the run that cached the article.
+        label_roles(sentences, meta["title"] or None)
         return EncodedText(sentences, load_file(str(path))["vectors"], meta["title"] or None)
 
     def put(self, key: str, doc: EncodedText) -> None:
