@@ -10,7 +10,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,6 +122,18 @@ class TfidfView:
         vocabulary = sorted(kept[:max_terms])
         idf = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in vocabulary], np.float32)
         return cls(vocabulary, idf, ngrams)
+
+    @classmethod
+    def within(cls, sentences: Sequence[str], stop_words: Collection[str]) -> TfidfView:
+        """A view of one article that needs no corpus: each sentence is a document, idf = ln((1 + n) / df)
+        (a word in every sentence weighs little, one in a single sentence most), stop words weigh 0."""
+        df: Counter[str] = Counter()
+        for text in sentences:
+            df.update(set(terms(text, 1)))
+        vocabulary = sorted(df)
+        n = len(sentences)
+        idf = [0.0 if t in stop_words else math.log((1 + n) / df[t]) for t in vocabulary]
+        return cls(vocabulary, np.array(idf, np.float32), 1)
 
     def __len__(self) -> int:
         return len(self.vocabulary)

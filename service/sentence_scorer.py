@@ -4,6 +4,10 @@ Each body sentence is described by a few features that hold across news styles: 
 mean of the body's sentence vectors, and lexically, to the article's TF-IDF row), how close it is to the
 headline and the lead, where it stands, and how long it is. A small MLP trained on reference summaries
 turns them into a score; the summariser then picks sentences by that score as usual.
+
+The lexical features weigh words either by a corpus vocabulary saved with the artifact (`vocab.json`, the
+IDF of the training data: "corpus") or within the article itself ("article": each sentence a document,
+spaCy's English stop words left out), which stores nothing derived from the data.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
 from service.encoder import SentenceEncoder
@@ -68,8 +73,9 @@ def _term_weights(texts: list[str], tfidf: TfidfView) -> np.ndarray:
     )
 
 
-def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np.ndarray]:
-    """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order)."""
+def sentence_features(doc: EncodedText, tfidf: TfidfView | None) -> tuple[list[int], np.ndarray]:
+    """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order). With no
+    corpus view (`tfidf` None) the lexical features weigh words within the article."""
     body = [s.index for s in doc.sentences if s.role == "body"]
     if not body:
         return [], np.zeros((0, len(SENTENCE_FEATURES)), np.float32)
@@ -82,6 +88,8 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView) -> tuple[list[int], np
     rank = np.arange(len(body), dtype=np.float32)
     n = float(len(body))
     texts = [doc.sentences[i].text for i in body]
+    if tfidf is None:
+        tfidf = TfidfView.within(texts, STOP_WORDS)
     weights = _term_weights(texts, tfidf)
     columns = {
         "centrality": vecs @ centroid,
@@ -107,8 +115,14 @@ def ranking_scores(probs: np.ndarray, words: np.ndarray, length_exponent: float)
     return probs * (words / words.mean()) ** length_exponent
 
 
+def lexical_view(folder: Path, manifest: Manifest) -> TfidfView | None:
+    """The artifact's corpus vocabulary, or None when its lexical features are computed within each article
+    (`model.lexical: article`; artifacts from before that setting all have a vocabulary)."""
+    return TfidfView.load(folder / VOCAB) if manifest.model.get("lexical", "corpus") == "corpus" else None
+
+
 class LearnedSentenceScorer:
-    def __init__(self, manifest: Manifest, head: SentenceHead, tfidf: TfidfView):
+    def __init__(self, manifest: Manifest, head: SentenceHead, tfidf: TfidfView | None):
         self.manifest = manifest
         self.head = head
         self.tfidf = tfidf
@@ -136,7 +150,7 @@ class LearnedSentenceScorer:
             )
         head = load_head("sentence", manifest.model["head"], folder / WEIGHTS)
         assert isinstance(head, SentenceHead)
-        return cls(manifest, head, TfidfView.load(folder / VOCAB))
+        return cls(manifest, head, lexical_view(folder, manifest))
 
     @torch.inference_mode()
     def score(self, doc: EncodedText) -> dict[int, float]:

@@ -49,7 +49,9 @@ def test_multi_class_trains_evaluates_and_writes_a_whole_artifact(tmp_path, caps
     assert "| test |" in (folder / "README.md").read_text()
     assert load_file(str(folder / "weights.safetensors"))["dense.weight"].shape == (3, 4 * 384)
     resolved = yaml.safe_load((folder / "config.yaml").read_text())
-    assert Path(resolved["data"]["train"]).is_absolute() and resolved["version"] == manifest.version
+    # Paths relative to the artifact, so a clone of a tree holding it (models/ in git) evaluates it too.
+    assert not Path(resolved["data"]["train"]).is_absolute() and resolved["version"] == manifest.version
+    assert (folder / resolved["data"]["train"]).resolve() == (tmp_path / "train.jsonl").resolve()
     # evaluate the artifact, and the config (its output folder's active artifact: none was promoted yet)
     metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
     assert metrics["accuracy"] == manifest.metrics["accuracy"] and metrics["n"] == 9
@@ -107,14 +109,20 @@ def test_finetune_saves_its_encoder_and_evaluates_with_it(tmp_path, capsys, vect
     assert metrics["n"] == 9 and abs(metrics["accuracy"] - manifest.metrics["accuracy"]) <= 1 / 9
 
 
-def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cache):
+@pytest.mark.parametrize("lexical", ["corpus", "article"])
+def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cache, lexical):
+    model = {"tfidf": None} if lexical == "article" else {}
     recipe = write_recipe(
-        tmp_path, "extractive-summary", cache=str(vector_cache), epochs=30, summary={"sentences": 2}
+        tmp_path, "extractive-summary", cache=str(vector_cache), epochs=80, summary={"sentences": 2},
+        model=model,
     )
     code, artifact, _ = train(capsys, recipe)
     assert code == 0
     _, manifest = load_manifest(artifact)
     assert manifest.task == "extractive-summary" and "rouge_by_length.png" in manifest.files
+    # `tfidf: null`: the lexical features come from each article; nothing of the data's vocabulary is kept
+    assert manifest.model["lexical"] == lexical and ("vocab.json" in manifest.files) == (lexical == "corpus")
+    assert f"newsdesk train {recipe.resolve()}\n" in (artifact / "README.md").read_text()
     metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
     # the references are the first two sentences, which the scorer can learn from position alone
     assert metrics["rouge2"] >= 90 and metrics["sentences"] == 2

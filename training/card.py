@@ -23,6 +23,7 @@ def model_card(
     notes: Sequence[str],
     plots: Sequence[str],
     extra_tables: dict[str, dict[str, dict]],
+    rebuild: str,
 ) -> str:
     lines = [
         f"# {m.name} {m.version}",
@@ -90,6 +91,16 @@ def model_card(
             if m.task == "multi-label"
             else "Scores are the softmax over the labels."
         ]
+    lines += [
+        "",
+        "## Rebuild",
+        "",
+        "From the project root (the recipe names the data by path; the seed fixes initialisation and order):",
+        "",
+        "```",
+        rebuild,
+        "```",
+    ]
     lines += ["", "## Versions", "", ", ".join(f"{k} {v}" for k, v in m.versions.items())]
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]

@@ -7,6 +7,8 @@ config file, as the engine's config does.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -126,6 +128,8 @@ class ModelConfig(_Strict):
     encoder: EncoderConfig = EncoderConfig()
     views: list[Literal[VIEWS]] = list(VIEWS)  # type: ignore[valid-type]
     lead: Annotated[int, Field(ge=1, le=20)] = 3
+    # A vocabulary fitted on the training text: the topic heads' sparse view, the summariser's lexical
+    # features. null: no sparse view; the summariser then weighs words within each article instead.
     tfidf: TfidfConfig | None = TfidfConfig()
     hidden: Annotated[int, Field(ge=0)] = 0  # 0: a linear head
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
@@ -180,26 +184,37 @@ class TrainConfig(_Strict):
         return self
 
 
-def _resolve(base: Path, p: Path | None) -> Path | None:
-    return p if p is None or p.is_absolute() else (base / p).resolve()
-
-
-def resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
-    """Every relative path in the config made absolute against `base` (the config file's folder)."""
+def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
+    """The config with `fn` applied to every path in it."""
     d = cfg.data
+
+    def f(p: Path | None) -> Path | None:
+        return None if p is None else fn(p)
+
     data = d.model_copy(
-        update={k: _resolve(base, getattr(d, k)) for k in ("path", "ids", "train")}
-        | {k: _resolve(base, getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
+        update={k: f(getattr(d, k)) for k in ("path", "ids", "train")}
+        | {k: f(getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
     )
-    encoder = cfg.model.encoder.model_copy(update={"path": _resolve(base, cfg.model.encoder.path)})
+    encoder = cfg.model.encoder.model_copy(update={"path": f(cfg.model.encoder.path)})
     return cfg.model_copy(
         update={
             "data": data,
             "model": cfg.model.model_copy(update={"encoder": encoder}),
-            "output": _resolve(base, cfg.output),
-            "cache": _resolve(base, cfg.cache),
+            "output": fn(cfg.output),
+            "cache": fn(cfg.cache),
         }
     )
+
+
+def resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
+    """Every relative path in the config made absolute against `base` (the config file's folder)."""
+    return _map_paths(cfg, lambda p: p if p.is_absolute() else (base / p).resolve())
+
+
+def relative_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
+    """Every (absolute) path in the config made relative to `base`: written into `base`, the config reads
+    the same files wherever the tree is cloned or moved together (an artifact kept in git)."""
+    return _map_paths(cfg, lambda p: Path(os.path.relpath(p, base)))
 
 
 def load_train_config(path: str | Path) -> TrainConfig:

@@ -27,14 +27,14 @@ from service.artifacts import (
     load_manifest,
 )
 from service.config import EncoderConfig
-from service.features import TfidfView
 from service.heads import SentenceHead, head_bytes, load_head
-from service.sentence_scorer import SENTENCE_FEATURES
+from service.sentence_scorer import SENTENCE_FEATURES, lexical_view
+from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
 from training import plots
 from training.artifact import Promotion, check_free, promote, write_artifact
 from training.card import model_card
-from training.config import TrainConfig, load_train_config
+from training.config import TrainConfig, load_train_config, relative_paths
 from training.data import DataError, Dataset, Example, load_dataset, read_table, select_split, to_examples
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
 from training.loop import Progress
@@ -172,6 +172,7 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
     meta = {
         "head": head.shape,
         "features": list(SENTENCE_FEATURES),
+        "lexical": "corpus" if tfidf is not None else "article",
         "encoder_fingerprint": fingerprint,
         "sentences": n,
         "length_exponent": a,
@@ -184,7 +185,7 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
         model=meta,
         metrics={**test, "at_reference_length": at_ref, "dev": dev},
         plots=pngs,
-        vocab=tfidf.to_json(),
+        vocab=tfidf.to_json() if tfidf is not None else None,
         extra_tables=tables,
     )
 
@@ -204,6 +205,20 @@ def _versions() -> dict[str, str]:
         "spacy": spacy.__version__,
         "numpy": np.__version__,
     }
+
+
+def _command(config_path: Path, out: Path | None, promote_it: bool) -> str:
+    """The `newsdesk train` command line that made an artifact, with paths inside the project relative."""
+
+    def shown(p: Path) -> str:
+        p = p.resolve()
+        return str(p.relative_to(PROJECT_ROOT) if p.is_relative_to(PROJECT_ROOT) else p)
+
+    return " ".join(
+        ["newsdesk train", shown(config_path)]
+        + (["--out", shown(out)] if out is not None else [])
+        + (["--promote"] if promote_it else [])
+    )
 
 
 def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
@@ -229,7 +244,10 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     files = {
         WEIGHTS: trained.weights,
         **trained.plots,
-        RESOLVED_CONFIG: yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False).encode(),
+        # Paths relative to the artifact's folder: it evaluates from any clone of a tree that holds it.
+        RESOLVED_CONFIG: yaml.safe_dump(
+            relative_paths(cfg, cfg.output / folder).model_dump(mode="json"), sort_keys=False
+        ).encode(),
     }
     if trained.vocab is not None:
         files[VOCAB] = trained.vocab.encode()
@@ -251,7 +269,8 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     )
     sizes = {s: len(rows) for s, rows in ds.splits.items()}
     files[MODEL_CARD] = model_card(
-        manifest, sizes, ds.notes, sorted(trained.plots), trained.extra_tables
+        manifest, sizes, ds.notes, sorted(trained.plots), trained.extra_tables,
+        _command(config_path, out, promote_it),
     ).encode()
     files[MANIFEST] = manifest.model_dump_json(indent=2).encode()
     encoder = trained.encoder
@@ -308,7 +327,7 @@ def evaluate(target: Path, data: Path, split: str = "test") -> dict:
     if manifest.task == "extractive-summary":
         head = load_head("sentence", manifest.model["head"], folder / WEIGHTS)
         assert isinstance(head, SentenceHead)
-        data_items = items(docs, examples, TfidfView.load(folder / VOCAB))
+        data_items = items(docs, examples, lexical_view(folder, manifest))
         rouge = Rouge()
         n = int(manifest.model["sentences"])
         a = float(manifest.model.get("length_exponent", 0.0))

@@ -38,7 +38,9 @@ class SummaryItem:
     positive: np.ndarray  # per body sentence: 1.0 if the reference holds it
 
 
-def items(docs: Sequence[EncodedText], examples: Sequence[Example], tfidf: TfidfView) -> list[SummaryItem]:
+def items(
+    docs: Sequence[EncodedText], examples: Sequence[Example], tfidf: TfidfView | None
+) -> list[SummaryItem]:
     out = []
     for doc, ex in zip(docs, examples, strict=True):
         ref = reference_sentences([s.text for s in doc.sentences], ex.summary)
@@ -49,15 +51,19 @@ def items(docs: Sequence[EncodedText], examples: Sequence[Example], tfidf: Tfidf
     return out
 
 
-def fit_tfidf(docs: Sequence[EncodedText], cfg: TrainConfig) -> TfidfView:
+def fit_tfidf(docs: Sequence[EncodedText], cfg: TrainConfig) -> TfidfView | None:
+    """The corpus vocabulary of the lexical features; None (`model.tfidf: null`): they weigh words within
+    each article, and the artifact stores no vocabulary."""
     t = cfg.model.tfidf
-    assert t is not None  # the recipe needs the lexical-centrality feature
+    if t is None:
+        return None
     return TfidfView.fit(
         (d.terms_text for d in docs), ngrams=t.ngrams, min_df=t.min_df, max_terms=t.max_terms
     )
 
 
 def new_head(train: Sequence[SummaryItem], cfg: TrainConfig) -> SentenceHead:
+    torch.manual_seed(cfg.seed)  # the initial weights too, or a rebuild gives another model
     head = SentenceHead(len(SENTENCE_FEATURES), hidden=cfg.model.hidden, dropout=cfg.model.dropout)
     x = np.concatenate([it.features for it in train])
     head.mean.copy_(torch.from_numpy(x.mean(0)))
