@@ -1,0 +1,135 @@
+"""Does the default IPTC tagger's head generalise beyond the data set it learned from? (issue 4)
+
+The head of `configs/train/iptc-default.yaml` is fitted three times, exactly as `newsdesk train` does
+(`training.residual`: train splits, dev picks the epoch and fits the calibration) but on BBC only, on
+Reuters only and on both, and each is measured on both sources' test splits beside the zero-shot tagger
+alone (the same logits, no head):
+
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.generalisation
+
+prints top-1 accuracy on the mapped top-level topics, ECE (10 bins; all 17 labels, and the top label
+alone), and reachability: how many of `bench/tune_tagger.SNIPPETS` (three hand-written articles per
+topic) are won by their own topic, and the seed article's best topic (conflict, by design). A head that
+collapses onto the topics its data covers loses snippets of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from bench.tune_tagger import CONFLICT, SEED, SNIPPETS
+from service.analyzer import Analyzer
+from service.config import EngineConfig, load_engine_config
+from service.settings import PROJECT_ROOT
+from service.tagger import ZeroShotTagger, calibrated_logits, sigmoid
+from service.taggers import ZeroShotArticleTagger
+from service.taxonomy import load_taxonomy
+from training.data import Example
+from training.metrics import expected_calibration_error
+from training.residual import (
+    ResidualRecipe,
+    Split,
+    _featurise,
+    accuracy,
+    fit,
+    fit_calibration,
+    load_recipe,
+    load_source,
+)
+from training.vectors import VectorCache, encode_examples, engine_for
+
+RECIPE = PROJECT_ROOT / "configs" / "train" / "iptc-default.yaml"
+
+
+def zero_shot(cfg: EngineConfig) -> ZeroShotTagger:
+    """The top-level tagger the head corrects: the engine config's, without its head."""
+    cfg = cfg.model_copy(update={"tagger": cfg.tagger.model_copy(update={"head": None})})
+    return ZeroShotArticleTagger.from_engine(cfg, engine_for(cfg.encoder).encoder).tagger
+
+
+def snippets(recipe: ResidualRecipe, top: ZeroShotTagger, engine: Analyzer
+             ) -> tuple[Split, list[tuple[str, str]]]:
+    """The hand-written articles then the seed, through the engine's prepare/encode path; their topics and
+    titles."""
+    items = [(code, title, body) for code, v in SNIPPETS.items() for title, body in v]
+    examples = [Example(f"snippet {i}", title, body) for i, (_, title, body) in enumerate(items)]
+    examples.append(Example("seed", None, SEED.read_text(encoding="utf-8")))
+    docs = encode_examples(engine, examples, VectorCache(recipe.cache, engine), "snippets")
+    no_gold = np.zeros(0)
+    return Split(*_featurise(docs, top, recipe.model), no_gold), [(code, title) for code, title, _ in items]
+
+
+Scorer = Callable[[Split], tuple[np.ndarray, np.ndarray]]  # an article's logits and probabilities
+
+
+def zero_shot_scores(s: Split) -> tuple[np.ndarray, np.ndarray]:
+    return s.logits, sigmoid(s.logits)  # the zero-shot logits are already calibrated
+
+
+def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], chosen: list[str]
+                ) -> tuple[Scorer, np.ndarray]:
+    """A head fitted on the chosen sources as `train_residual` fits it, and which labels it covers."""
+    model, _ = fit(Split.concat([sources[n]["train"] for n in chosen]), [sources[n]["dev"] for n in chosen],
+                   recipe.training, recipe.seed)
+
+    def corrected(s: Split) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.from_numpy(s.logits), torch.from_numpy(s.views)).numpy()
+
+    cal = fit_calibration(np.concatenate([corrected(sources[n]["dev"]) for n in chosen]),
+                          np.concatenate([sources[n]["dev"].gold for n in chosen]))
+
+    def score(s: Split) -> tuple[np.ndarray, np.ndarray]:
+        z = corrected(s)
+        return z, sigmoid(calibrated_logits(cal, z))
+
+    return score, model.covered.numpy().astype(bool)
+
+
+def measure(logits: np.ndarray, probs: np.ndarray, gold: np.ndarray) -> str:
+    best = (np.arange(len(probs)), probs.argmax(1))
+    return (f"{accuracy(logits, gold):.3f} / {expected_calibration_error(probs, gold):.4f} / "
+            f"{expected_calibration_error(probs[best], gold[best]):.4f}")
+
+
+def main() -> None:
+    recipe = load_recipe(RECIPE)
+    engine_cfg = load_engine_config(recipe.engine)
+    assert engine_cfg.tagger.taxonomy is not None
+    top, engine = zero_shot(engine_cfg), engine_for(engine_cfg.encoder)
+    taxonomy = load_taxonomy(engine_cfg.tagger.taxonomy)
+    sources = {name: splits for name, _, splits in
+               (load_source(s, taxonomy, top, recipe, engine.encoder.fingerprint) for s in recipe.sources)}
+    snips, topics = snippets(recipe, top, engine)
+    codes = [lb.code for lb in top.labels]
+    names = {lb.code: lb.name for lb in top.labels}
+
+    heads: dict[str, tuple[Scorer, np.ndarray | None]] = {"none (zero-shot)": (zero_shot_scores, None)}
+    for label, chosen in {**{n: [n] for n in sources}, "both": list(sources)}.items():
+        heads[label] = head_scores(recipe, sources, chosen)
+
+    print("test cells: top-1 accuracy / ECE all labels / ECE top label\n")
+    cols = ["head trained on", "covers", *(f"{n} test ({len(s['test'].gold)})" for n, s in sources.items()),
+            "snippets won", "seed's top"]
+    print("| " + " | ".join(cols) + " |\n" + "| --- " * len(cols) + "|")
+    lost = {}
+    for label, (score, covered) in heads.items():
+        cells = [measure(*score(s["test"]), s["test"].gold) for s in sources.values()]
+        won = [codes[i] for i in score(snips)[0].argmax(1)]
+        lost[label] = [f"{names[c]} {t!r} -> {names[w]}" for (c, t), w in zip(topics, won[:-1], strict=True)
+                       if c != w]
+        covers = "-" if covered is None else ", ".join(names[c] for c, k in zip(codes, covered, strict=True)
+                                                       if k)
+        seed = names[won[-1]] + ("" if won[-1] == CONFLICT else " (not conflict)")
+        print(f"| {label} | {covers} | " + " | ".join(cells)
+              + f" | {len(topics) - len(lost[label])}/{len(topics)} | {seed} |")
+    print("\nsnippets lost (own topic -> winner):")
+    for label, misses in lost.items():
+        print(f"  {label}: {'; '.join(misses) or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
