@@ -197,6 +197,8 @@ def main() -> None:
     # 4. overload: a small queue, 64 clients
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     raw["tagger"]["taxonomy"] = str((config.parent / raw["tagger"]["taxonomy"]).resolve())
+    if raw["summarizer"].get("artifact"):
+        raw["summarizer"]["artifact"] = str((config.parent / raw["summarizer"]["artifact"]).resolve())
     raw["server"]["max_queue"] = 4
     small = Path(tempfile.mkstemp(suffix=".yaml")[1])
     small.write_text(yaml.safe_dump(raw), encoding="utf-8")

@@ -94,12 +94,12 @@ class Analyzer:
 
     @property
     def model_info(self) -> ModelInfo:
-        """The trained artifacts' names and versions (joined by '+'), or the engine config's; then the
-        seq2seq summariser's folder name and fingerprint, if one is configured."""
-        parts = [m for m in (self.tagger.model_info,
-                             self.sentence_scorer.model_info if self.sentence_scorer else None) if m]
-        if not parts:
-            parts = [ModelInfo(name=self.config.name, version=self.config.version)]
+        """Names and versions joined by '+': the tagger's artifact, or the engine config's (a zero-shot
+        tagger is defined by it); then the summariser's model, if one is loaded (a sentence scorer's
+        artifact, or a seq2seq folder's name and fingerprint)."""
+        parts = [self.tagger.model_info or ModelInfo(name=self.config.name, version=self.config.version)]
+        if self.sentence_scorer is not None:
+            parts.append(self.sentence_scorer.model_info)
         if self.abstractive is not None:
             parts.append(self.abstractive.model_info)
         return ModelInfo(name="+".join(m.name for m in parts), version="+".join(m.version for m in parts))

@@ -126,6 +126,7 @@ def test_request_id_and_metrics(http, seed_text):
 def strict(tmp_path_factory) -> Iterator[LiveServer]:
     raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     raw["tagger"]["taxonomy"] = str((DEFAULT_CONFIG.parent / raw["tagger"]["taxonomy"]).resolve())
+    raw["summarizer"]["artifact"] = str((DEFAULT_CONFIG.parent / raw["summarizer"]["artifact"]).resolve())
     raw["name"] = "newsdesk-strict"
     raw["limits"].update(max_chars=STRICT_MAX_CHARS, long_text="refuse")
     raw["server"].update(api_keys=[CONFIG_KEY], max_queue=1, max_batch=1, max_wait_ms=0,

@@ -75,3 +75,16 @@ def test_reuters_topics_on_real_rows(shared_data, tmp_path, capsys):
     assert "earn" in {lb.code for lb in manifest.taxonomy} and manifest.metrics["micro_f1"] >= 0.6
     notes = (artifact / "README.md").read_text()
     assert "labels that occur in both train and test" in notes
+
+
+def test_shipped_summariser_reproduces_its_model_card(shared_data, capsys):
+    """models/summary-default (committed, configs/default.yaml's scorer) scores on the BBC test split what
+    its card says: the artifact, its relative paths and the engine's picking rules still agree."""
+    folder, manifest = load_manifest(ROOT / "models" / "summary-default")
+    card = (folder / "README.md").read_text()
+    rouge2 = float(card.split("| test | ")[1].split(" | ")[1])  # columns: rouge1, rouge2, rougeL, n
+    data = shared_data / "bbc-news-summary" / "bbc_news_summary.jsonl"
+    assert cli.main(["evaluate", str(folder), "--data", str(data), "--split", "test"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["n"] == 418 and metrics["sentences"] == manifest.model["sentences"] == 3
+    assert abs(metrics["rouge2"] - rouge2) <= 0.5, (metrics, rouge2)
