@@ -32,8 +32,8 @@ from training.metrics import expected_calibration_error
 from training.residual import (
     ResidualRecipe,
     Split,
-    _featurise,
     accuracy,
+    featurise,
     fit,
     fit_calibration,
     load_recipe,
@@ -59,7 +59,7 @@ def snippets(recipe: ResidualRecipe, top: ZeroShotTagger, engine: Analyzer
     examples.append(Example("seed", None, SEED.read_text(encoding="utf-8")))
     docs = encode_examples(engine, examples, VectorCache(recipe.cache, engine), "snippets")
     no_gold = np.zeros(0)
-    return Split(*_featurise(docs, top, recipe.model), no_gold), [(code, title) for code, title, _ in items]
+    return Split(*featurise(docs, top, recipe.model), no_gold), [(code, title) for code, title, _ in items]
 
 
 Scorer = Callable[[Split], tuple[np.ndarray, np.ndarray]]  # an article's logits and probabilities

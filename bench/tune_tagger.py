@@ -272,13 +272,13 @@ def accuracy(tagger: ZeroShotTagger, items: list[dict], headline_weight: float) 
 def make_tagger(an: Analyzer, cfg: TaggerConfig, taxonomy: Path | None = None) -> ZeroShotTagger:
     """The tagger the config describes (optionally with another taxonomy file)."""
     return ZeroShotTagger.build(
-        load_taxonomy(taxonomy or cfg.taxonomy).labels, lambda t: an.encoder.encode(t).vectors,
+        load_taxonomy(taxonomy or cfg.taxonomy).top_level(), lambda t: an.encoder.encode(t).vectors,
         cfg.calibration, top_k=cfg.top_k_descriptions, pooling=cfg.pooling,
     )
 
 
 def grid(an: Analyzer, cfg: TaggerConfig, taxonomy: Path | None, items: list[dict]) -> None:
-    labels = load_taxonomy(taxonomy or cfg.taxonomy).labels
+    labels = load_taxonomy(taxonomy or cfg.taxonomy).top_level()
     most = max(len(lb.prompts()) for lb in labels)
     vectors = an.encoder.encode([p for lb in labels for p in lb.prompts()]).vectors
     counts = [len(lb.prompts()) for lb in labels]

@@ -32,11 +32,12 @@ MODEL_CARD = "README.md"
 ACTIVE = "ACTIVE"  # in an output folder: the folder name of the promoted artifact
 FORMAT_VERSION = 1
 
-Task = Literal["multi-class", "multi-label", "extractive-summary"]
+Task = Literal["multi-class", "multi-label", "extractive-summary", "zero-shot-residual"]
 MAIN_METRIC: dict[str, str] = {
     "multi-class": "accuracy",
     "multi-label": "micro_f1",
     "extractive-summary": "rouge2",
+    "zero-shot-residual": "accuracy",
 }
 
 

@@ -75,12 +75,23 @@ class TaggerConfig(_Frozen):
     # "document": the score of the document vector.
     pooling: Literal["sentences", "document"] = "sentences"
     calibration: CalibrationConfig = CalibrationConfig()
+    # zero-shot: a head trained on top of the top-level zero-shot scores (`newsdesk train
+    # configs/train/iptc-default.yaml`; its folder, or an output folder whose ACTIVE file names one).
+    head: Path | None = None
+    # Second-level labels of a hierarchical taxonomy: under each shown top-level tag, its best
+    # `max_children` children are shown when (parent's score) × (the child's calibrated score among its
+    # siblings) reaches `child_min_score`, so a child never comes without its parent.
+    max_children: Annotated[int, Field(ge=0, le=10)] = 1
+    child_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    child_calibration: CalibrationConfig = CalibrationConfig()
 
     @model_validator(mode="after")
     def _source(self) -> TaggerConfig:
         needs = {"zero-shot": "taxonomy", "trained": "artifact"}[self.kind]
         if getattr(self, needs) is None:
             raise ValueError(f"a {self.kind} tagger needs `{needs}`")
+        if self.head is not None and self.kind != "zero-shot":
+            raise ValueError("`head` corrects the zero-shot tagger; a trained tagger has its own artifact")
         return self
 
 
@@ -225,7 +236,8 @@ def load_engine_config(path: str | Path) -> EngineConfig:
         update={
             "encoder": cfg.encoder.model_copy(update={"path": _resolve(base, cfg.encoder.path)}),
             "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy),
-                                                    "artifact": _resolve(base, cfg.tagger.artifact)}),
+                                                    "artifact": _resolve(base, cfg.tagger.artifact),
+                                                    "head": _resolve(base, cfg.tagger.head)}),
             "summarizer": cfg.summarizer.model_copy(
                 update={"artifact": _resolve(base, cfg.summarizer.artifact),
                         "path": _resolve(base, cfg.summarizer.path)}),

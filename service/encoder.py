@@ -7,6 +7,7 @@ Pieces are sorted by length and batched, which halves the padding on news text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ class SentenceEncoder:
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
         return encoder_fingerprint(self.path, self.cfg.max_tokens)
 

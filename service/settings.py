@@ -16,6 +16,12 @@ class Settings(BaseSettings):
     config: Path = DEFAULT_CONFIG
     # NEWSDESK_API_KEYS: comma-separated; added to the config's server.api_keys.
     api_keys: str = ""
+    # NEWSDESK_CACHE_DIR: where label-description vectors are kept between starts; "" turns the cache off.
+    cache_dir: str = str(PROJECT_ROOT / ".cache")
+
+    @property
+    def cache_root(self) -> Path | None:
+        return Path(self.cache_dir) if self.cache_dir else None
 
     @property
     def api_key_list(self) -> list[str]:

@@ -28,6 +28,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def calibrated_logits(c: CalibrationConfig, scores: np.ndarray) -> np.ndarray:
+    """slope * s + margin_slope * lead(s) + intercept along the last axis (see `CalibrationConfig`)."""
+    return c.slope * scores + c.margin_slope * lead(scores) + c.intercept
+
+
 def lead(sims: np.ndarray) -> np.ndarray:
     """Each label's score minus the best other label's score (along the last axis).
 
@@ -93,14 +98,19 @@ class ZeroShotTagger:
             return per_sentence.mean(0), per_sentence
         return self.text_scores(doc_vector[None])[0], per_sentence
 
+    def logits(self, sims: np.ndarray) -> np.ndarray:
+        return calibrated_logits(self.calibration, sims)
+
     def calibrate(self, sims: np.ndarray) -> np.ndarray:
-        c = self.calibration
-        return sigmoid(c.slope * sims + c.margin_slope * lead(sims) + c.intercept)
+        return sigmoid(self.logits(sims))
 
     def tag(self, doc_vector: np.ndarray, sentence_vectors: np.ndarray, candidates: list[int],
-            *, max_tags: int, min_score: float, n_evidence: int) -> list[TagScore]:
+            *, max_tags: int, min_score: float, n_evidence: int,
+            probabilities: Callable[[np.ndarray], np.ndarray] | None = None) -> list[TagScore]:
+        """The labels by probability, at most `max_tags`, none under `min_score`. `probabilities` turns
+        the similarity scores into probabilities in place of the calibration (a trained head does)."""
         sims, per_sentence = self.similarities(doc_vector, sentence_vectors, candidates)
-        probs = self.calibrate(sims)
+        probs = (probabilities or self.calibrate)(sims)
         order = np.argsort(-probs, kind="stable")
         out = []
         for li in order[:max_tags]:

@@ -7,14 +7,18 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from service.encoder import SentenceEncoder
+from service.features import EncodedText
 from service.schemas import ModelInfo
+from service.settings import get_settings
 from service.tagger import TagScore, ZeroShotTagger
-from service.taxonomy import load_taxonomy
+from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
+from service.vector_cache import encode_cached
+from service.zero_shot_head import ResidualHead, zero_shot_fingerprint
 
 if TYPE_CHECKING:
     from service.analyzer import EncodedArticle, Prepared
-    from service.config import EngineConfig
+    from service.config import CalibrationConfig, EngineConfig
 
 
 class ArticleTagger(Protocol):
@@ -33,23 +37,51 @@ class ArticleTagger(Protocol):
 
 
 class ZeroShotArticleTagger:
-    """The zero-shot tagger over the article's body sentences."""
+    """The zero-shot tagger over the article's body sentences, top level first.
 
-    model_info = None
+    With a hierarchical taxonomy, each shown top-level tag is followed by its best children: a child's
+    score is its parent's score times its calibrated score among its siblings (a probability of the
+    child given the parent), so a child is never shown without its parent nor above it.
+    """
 
-    def __init__(self, tagger: ZeroShotTagger):
+    model_info: ModelInfo | None = None
+
+    def __init__(self, tagger: ZeroShotTagger, children: dict[str, ZeroShotTagger] | None = None, *,
+                 max_children: int = 0, child_min_score: float = 1.0, head: ResidualHead | None = None):
         self.tagger = tagger
+        self.head = head
+        self.model_info = None if head is None else head.model_info
+        self.children = children or {}
+        self.max_children = max_children
+        self.child_min_score = child_min_score
 
     @classmethod
     def from_engine(cls, config: EngineConfig, encoder: SentenceEncoder) -> ZeroShotArticleTagger:
-        assert config.tagger.taxonomy is not None  # the config's validator makes sure
-        taxonomy = load_taxonomy(config.tagger.taxonomy)
-        return cls(
-            ZeroShotTagger.build(
-                taxonomy.labels, lambda t: encoder.encode(t).vectors, config.tagger.calibration,
-                top_k=config.tagger.top_k_descriptions, pooling=config.tagger.pooling,
-            )
-        )
+        cfg = config.tagger
+        assert cfg.taxonomy is not None  # the config's validator makes sure
+        taxonomy = load_taxonomy(cfg.taxonomy)
+        prompts = {lb.code: lb.prompts() for lb in taxonomy.labels}
+        # One encoder call (or one cache read) for every description of every level.
+        texts = [p for ps in prompts.values() for p in ps]
+        vectors = encode_cached(encoder, texts, get_settings().cache_root)
+        ends = np.cumsum([len(ps) for ps in prompts.values()])
+        rows = {code: np.arange(e - len(ps), e) for (code, ps), e in zip(prompts.items(), ends, strict=True)}
+
+        def group(labels: list[Label], calibration: CalibrationConfig) -> ZeroShotTagger:
+            idx = np.concatenate([rows[lb.code] for lb in labels])
+            return ZeroShotTagger(labels, vectors[idx], [len(prompts[lb.code]) for lb in labels], calibration,
+                                  top_k=cfg.top_k_descriptions, pooling=cfg.pooling)
+
+        top = taxonomy.top_level()
+        head = None
+        if cfg.head is not None:
+            head = ResidualHead.load(cfg.head, [lb.code for lb in top],
+                                     zero_shot_fingerprint(top, cfg, encoder.fingerprint))
+        children = {
+            lb.code: group(kids, cfg.child_calibration) for lb in top if (kids := taxonomy.children(lb.code))
+        }
+        return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
+                   child_min_score=cfg.child_min_score, head=head)
 
     def tag_article(
         self,
@@ -62,14 +94,24 @@ class ZeroShotArticleTagger:
         n_evidence: int,
     ) -> list[TagScore]:
         body = [s.index for s in p.sentences if s.role == "body"]
-        return self.tagger.tag(
-            doc_vector,
-            e.sentence_vectors,
-            body,
-            max_tags=max_tags,
-            min_score=min_score,
-            n_evidence=n_evidence,
-        )
+        out = []
+        vecs = e.sentence_vectors
+        probabilities = None
+        if self.head is not None:
+            offsets = self.head.offsets(EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector))
+            probabilities = lambda sims: self.head.probabilities(self.tagger.logits(sims), offsets)  # noqa: E731
+        for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
+                                   n_evidence=n_evidence, probabilities=probabilities):
+            out.append(tag)
+            kids = self.children.get(tag.label.code)
+            if kids is None or not self.max_children:
+                continue
+            for kid in kids.tag(doc_vector, vecs, body, max_tags=self.max_children, min_score=0.0,
+                                n_evidence=n_evidence):
+                kid.score *= tag.score
+                if kid.score >= max(self.child_min_score, min_score):
+                    out.append(kid)
+        return out
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {

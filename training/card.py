@@ -6,7 +6,10 @@ from collections.abc import Sequence
 
 from service.artifacts import Manifest
 
-_SHOWN = ("accuracy", "micro_f1", "macro_f1", "rouge1", "rouge2", "rougeL", "n")
+_SHOWN = (
+    "accuracy", "zero_shot_accuracy", "ece", "ece_top", "micro_f1", "macro_f1",
+    "rouge1", "rouge2", "rougeL", "n",
+)
 
 
 def _table(rows: dict[str, dict]) -> list[str]:
@@ -68,11 +71,11 @@ def model_card(
             ", ".join(f"`{lb.code}`" + (f" (IPTC {lb.iptc})" if lb.iptc else "") for lb in m.taxonomy),
         ]
     kind = "summarizer" if m.task == "extractive-summary" else "tagger"
-    usage = (
-        ["tagger:", "  kind: trained", "  artifact: path/to/this/folder"]
-        if kind == "tagger"
-        else ["summarizer:", "  artifact: path/to/this/folder"]
-    )
+    usage = {
+        "extractive-summary": ["summarizer:", "  artifact: path/to/this/folder"],
+        "zero-shot-residual": ["tagger:", "  kind: zero-shot", "  taxonomy: <the taxonomy it was trained on>",
+                               "  head: path/to/this/folder"],
+    }.get(m.task, ["tagger:", "  kind: trained", "  artifact: path/to/this/folder"])
     lines += [
         "",
         "## Use",
@@ -86,11 +89,11 @@ def model_card(
         "`POST /v1/analyze` then reports this artifact's name and version in `model`.",
     ]
     if kind == "tagger":
-        lines += [
-            "Scores put each label's tuned decision point at 0.5."
-            if m.task == "multi-label"
-            else "Scores are the softmax over the labels."
-        ]
+        lines += [{
+            "multi-label": "Scores put each label's tuned decision point at 0.5.",
+            "zero-shot-residual": "Scores are calibrated probabilities (one-vs-rest, fitted on dev); labels "
+            "without training data keep their zero-shot scores.",
+        }.get(m.task, "Scores are the softmax over the labels.")]
     lines += [
         "",
         "## Rebuild",

@@ -59,3 +59,11 @@ class Rouge:
     def mean(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict[str, float]:
         total = np.mean([self.score(r, h) for r, h in pairs], axis=0) if pairs else np.zeros(len(ROUGE_TYPES))
         return {t: round(float(v), 2) for t, v in zip(ROUGE_TYPES, total, strict=True)}
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """|mean p - mean y| per equal-width bin of p, weighted by the bin's share of the pairs."""
+    p, y = np.asarray(p).ravel(), np.asarray(y).ravel()
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return float(sum(abs(p[which == b].mean() - y[which == b].mean()) * (which == b).sum()
+                     for b in range(bins) if (which == b).any()) / len(p))

@@ -26,11 +26,12 @@ from service.artifacts import (
     Manifest,
     load_manifest,
 )
-from service.config import EncoderConfig
+from service.config import EncoderConfig, read_yaml
 from service.heads import SentenceHead, head_bytes, load_head
 from service.sentence_scorer import SENTENCE_FEATURES, lexical_view
 from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
+from service.zero_shot_head import RESIDUAL_TASK
 from training import plots
 from training.artifact import Promotion, check_free, promote, write_artifact
 from training.card import model_card
@@ -39,6 +40,7 @@ from training.data import DataError, Dataset, Example, load_dataset, read_table,
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
+from training.residual import train_residual
 from training.summary import best_length_exponent, fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
 from training.topics import (
     SplitFeatures,
@@ -222,6 +224,9 @@ def _command(config_path: Path, out: Path | None, promote_it: bool) -> str:
 
 
 def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
+    raw = read_yaml(Path(config_path))
+    if isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK:  # a head on the zero-shot tagger
+        return TrainResult(*train_residual(Path(config_path), out, promote_it))
     t0 = time.perf_counter()
     cfg = load_train_config(config_path)
     if out is not None:

@@ -1,0 +1,93 @@
+"""The default IPTC tagger: the zero-shot top level corrected by the shipped head, and the second level."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.tune_tagger import SNIPPETS
+from service.analyzer import Analyzer
+from service.artifacts import WEIGHTS, resolve_artifact
+from service.errors import ConfigError
+from service.schemas import AnalyzeRequest, AnalyzeResponse
+from service.taxonomy import load_label_map, load_taxonomy
+
+CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
+
+
+@pytest.fixture(scope="module")
+def seed_response(analyzer: Analyzer, seed_text: str) -> AnalyzeResponse:
+    return analyzer.analyze(AnalyzeRequest(text=seed_text))
+
+
+def test_the_default_uses_the_shipped_head(analyzer: Analyzer, project_root: Path) -> None:
+    folder = resolve_artifact(project_root / "models" / "iptc-default")
+    assert (folder / WEIGHTS).stat().st_size <= 2 * 1024 * 1024
+    assert (folder / "README.md").read_text().count("newsdesk train configs/train/iptc-default.yaml") == 1
+    assert analyzer.model_info.name.split("+")[0] == "iptc-default"
+
+
+def test_seed_top_level_is_conflict_then_politics_with_a_child_under_conflict(seed_response) -> None:
+    top = [t for t in seed_response.tags if t.level == 1]
+    assert [t.code for t in top[:2]] == [CONFLICT, POLITICS], seed_response.tags
+    children = [t for t in seed_response.tags if t.parent == CONFLICT]
+    assert children and children[0].level == 2, seed_response.tags
+
+
+def test_every_child_follows_its_parent_and_scores_no_higher(analyzer: Analyzer) -> None:
+    seen = 0
+    for items in SNIPPETS.values():
+        for title, body in items:
+            tags = analyzer.analyze(AnalyzeRequest(text=body, title=title)).tags
+            for i, t in enumerate(tags):
+                if t.level == 2:
+                    seen += 1
+                    parent = next(p for p in tags[:i] if p.code == t.parent)
+                    assert t.score <= parent.score
+    assert seen > 10  # the second level is used, not only allowed
+
+
+def test_topics_without_training_data_stay_reachable(analyzer: Analyzer) -> None:
+    """The head learned from BBC and Reuters (6 topics); every topic still wins most of its own
+    hand-written articles, so it has not collapsed onto the topics its data covers."""
+    weak = {}
+    for code, items in SNIPPETS.items():
+        requests = [AnalyzeRequest(text=body, title=title) for title, body in items]
+        won = sum(r.tags[0].code == code for r in analyzer.analyze_many(requests))
+        if won < 2:
+            weak[code] = won
+    assert not weak, weak
+
+
+def test_a_head_trained_against_other_descriptions_is_refused(make_config, project_root: Path) -> None:
+    path = make_config(tagger={
+        "head": str(project_root / "models" / "iptc-default"),
+        "calibration": {"slope": 10.0, "margin_slope": 30.0, "intercept": -4.0},
+    })
+    with pytest.raises(ConfigError, match="retrain"):
+        Analyzer.from_config_file(path)
+
+
+def test_the_head_needs_the_zero_shot_kind(make_config, project_root: Path) -> None:
+    with pytest.raises(ConfigError, match="head"):
+        Analyzer.from_config_file(make_config(tagger={"kind": "trained", "artifact": "x", "head": "y"}))
+
+
+@pytest.mark.slow
+def test_the_shipped_head_reproduces_its_model_card(
+    analyzer: Analyzer, shared_data: Path, project_root: Path
+) -> None:
+    folder = resolve_artifact(project_root / "models" / "iptc-default")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    bbc = shared_data / "bbc-news-summary"
+    test_ids = set(json.loads((bbc / "splits.json").read_text())["test"])
+    rows = [json.loads(line) for line in (bbc / "bbc_news_summary.jsonl").open()]
+    rows = [r for r in rows if r["id"] in test_ids]
+    label_map = load_label_map(project_root / "configs" / "mappings" / "bbc-iptc.yaml")
+    taxonomy = load_taxonomy(label_map.taxonomy)
+    mapping = {label: taxonomy.ancestor(codes[0]) for label, codes in label_map.labels.items()}
+    responses = analyzer.analyze_many([AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows])
+    hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, responses, strict=True))
+    assert hits / len(rows) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)

@@ -1,0 +1,296 @@
+"""A head on top of the zero-shot tagger, trained on labelled data sets mapped onto its taxonomy.
+
+`newsdesk train configs/train/iptc-default.yaml`: each source is an existing recipe (its data and splits)
+with a mapping of its labels onto the taxonomy (configs/mappings/). Every article becomes the zero-shot
+tagger's top-level logits plus its dense views; the head learns a linear correction for the labels the
+sources cover (softmax over all labels, so covered labels learn to beat the zero-shot scores of uncovered
+ones where the data says so), and labels no source covers keep their zero-shot logits. A calibration of
+the corrected logits is fitted on dev; test is only measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import torch
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from safetensors.numpy import save
+from sklearn.linear_model import LogisticRegression
+from tqdm import tqdm
+
+from service.artifacts import (
+    MAIN_METRIC,
+    MANIFEST,
+    MODEL_CARD,
+    RESOLVED_CONFIG,
+    WEIGHTS,
+    ArtifactLabel,
+    Manifest,
+)
+from service.config import CalibrationConfig, _resolve, load_engine_config, validate_yaml
+from service.errors import ConfigError
+from service.features import VIEWS, EncodedText, article_views
+from service.settings import PROJECT_ROOT
+from service.tagger import ZeroShotTagger, lead
+from service.taggers import ZeroShotArticleTagger
+from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
+from service.zero_shot_head import RESIDUAL_TASK, zero_shot_fingerprint
+from training.artifact import Promotion, check_free, promote, write_artifact
+from training.card import model_card
+from training.config import DEFAULT_CACHE, load_train_config
+from training.data import DataError, load_dataset
+from training.metrics import expected_calibration_error
+from training.vectors import VectorCache, encode_examples, engine_for
+
+SPLITS = ("train", "dev", "test")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    recipe: Path  # a training config whose data and splits are used (its task and model are not)
+    map: Path  # its labels mapped onto the taxonomy's codes
+
+
+class ResidualModel(_Strict):
+    views: list[Literal["mean", "max", "lead", "title"]] = list(VIEWS)
+    lead: Annotated[int, Field(ge=1)] = 3
+
+
+class ResidualTraining(_Strict):
+    epochs: Annotated[int, Field(ge=1)] = 400
+    lr: Annotated[float, Field(gt=0)] = 0.01
+    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    check_every: Annotated[int, Field(ge=1)] = 20  # epochs between dev checks; the best one is kept
+
+
+class ResidualRecipe(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    task: Literal["zero-shot-residual"]
+    seed: int = 13
+    engine: Path  # the engine config whose zero-shot tagger (taxonomy, descriptions, calibration) it corrects
+    sources: list[Source] = Field(min_length=1)
+    model: ResidualModel = ResidualModel()
+    training: ResidualTraining = ResidualTraining()
+    output: Path
+    cache: Path = DEFAULT_CACHE
+
+
+def load_recipe(path: Path) -> ResidualRecipe:
+    cfg = validate_yaml(path, ResidualRecipe)
+    base = path.resolve().parent
+    return cfg.model_copy(update={
+        "engine": _resolve(base, cfg.engine),
+        "output": _resolve(base, cfg.output),
+        "cache": _resolve(base, cfg.cache),
+        "sources": [Source(recipe=_resolve(base, s.recipe), map=_resolve(base, s.map)) for s in cfg.sources],
+    })
+
+
+@dataclass
+class Split:
+    logits: np.ndarray  # (articles, labels) zero-shot calibrated logits
+    views: np.ndarray  # (articles, features)
+    gold: np.ndarray  # (articles, labels) 0/1: the mapped top-level labels
+
+    @staticmethod
+    def concat(parts: list[Split]) -> Split:
+        return Split(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("logits", "views", "gold")))
+
+
+def featurise(
+    docs: list[EncodedText], top: ZeroShotTagger, model: ResidualModel
+) -> tuple[np.ndarray, np.ndarray]:
+    logits, views = [], []
+    for d in docs:
+        body = [s.index for s in d.sentences if s.role == "body"]
+        mean = d.vectors.mean(0)
+        sims = top.similarities(mean / max(float(np.linalg.norm(mean)), 1e-12), d.vectors, body)[0]
+        logits.append(top.logits(sims))
+        views.append(article_views(torch.from_numpy(d.vectors), d.plan(model.lead), model.views).numpy())
+    return np.stack(logits).astype(np.float32), np.stack(views).astype(np.float32)
+
+
+def load_source(source: Source, taxonomy: Taxonomy, top: ZeroShotTagger, recipe: ResidualRecipe,
+                encoder_fingerprint: str) -> tuple[str, str, dict[str, Split]]:
+    tc = load_train_config(source.recipe)
+    label_map = load_label_map(source.map)
+    if label_map.taxonomy != _taxonomy_path(recipe):
+        raise ConfigError(f"{source.map}: maps onto {label_map.taxonomy}, not the engine's taxonomy")
+    ds = load_dataset(tc)
+    engine = engine_for(tc.model.encoder)
+    if engine.encoder.fingerprint != encoder_fingerprint:
+        raise ConfigError(f"{source.recipe}: its encoder is not the engine config's encoder")
+    codes = [lb.code for lb in top.labels]
+    cache = VectorCache(recipe.cache, engine)
+    out = {}
+    for split in SPLITS:
+        rows = ds.splits[split]
+        gold = np.zeros((len(rows), len(codes)), np.float32)
+        for i, ex in enumerate(rows):
+            for label in ex.labels:
+                if label not in label_map.labels:
+                    raise DataError(f"{ex.source}: label {label!r} is not in {source.map}")
+                for code in label_map.labels[label]:
+                    gold[i, codes.index(taxonomy.ancestor(code))] = 1
+        docs = encode_examples(engine, rows, cache, f"{tc.name} {split}")
+        out[split] = Split(*featurise(docs, top, recipe.model), gold)
+    return tc.name, ds.fingerprint, out
+
+
+def _taxonomy_path(recipe: ResidualRecipe) -> Path:
+    taxonomy = load_engine_config(recipe.engine).tagger.taxonomy
+    assert taxonomy is not None
+    return taxonomy
+
+
+def accuracy(scores: np.ndarray, gold: np.ndarray) -> float:
+    """Top-1 accuracy: the best-scored label is one of the article's labels."""
+    return float(gold[np.arange(len(gold)), scores.argmax(1)].mean()) if len(gold) else 0.0
+
+
+class Residual(torch.nn.Module):
+    def __init__(self, n_features: int, covered: np.ndarray):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, len(covered))
+        torch.nn.init.zeros_(self.linear.weight)
+        torch.nn.init.zeros_(self.linear.bias)
+        self.register_buffer("covered", torch.from_numpy(covered.astype(np.float32)))
+
+    def forward(self, logits: torch.Tensor, views: torch.Tensor) -> torch.Tensor:
+        return logits + self.linear(views) * self.covered
+
+
+def fit(
+    train: Split, devs: list[Split], cfg: ResidualTraining, seed: int
+) -> tuple[Residual, list[tuple[int, float]]]:
+    """Full-batch Adam on the softmax loss over all labels (each article's labels share its target); the
+    epoch with the best dev accuracy, averaged over the sources so a large one does not decide alone, is
+    kept."""
+    torch.manual_seed(seed)
+    covered = train.gold.sum(0) > 0
+    model = Residual(train.views.shape[1], covered)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    x, z = torch.from_numpy(train.views), torch.from_numpy(train.logits)
+    target = torch.from_numpy(train.gold / np.maximum(train.gold.sum(1, keepdims=True), 1))
+    best, best_state, history = -1.0, None, []
+    for epoch in tqdm(range(1, cfg.epochs + 1), desc="training", unit="epoch", disable=None, leave=False):
+        opt.zero_grad()
+        loss = -(torch.log_softmax(model(z, x), 1) * target).sum(1).mean()
+        loss = loss + cfg.weight_decay * (model.linear.weight ** 2).sum()
+        loss.backward()
+        opt.step()
+        if epoch % cfg.check_every == 0 or epoch == cfg.epochs:
+            with torch.no_grad():
+                acc = float(np.mean([
+                    accuracy(model(torch.from_numpy(d.logits), torch.from_numpy(d.views)).numpy(), d.gold)
+                    for d in devs
+                ]))
+            history.append((epoch, acc))
+            if acc > best:
+                best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    return model.eval(), history
+
+
+def fit_calibration(logits: np.ndarray, gold: np.ndarray) -> CalibrationConfig:
+    """p = sigmoid(a·l + b·lead(l) + c) one-vs-rest over every (article, label) pair of dev."""
+    x = np.stack([logits.ravel(), lead(logits).ravel()], 1)
+    lr = LogisticRegression(C=1e6, max_iter=10_000).fit(x, gold.ravel())
+    slope, margin = (float(v) for v in lr.coef_[0])
+    return CalibrationConfig(slope=slope, margin_slope=margin, intercept=float(lr.intercept_[0]))
+
+
+def _probabilities(cal: CalibrationConfig, logits: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-(cal.slope * logits + cal.margin_slope * lead(logits) + cal.intercept)))
+
+
+def train_residual(
+    config_path: Path, out: Path | None = None, promote_it: bool = False
+) -> tuple[Path, Promotion | None]:
+    recipe = load_recipe(config_path)
+    if out is not None:
+        recipe = recipe.model_copy(update={"output": out.resolve()})
+    version = recipe.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    folder = f"{recipe.name}-{version}"
+    check_free(recipe.output, folder)
+    engine_cfg = load_engine_config(recipe.engine)
+    tagger_cfg = engine_cfg.tagger.model_copy(update={"head": None})
+    if tagger_cfg.kind != "zero-shot":
+        raise ConfigError(f"{recipe.engine}: tagger.kind must be zero-shot for a {RESIDUAL_TASK} head")
+    encoder = engine_for(engine_cfg.encoder).encoder
+    engine_cfg = engine_cfg.model_copy(update={"tagger": tagger_cfg})
+    top = ZeroShotArticleTagger.from_engine(engine_cfg, encoder).tagger
+    assert tagger_cfg.taxonomy is not None
+    taxonomy = load_taxonomy(tagger_cfg.taxonomy)
+    loaded = [load_source(s, taxonomy, top, recipe, encoder.fingerprint) for s in recipe.sources]
+    sources = {name: splits for name, _, splits in loaded}
+
+    train = Split.concat([s["train"] for s in sources.values()])
+    dev = Split.concat([s["dev"] for s in sources.values()])
+    model, history = fit(train, [s["dev"] for s in sources.values()], recipe.training, recipe.seed)
+    with torch.no_grad():
+        corrected = {n: {sp: model(torch.from_numpy(s[sp].logits), torch.from_numpy(s[sp].views)).numpy()
+                         for sp in ("dev", "test")} for n, s in sources.items()}
+    calibration = fit_calibration(np.concatenate([c["dev"] for c in corrected.values()]), dev.gold)
+
+    per_source, extra = {}, {}
+    for n, s in sources.items():
+        row = {}
+        for sp in ("dev", "test"):
+            p = _probabilities(calibration, corrected[n][sp])
+            best = (np.arange(len(p)), p.argmax(1))
+            row[sp] = {
+                "accuracy": round(accuracy(corrected[n][sp], s[sp].gold), 4),
+                "zero_shot_accuracy": round(accuracy(s[sp].logits, s[sp].gold), 4),
+                "ece": round(expected_calibration_error(p, s[sp].gold), 4),
+                "ece_top": round(expected_calibration_error(p[best], s[sp].gold[best]), 4),
+                "n": len(p),
+            }
+        per_source[n] = row
+        extra[f"{n}, mapped to the top level (ECE: all labels, and the top label alone)"] = row
+    first = next(iter(per_source.values()))
+    metrics = {**first["test"], "dev": first["dev"], "sources": per_source, "dev_history": history}
+
+    covered = model.covered.numpy().astype(bool)
+    codes = [lb.code for lb in top.labels]
+    weights = save({
+        "weight": np.ascontiguousarray(model.linear.weight.detach().numpy().T),
+        "bias": model.linear.bias.detach().numpy(),
+        "covered": covered.astype(np.uint8),
+    })
+    manifest = Manifest(
+        name=recipe.name, version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        task=RESIDUAL_TASK, base_encoder=engine_cfg.encoder.package or str(engine_cfg.encoder.path),
+        taxonomy=[ArtifactLabel(code=lb.code, name=lb.name) for lb in top.labels],
+        data_fingerprint="+".join(fp for _, fp, _ in loaded),
+        metrics=metrics, main_metric=MAIN_METRIC[RESIDUAL_TASK],
+        model={
+            "views": list(recipe.model.views), "lead": recipe.model.lead,
+            "calibration": calibration.model_dump(),
+            "covered": [c for c, k in zip(codes, covered, strict=True) if k],
+            "zero_shot_fingerprint": zero_shot_fingerprint(top.labels, tagger_cfg, encoder.fingerprint),
+        },
+        files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]),
+    )
+    sizes = {f"{n} {sp}": len(s[sp].gold) for n, s in sources.items() for sp in SPLITS}
+    where = config_path.resolve()
+    rel = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
+    notes = [f"labels covered by data: {', '.join(manifest.model['covered'])}"]
+    files = {
+        WEIGHTS: weights,
+        RESOLVED_CONFIG: yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False).encode(),
+        MODEL_CARD: model_card(manifest, sizes, notes, [], extra, f"newsdesk train {rel}").encode(),
+        MANIFEST: manifest.model_dump_json(indent=2).encode(),
+    }
+    path = write_artifact(recipe.output, folder, files)
+    return path, promote(recipe.output, folder) if promote_it else None
