@@ -35,6 +35,7 @@ import yaml
 from bench.bbc import load_split
 from bench.speed_seed import percentile
 from service.analyzer import Analyzer
+from service.config import portable_yaml
 from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG, PROJECT_ROOT
 
@@ -195,10 +196,7 @@ def main() -> None:
     result["exit_code_on_sigterm"] = server.stop()
 
     # 4. overload: a small queue, 64 clients
-    raw = yaml.safe_load(config.read_text(encoding="utf-8"))
-    raw["tagger"]["taxonomy"] = str((config.parent / raw["tagger"]["taxonomy"]).resolve())
-    if raw["summarizer"].get("artifact"):
-        raw["summarizer"]["artifact"] = str((config.parent / raw["summarizer"]["artifact"]).resolve())
+    raw = portable_yaml(config)
     raw["server"]["max_queue"] = 4
     small = Path(tempfile.mkstemp(suffix=".yaml")[1])
     small.write_text(yaml.safe_dump(raw), encoding="utf-8")

@@ -228,6 +228,25 @@ def validate_yaml(path: Path, model: type[M]) -> M:
         raise ConfigError(format_validation_error(e, str(path))) from e
 
 
+# (section, field) of every path in an engine config: relative ones resolve against the file's folder.
+PATH_FIELDS = (
+    ("encoder", "path"), ("tagger", "taxonomy"), ("tagger", "artifact"), ("tagger", "head"),
+    ("summarizer", "artifact"), ("summarizer", "path"),
+)
+
+
+def portable_yaml(path: str | Path) -> dict:
+    """An engine config file's YAML with its relative paths made absolute: change it and write it anywhere."""
+    path = Path(path)
+    raw = read_yaml(path)
+    base = path.resolve().parent
+    for section, name in PATH_FIELDS:
+        part = raw.get(section)
+        if isinstance(part, dict) and isinstance(part.get(name), str):
+            part[name] = str(_resolve(base, Path(part[name])))
+    return raw
+
+
 def load_engine_config(path: str | Path) -> EngineConfig:
     path = Path(path)
     cfg = validate_yaml(path, EngineConfig)

@@ -111,7 +111,7 @@ class ZeroShotArticleTagger:
                 kid.score *= tag.score
                 if kid.score >= max(self.child_min_score, min_score):
                     out.append(kid)
-        return out
+        return out[:max_tags]  # children count too; each still follows its parent
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {

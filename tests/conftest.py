@@ -66,9 +66,9 @@ def make_config(tmp_path: Path) -> Callable[..., Path]:
     counter = iter(range(1_000_000))
 
     def make(**changes: Any) -> Path:
-        raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-        raw["tagger"]["taxonomy"] = str((DEFAULT_CONFIG.parent / raw["tagger"]["taxonomy"]).resolve())
-        raw["summarizer"]["artifact"] = str((DEFAULT_CONFIG.parent / raw["summarizer"]["artifact"]).resolve())
+        from service.config import portable_yaml
+
+        raw = portable_yaml(DEFAULT_CONFIG)
         for key, value in changes.items():
             old = raw.get(key)
             raw[key] = {**old, **value} if isinstance(old, dict) and isinstance(value, dict) else value

@@ -16,11 +16,14 @@ def test_default_config_loads_and_resolves_paths():
     assert cfg.tagger.taxonomy.is_absolute() and cfg.tagger.taxonomy.exists()
 
 
-def test_default_taxonomy_is_iptc_top_level():
+def test_default_taxonomy_is_iptc_top_level_with_second_level_children():
     cfg = load_engine_config(DEFAULT_CONFIG)
     tax = load_taxonomy(cfg.tagger.taxonomy)
-    assert len(tax.labels) == 17
-    assert all(lb.code.startswith("medtop:") and lb.code.endswith("000000") for lb in tax.labels)
+    top = tax.top_level()
+    assert len(top) == 17
+    assert all(lb.code.startswith("medtop:") and lb.code.endswith("000000") for lb in top)
+    assert all(lb.level == 2 and lb.parent in {t.code for t in top} for lb in tax.labels if lb not in top)
+    assert tax.children("medtop:16000000")  # conflict, war and peace has second-level topics
     names = {lb.code: lb.name for lb in tax.labels}
     assert names["medtop:16000000"] == "conflict, war and peace"
     assert names["medtop:11000000"] == "politics"

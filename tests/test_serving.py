@@ -20,6 +20,8 @@ import yaml
 from conftest import DEFAULT_CONFIG, SERVER_START_TIMEOUT_S, LiveServer
 from contract import JSON, check_analyze_response
 
+from service.config import portable_yaml
+
 CONFIG_KEY, ENV_KEY = "cfg-key-0123456789", "env-key-9876543210"
 ORIGIN = "https://cms.example.org"
 STRICT_MAX_CHARS = 20_000
@@ -124,9 +126,7 @@ def test_request_id_and_metrics(http, seed_text):
 # -- the strict server -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory) -> Iterator[LiveServer]:
-    raw = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
-    raw["tagger"]["taxonomy"] = str((DEFAULT_CONFIG.parent / raw["tagger"]["taxonomy"]).resolve())
-    raw["summarizer"]["artifact"] = str((DEFAULT_CONFIG.parent / raw["summarizer"]["artifact"]).resolve())
+    raw = portable_yaml(DEFAULT_CONFIG)
     raw["name"] = "newsdesk-strict"
     raw["limits"].update(max_chars=STRICT_MAX_CHARS, long_text="refuse")
     raw["server"].update(api_keys=[CONFIG_KEY], max_queue=1, max_batch=1, max_wait_ms=0,
