@@ -98,7 +98,7 @@ def summary(latencies_ms: list[float]) -> dict[str, float]:
 async def load(url: str, bodies: list[bytes], concurrency: int, seconds: float,
                pause_after_503_s: float = 0.0) -> dict:
     """`concurrency` closed-loop clients cycling through `bodies` for `seconds`."""
-    statuses: Counter[int] = Counter()
+    statuses: Counter[int | str] = Counter()  # HTTP status, or the client's exception for no response
     ok_ms: list[float] = []
     sent = 0
     stop_at = time.monotonic() + seconds
@@ -113,9 +113,9 @@ async def load(url: str, bodies: list[bytes], concurrency: int, seconds: float,
                 try:
                     r = await client.post("/v1/analyze", content=bodies[i % len(bodies)],
                                           headers={"content-type": "application/json"})
-                    status = r.status_code
-                except httpx.TransportError:
-                    status = -1
+                    status: int | str = r.status_code
+                except httpx.TransportError as e:
+                    status = type(e).__name__
                 statuses[status] += 1
                 if status == 200:
                     ok_ms.append((time.perf_counter() - t) * 1000)

@@ -1,8 +1,10 @@
 """The Ray engine: Ray Data reads the input, a pool of actors scores it, the driver commits it.
 
-`read_datasource` runs one read task per input file, with the same readers and row checks as the
-local engine (so the same bad rows and the same ids); rows an earlier run committed are dropped
-there, against a compact snapshot of the committed keys. `map_batches` hands batches to
+`read_datasource` runs `stripes` read tasks per input file, each keeping every stripes-th row (Ray
+hands a map operator's actors one input per read task, so one task per file would leave all but one
+actor idle on a single file); they use the same readers and row checks as the local engine (so the same
+bad rows and the same ids); rows an earlier run committed are dropped there, against a compact
+snapshot of the committed keys. `map_batches` hands batches to
 `ScoreActor`s, each loading the Analyzer once. Results stream back to the driver, which writes them
 through the same `OutputStore` as the local engine: one committer is what makes the output
 exactly-once, and the records are small next to the model work that produced them.
@@ -47,10 +49,14 @@ def _block(rows: list[tuple[str, str | None, str, str, str | None]]) -> pa.Table
     return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(COLUMNS)})
 
 
-def _read_file(f: InputFile, spec: RowSpec, committed_ref: Any) -> Iterator[pa.Table]:
+def _read_file(
+    f: InputFile, spec: RowSpec, committed_ref: Any, stripe: int, stripes: int
+) -> Iterator[pa.Table]:
     committed = KeySet.from_digests(ray.get(committed_ref))
     rows: list[tuple[str, str | None, str, str, str | None]] = []
-    for raw in read_rows(f, spec.columns):
+    for i, raw in enumerate(read_rows(f, spec.columns)):
+        if i % stripes != stripe:
+            continue
         out = to_article(raw, spec)
         if is_committed(out, committed):
             rows.append(("skip", None, raw.source, raw.at, None))
@@ -65,11 +71,12 @@ def _read_file(f: InputFile, spec: RowSpec, committed_ref: Any) -> Iterator[pa.T
 
 
 class RowsDatasource(Datasource):
-    """The input files as a Ray Data source: one read task per file."""
+    """The input files as a Ray Data source: `stripes` read tasks per file, stripe k reading rows k,
+    k + stripes, ... (each task parses the whole file; parsing is cheap beside scoring)."""
 
-    def __init__(self, files: list[InputFile], spec: RowSpec, committed_ref: Any) -> None:
+    def __init__(self, files: list[InputFile], spec: RowSpec, committed_ref: Any, stripes: int) -> None:
         super().__init__()
-        self.files, self.spec, self.committed_ref = files, spec, committed_ref
+        self.files, self.spec, self.committed_ref, self.stripes = files, spec, committed_ref, stripes
 
     def estimate_inmemory_data_size(self) -> int | None:
         return sum(_size(f) for f in self.files)
@@ -77,10 +84,11 @@ class RowsDatasource(Datasource):
     def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                        data_context: Any = None) -> list[ReadTask]:
         return [
-            ReadTask(lambda f=f: _read_file(f, self.spec, self.committed_ref),
-                     BlockMetadata(num_rows=None, size_bytes=_size(f), input_files=[str(f.path)],
-                                   exec_stats=None))
+            ReadTask(lambda f=f, k=k: _read_file(f, self.spec, self.committed_ref, k, self.stripes),
+                     BlockMetadata(num_rows=None, size_bytes=_size(f) // self.stripes,
+                                   input_files=[str(f.path)], exec_stats=None))
             for f in self.files
+            for k in range(self.stripes)
         ]
 
 
@@ -121,8 +129,9 @@ def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress:
         ray.data.DataContext.get_current().enable_progress_bars = False  # ours shows articles/s, ETA
         logging.getLogger("ray.data").setLevel(logging.WARNING)
         committed_ref = ray.put(np.asarray(store.committed.digests()))
-        ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref),
-                                      override_num_blocks=len(files), num_cpus=0)
+        stripes = 2 * (num_actors or 1)  # two inputs per actor: a slow stripe does not idle the others
+        ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref, stripes),
+                                      override_num_blocks=len(files) * stripes, num_cpus=0)
         ds = ds.map_batches(ScoreActor, fn_constructor_args=(job.config, 1), batch_size=job.batch_size,
                             batch_format="pyarrow", num_cpus=1,
                             compute=ray.data.ActorPoolStrategy(size=num_actors or 1))
