@@ -108,8 +108,11 @@ class LiveServer:
                 raise RuntimeError(f"server exited ({self.proc.returncode}) before it was ready:\n"
                                    f"{self.log.read_text()}")
             try:
-                if httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200:
+                r = httpx.get(f"{self.base_url}/readyz", timeout=2)
+                if r.status_code == 200:
                     return
+                if r.json().get("status") == "failed":  # the server stays up to say so: no use waiting
+                    raise RuntimeError(f"server could not load its models: {r.json().get('error')}")
             except httpx.TransportError:
                 pass
             time.sleep(0.25)
