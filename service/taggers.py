@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -98,8 +99,8 @@ class ZeroShotArticleTagger:
         vecs = e.sentence_vectors
         probabilities = None
         if self.head is not None:
-            offsets = self.head.offsets(EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector))
-            probabilities = lambda sims: self.head.probabilities(self.tagger.logits(sims), offsets)  # noqa: E731
+            doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
+            probabilities = functools.partial(self._with_head, self.head.offsets(doc))
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
@@ -112,6 +113,11 @@ class ZeroShotArticleTagger:
                 if kid.score >= max(self.child_min_score, min_score):
                     out.append(kid)
         return out[:max_tags]  # children count too; each still follows its parent
+
+    def _with_head(self, offsets: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Top-level probabilities: the head's correction added to the zero-shot logits."""
+        assert self.head is not None
+        return self.head.probabilities(self.tagger.logits(sims), offsets)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {
