@@ -33,6 +33,7 @@ from service.analyzer import Analyzer
 from service.config import CalibrationConfig, load_engine_config
 from service.settings import DEFAULT_CONFIG
 from service.tagger import ZeroShotTagger, lead
+from training.metrics import expected_calibration_error as ece
 
 THRESHOLDS = (0.02, 0.03, 0.04, 0.05, 0.1, 0.2, 0.3, 0.5)
 
@@ -53,14 +54,6 @@ def fit(sims: np.ndarray, y: np.ndarray) -> CalibrationConfig:
     lr = LogisticRegression(C=1e6, max_iter=10_000).fit(features(sims), y.ravel())
     slope, margin_slope = (float(v) for v in lr.coef_[0])
     return CalibrationConfig(slope=slope, margin_slope=margin_slope, intercept=float(lr.intercept_[0]))
-
-
-def ece(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error: |mean p - mean y| per equal-width bin, weighted by the bin's size."""
-    p, y = p.ravel(), y.ravel()
-    which = np.minimum((p * bins).astype(int), bins - 1)
-    return float(sum(abs(p[which == b].mean() - y[which == b].mean()) * (which == b).sum()
-                     for b in range(bins) if (which == b).any()) / len(p))
 
 
 def report(name: str, tagger: ZeroShotTagger, sims: dict[str, np.ndarray], ys: dict[str, np.ndarray]) -> None:

@@ -36,7 +36,7 @@ from service.config import CalibrationConfig, _resolve, load_engine_config, vali
 from service.errors import ConfigError
 from service.features import VIEWS, EncodedText, article_views
 from service.settings import PROJECT_ROOT
-from service.tagger import ZeroShotTagger, lead
+from service.tagger import ZeroShotTagger, calibrated_logits, lead, sigmoid
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
 from service.zero_shot_head import RESIDUAL_TASK, zero_shot_fingerprint
@@ -210,10 +210,6 @@ def fit_calibration(logits: np.ndarray, gold: np.ndarray) -> CalibrationConfig:
     return CalibrationConfig(slope=slope, margin_slope=margin, intercept=float(lr.intercept_[0]))
 
 
-def _probabilities(cal: CalibrationConfig, logits: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(cal.slope * logits + cal.margin_slope * lead(logits) + cal.intercept)))
-
-
 def train_residual(
     config_path: Path, out: Path | None = None, promote_it: bool = False
 ) -> tuple[Path, Promotion | None]:
@@ -247,7 +243,7 @@ def train_residual(
     for n, s in sources.items():
         row = {}
         for sp in ("dev", "test"):
-            p = _probabilities(calibration, corrected[n][sp])
+            p = sigmoid(calibrated_logits(calibration, corrected[n][sp]))
             best = (np.arange(len(p)), p.argmax(1))
             row[sp] = {
                 "accuracy": round(accuracy(corrected[n][sp], s[sp].gold), 4),
