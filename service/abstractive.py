@@ -13,9 +13,16 @@ Length is counted in words: a request's `summary_words`, or `summary_sentences` 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
-from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import (
+    AutoConfig,
+    AutoModelForSeq2SeqLM,
+    AutoTokenizer,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from service.config import SummarizerConfig
 from service.encoder import encoder_fingerprint
@@ -51,48 +58,69 @@ def cut_to_words(text: str, n_words: int) -> str:
     return " ".join(kept)
 
 
+def open_model_folder(cfg: SummarizerConfig) -> tuple[PretrainedConfig, PreTrainedTokenizerBase, int]:
+    """The folder's model config, its tokenizer and the window, checked; the weights are not read."""
+    assert cfg.path is not None  # the config's validator requires it for kind seq2seq
+    path = cfg.path
+    where = f"summarizer.path: {path}"
+    if not path.is_dir():
+        raise ConfigError(f"{where}: no such folder (save a seq2seq model there with save_pretrained)")
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"{where}: not a transformers model folder (no config.json)")
+    try:
+        config = AutoConfig.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{where}: unreadable config.json: {str(e).splitlines()[0]}") from e
+    if not getattr(config, "is_encoder_decoder", False):
+        raise ConfigError(f"{where}: holds a {config.model_type!r} model, not a seq2seq "
+                          "(encoder-decoder) model such as T5, BART or Pegasus")
+    # Without its files AutoTokenizer builds an empty default tokenizer for the model type.
+    if not any((path / f).is_file() for f in TOKENIZER_FILES):
+        raise ConfigError(f"{where}: no tokenizer ({' or '.join(TOKENIZER_FILES)}); save the model's "
+                          "tokenizer into the same folder")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError, TypeError) as e:
+        raise ConfigError(f"{where}: no usable tokenizer (save one with the model): "
+                          f"{str(e).splitlines()[0]}") from e
+    if not tokenizer.is_fast:  # chunking cuts over-long sentences by token offsets
+        raise ConfigError(f"{where}: the tokenizer has no tokenizer.json (a fast tokenizer is needed)")
+    vocab = getattr(config, "vocab_size", None)
+    if vocab and len(tokenizer) > vocab:
+        raise ConfigError(f"{where}: the tokenizer has {len(tokenizer)} tokens but the model only "
+                          f"{vocab}: they do not belong together")
+    positions = getattr(config, "max_position_embeddings", None)  # a hard limit where a model has one
+    if cfg.max_input_tokens is None:
+        window = min(tokenizer.model_max_length, positions or MAX_WINDOW, MAX_WINDOW)
+    elif positions and cfg.max_input_tokens > positions:
+        raise ConfigError(f"summarizer.max_input_tokens: {cfg.max_input_tokens} is more than the "
+                          f"{positions} positions of the model at {path}")
+    else:
+        window = cfg.max_input_tokens
+    return config, tokenizer, window
+
+
+def seq2seq_model_info(cfg: SummarizerConfig) -> ModelInfo:
+    """What a Seq2SeqSummarizer for `cfg` reports as its model, without loading the weights: the batch
+    scorer checks it against an output's manifest before any worker loads a model."""
+    assert cfg.path is not None
+    return _model_info(cfg.path, open_model_folder(cfg)[2])
+
+
+def _model_info(path: Path, window: int) -> ModelInfo:
+    # The folder's name, and a hash of its config, tokenizer and weights (as for the encoder).
+    return ModelInfo(name=path.name, version=encoder_fingerprint(path, window))
+
+
 class Seq2SeqSummarizer:
     """A seq2seq model and its tokenizer, loaded once from `cfg.path` (local files only)."""
 
     def __init__(self, cfg: SummarizerConfig):
-        assert cfg.path is not None  # the config's validator requires it for kind seq2seq
+        config, self.tokenizer, self.window = open_model_folder(cfg)
         self.cfg = cfg
         self.path = path = cfg.path
+        assert path is not None  # open_model_folder checked it
         where = f"summarizer.path: {path}"
-        if not path.is_dir():
-            raise ConfigError(f"{where}: no such folder (save a seq2seq model there with save_pretrained)")
-        if not (path / "config.json").is_file():
-            raise ConfigError(f"{where}: not a transformers model folder (no config.json)")
-        try:
-            config = AutoConfig.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"{where}: unreadable config.json: {str(e).splitlines()[0]}") from e
-        if not getattr(config, "is_encoder_decoder", False):
-            raise ConfigError(f"{where}: holds a {config.model_type!r} model, not a seq2seq "
-                              "(encoder-decoder) model such as T5, BART or Pegasus")
-        # Without its files AutoTokenizer builds an empty default tokenizer for the model type.
-        if not any((path / f).is_file() for f in TOKENIZER_FILES):
-            raise ConfigError(f"{where}: no tokenizer ({' or '.join(TOKENIZER_FILES)}); save the model's "
-                              "tokenizer into the same folder")
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        except (OSError, ValueError, TypeError) as e:
-            raise ConfigError(f"{where}: no usable tokenizer (save one with the model): "
-                              f"{str(e).splitlines()[0]}") from e
-        if not self.tokenizer.is_fast:  # chunking cuts over-long sentences by token offsets
-            raise ConfigError(f"{where}: the tokenizer has no tokenizer.json (a fast tokenizer is needed)")
-        vocab = getattr(config, "vocab_size", None)
-        if vocab and len(self.tokenizer) > vocab:
-            raise ConfigError(f"{where}: the tokenizer has {len(self.tokenizer)} tokens but the model only "
-                              f"{vocab}: they do not belong together")
-        positions = getattr(config, "max_position_embeddings", None)  # a hard limit where a model has one
-        if cfg.max_input_tokens is None:
-            self.window = min(self.tokenizer.model_max_length, positions or MAX_WINDOW, MAX_WINDOW)
-        elif positions and cfg.max_input_tokens > positions:
-            raise ConfigError(f"summarizer.max_input_tokens: {cfg.max_input_tokens} is more than the "
-                              f"{positions} positions of the model at {path}")
-        else:
-            self.window = cfg.max_input_tokens
         if cfg.prefix is not None:
             self.prefix = cfg.prefix
         else:  # T5 checkpoints name their task prefix in config.json
@@ -111,8 +139,7 @@ class Seq2SeqSummarizer:
         # max_length/min_length (distilbart-cnn: 142/56) would only log a warning on every call.
         self.model.generation_config.max_length = None
         self.model.generation_config.min_length = None
-        # The folder's name, and a hash of its config, tokenizer and weights (as for the encoder).
-        self.model_info = ModelInfo(name=path.name, version=encoder_fingerprint(path, self.window))
+        self.model_info = _model_info(path, self.window)
 
     # -- chunking ----------------------------------------------------------------------------------
     def _n_tokens(self, text: str) -> int:

@@ -96,13 +96,14 @@ class Analyzer:
     def model_info(self) -> ModelInfo:
         """Names and versions joined by '+': the tagger's artifact, or the engine config's (a zero-shot
         tagger is defined by it); then the summariser's model, if one is loaded (a sentence scorer's
-        artifact, or a seq2seq folder's name and fingerprint)."""
+        artifact, or a seq2seq folder's name and fingerprint). `newsdesk score` works out the same
+        without loading a model (service.scoring.run.pin_models): change both together."""
         parts = [self.tagger.model_info or ModelInfo(name=self.config.name, version=self.config.version)]
         if self.sentence_scorer is not None:
             parts.append(self.sentence_scorer.model_info)
         if self.abstractive is not None:
             parts.append(self.abstractive.model_info)
-        return ModelInfo(name="+".join(m.name for m in parts), version="+".join(m.version for m in parts))
+        return ModelInfo.joined(parts)
 
     # -- verb 1: prepare -------------------------------------------------------------
     def prepare(self, request: AnalyzeRequest, doc: Doc | None = None) -> Prepared:

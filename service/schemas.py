@@ -66,6 +66,11 @@ class ModelInfo(BaseModel):
     name: str
     version: str
 
+    @classmethod
+    def joined(cls, parts: list[ModelInfo]) -> ModelInfo:
+        """Several models as one: their names, and their versions, each joined by '+'."""
+        return cls(name="+".join(m.name for m in parts), version="+".join(m.version for m in parts))
+
 
 class Tag(BaseModel):
     code: str

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from service.api import create_app
 from service.config import load_engine_config, portable_yaml
 from service.errors import ConfigError
 from service.schemas import AnalyzeOptions, AnalyzeRequest
+from service.scoring.run import pin_models
 from service.settings import DEFAULT_CONFIG
 
 WINDOW = 64  # small, so the seed article (about 600 tokens) is summarised in chunks
@@ -119,6 +121,19 @@ def test_analyzer_gives_a_generated_summary(seq2seq_analyzer, analyzer, seed_tex
     assert r.model.version.startswith(f"{tagger.version}+") and len(r.model.version) > len(tagger.version) + 1
     assert r.timings_ms["summarize"] > 0
     assert r.timings_ms["total"] >= r.timings_ms["summarize"]
+
+
+def test_batch_scoring_knows_the_model_before_loading_it(seq2seq_analyzer, config_path, model_dir, tmp_path):
+    """`newsdesk score` writes the model into OUTPUT's manifest before a worker loads one: it must be what
+    the records carry, and another model saved into the folder must change it."""
+    model, _ = pin_models(load_engine_config(config_path))
+    assert model == seq2seq_analyzer.model_info
+    retrained = shutil.copytree(model_dir, tmp_path / model_dir.name)
+    torch.manual_seed(1)
+    T5ForConditionalGeneration(T5Config.from_pretrained(retrained)).save_pretrained(retrained)
+    other, _ = pin_models(load_engine_config(write_config(tmp_path, max_input_tokens=WINDOW,
+                                                          no_repeat_ngram_size=NGRAM)))
+    assert other.name == model.name and other.version != model.version
 
 
 def test_short_article_fits_one_chunk(seq2seq_analyzer, summarizer):

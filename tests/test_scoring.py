@@ -4,6 +4,7 @@ and the one-line errors of `newsdesk score`. (The engines themselves: test_scori
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import datasets
@@ -13,13 +14,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from service import cli
+from service.artifacts import MANIFEST, load_manifest
 from service.config import load_engine_config
 from service.errors import InputError
 from service.scoring.keyset import KeySet
 from service.scoring.records import record_schema
 from service.scoring.rows import Article, RowError, RowSpec, to_article
+from service.scoring.run import pin_models
 from service.scoring.sources import discover, read_rows
 from service.scoring.store import OutputStore, Scored, fingerprint
+from training.artifact import promote
 
 ROWS = [
     {"id": "a1", "title": "Markets rally", "body": "Shares rose on Monday.\nBanks led the gains."},
@@ -237,11 +241,51 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
     store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}"))
     store.open(overwrite=False)
     store.finish({})
-    code, err = run_cli(capsys, str(good), "--out", str(out), "--config", str(make_config()))
-    assert code == 2 and "scored with model newsdesk-default 0.0.9, this run uses newsdesk-default" in err
+    config = make_config()
+    now = pin_models(load_engine_config(config))[0]  # the default's: its IPTC head, then its sentence scorer
+    code, err = run_cli(capsys, str(good), "--out", str(out), "--config", str(config))
+    assert code == 2 and f"model newsdesk-default 0.0.9, this run uses {now.name} {now.version};" in err
 
 
 def test_fingerprint_follows_the_engine_config(make_config) -> None:
     a = load_engine_config(make_config())
     b = load_engine_config(make_config(summarizer={"sentences": 4}))
     assert fingerprint(MODEL, a.model_dump_json()) != fingerprint(MODEL, b.model_dump_json())
+
+
+# -- which model versions a run uses: the artifacts behind the config's paths ------------------------
+NEW_VERSION = "20990101-000000"
+
+
+def models_with_a_new_scorer(root: Path, make_config) -> tuple[Path, str]:
+    """A copy of the shipped models under `root`, whose sentence scorer's output folder holds a second
+    version (the same weights, another version) not yet promoted; and a config using that copy.
+    Returns the config and the new version's folder name."""
+    shipped = load_engine_config(make_config())
+    head = shutil.copytree(shipped.tagger.head, root / "models" / "iptc-default")
+    scorer = shutil.copytree(shipped.summarizer.artifact, root / "models" / "summary-default")
+    active, manifest = load_manifest(scorer)
+    folder = f"{manifest.name}-{NEW_VERSION}"
+    shutil.copytree(active, scorer / folder)
+    (scorer / folder / MANIFEST).write_text(manifest.model_copy(update={"version": NEW_VERSION})
+                                            .model_dump_json(), encoding="utf-8")
+    return make_config(tagger={"head": str(head)}, summarizer={"artifact": str(scorer)}), folder
+
+
+def test_the_fingerprint_follows_the_promoted_artifact_versions(tmp_path: Path, make_config) -> None:
+    config_path, folder = models_with_a_new_scorer(tmp_path, make_config)
+    config = load_engine_config(config_path)
+    scorer = config.summarizer.artifact
+    head_folder, head = load_manifest(config.tagger.head)
+    was_folder, was = load_manifest(scorer)
+    model, pinned = pin_models(config)
+    assert (model.name, model.version) == (f"{head.name}+{was.name}", f"{head.version}+{was.version}")
+    # The workers get the version folders: a promotion while they load cannot slip in.
+    assert (pinned.tagger.head, pinned.summarizer.artifact) == (head_folder, was_folder)
+    assert pinned.tagger.taxonomy == config.tagger.taxonomy
+
+    assert promote(scorer, folder).promoted  # the same config file, another version behind its path
+    promoted, pinned = pin_models(load_engine_config(config_path))
+    assert promoted.version == f"{head.version}+{NEW_VERSION}"
+    assert pinned.summarizer.artifact == scorer / folder
+    assert fingerprint(model.model_dump(), "{}") != fingerprint(promoted.model_dump(), "{}")

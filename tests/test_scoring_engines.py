@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from test_scoring import NEW_VERSION, models_with_a_new_scorer
 
 from service.scoring.records import record_schema
+from training.artifact import promote
 
 KILL_WAIT_S = 240.0
 
@@ -64,6 +66,45 @@ def test_csv_in_parquet_out_with_bad_rows_then_a_rerun_skips_everything(
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == "0 scored, 0 errors, 8 skipped (already done)"
     assert pq.read_table(out).num_rows == 6
+
+
+def test_promoting_another_artifact_version_is_refused_unless_overwrite(
+        tmp_path: Path, paragraphs: list[str], make_config) -> None:
+    """The config names the scorer's output folder; promoting a new version there changes the model
+    without changing the config, and must not be resumed into an output the old version began."""
+    config, folder = models_with_a_new_scorer(tmp_path, make_config)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in seed_rows(paragraphs, 3)), encoding="utf-8")
+    out = tmp_path / "scores.jsonl"
+    argv = [str(src), "--out", str(out), "--config", str(config), "--text-field", "title,body",
+            "--workers", "1"]
+    manifest = tmp_path / "scores.jsonl.manifest.json"
+
+    def models() -> set[tuple[str, str]]:
+        """The model of every record, and the one OUTPUT's manifest names."""
+        records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(records) == 3
+        return {(m["name"], m["version"]) for m in [json.loads(manifest.read_text())["model"]]
+                + [r["model"] for r in records]}
+
+    first = newsdesk(*argv)
+    assert first.returncode == 0, first.stderr
+    [(name, version)] = models()  # the manifest says what the records say
+    assert name == "iptc-default+summary-default" and not version.endswith(NEW_VERSION)
+    scored = out.read_bytes()
+
+    assert promote(tmp_path / "models" / "summary-default", folder).promoted
+    refused = newsdesk(*argv)
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("newsdesk: error: "), refused.stderr
+    now = f"{version.split('+')[0]}+{NEW_VERSION}"
+    assert (f"was scored with model {name} {version}, this run uses {name} {now}; refusing to mix them: "
+            "pass --overwrite") in refused.stderr
+    assert out.read_bytes() == scored
+
+    again = newsdesk(*argv, "--overwrite")
+    assert again.returncode == 0, again.stderr
+    assert models() == {(name, now)}
 
 
 def children_of(pid: int) -> list[int]:

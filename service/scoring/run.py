@@ -2,15 +2,23 @@
 
 Everything that can be checked without loading a model is checked first (the input exists and has
 the named fields, OUTPUT's format, that it can be written, that it was not scored by another model),
-so a mistake costs one line and exit code 2, not a model load.
+so a mistake costs one line and exit code 2, not a model load. That includes which model versions
+will score: an engine config may name an artifact's output folder, whose ACTIVE file picks the version,
+so the versions are read from the manifests behind the config's paths, recorded in OUTPUT's manifest,
+and the workers get the config pinned to those version folders.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import threading
+from pathlib import Path
 
+from service.artifacts import load_manifest
+from service.config import EngineConfig
 from service.errors import InputError
+from service.schemas import ModelInfo
 from service.scoring.job import Counts, ScoreJob
 from service.scoring.progress import Progress
 from service.scoring.rows import RowSpec
@@ -19,6 +27,34 @@ from service.scoring.store import OutputStore, fingerprint
 
 # engine name -> "module:function"; imported only when chosen (Ray is an optional extra)
 ENGINES = {"local": "service.scoring.local:run_local", "ray": "service.scoring.ray_engine:run_ray"}
+
+
+def _pin(path: Path | None) -> tuple[ModelInfo | None, Path | None]:
+    """An artifact's name and version, and the version folder `path` resolves to now."""
+    if path is None:
+        return None, None
+    folder, manifest = load_manifest(path)
+    return ModelInfo(name=manifest.name, version=manifest.version), folder
+
+
+def pin_models(config: EngineConfig) -> tuple[ModelInfo, EngineConfig]:
+    """What `Analyzer(config).model_info` will report, worked out without loading a model, and `config`
+    with each artifact path pinned to the version folder it resolves to now, so that a version promoted
+    while the run starts is not loaded by the workers behind the manifest's back."""
+    t, s = config.tagger, config.summarizer
+    field = "artifact" if t.kind == "trained" else "head"  # the tagger's artifact, by kind
+    tagger, tagger_folder = _pin(getattr(t, field))
+    scorer, scorer_folder = _pin(s.artifact)
+    parts = [tagger or ModelInfo(name=config.name, version=config.version)]
+    if scorer is not None:
+        parts.append(scorer)
+    if s.kind == "seq2seq":  # no versions: the folder's files are hashed, so transformers is imported
+        from service.abstractive import seq2seq_model_info
+
+        parts.append(seq2seq_model_info(s))
+    pinned = config.model_copy(update={"tagger": t.model_copy(update={field: tagger_folder}),
+                                       "summarizer": s.model_copy(update={"artifact": scorer_folder})})
+    return ModelInfo.joined(parts), pinned
 
 
 def check_fields(files: list[InputFile], spec: RowSpec) -> None:
@@ -52,9 +88,10 @@ def score(job: ScoreJob, *, engine: str = "local", parallelism: int | None = Non
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
     files = discover(job.input)
     check_fields(files, job.spec)
-    model = {"name": job.config.name, "version": job.config.version}
-    store = OutputStore(job.out, fingerprint(model, job.config.model_dump_json()))
+    model, pinned = pin_models(job.config)
+    store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json()))
     store.open(overwrite=job.overwrite)
+    job = dataclasses.replace(job, config=pinned)
     module, func = ENGINES[engine].split(":")
     run = getattr(importlib.import_module(module), func)
     progress = progress or Progress(enabled=False)

@@ -45,7 +45,9 @@ class Scored:
 
 
 def fingerprint(model: dict[str, str], config_json: str) -> dict[str, Any]:
-    """What must match for two runs to write into the same OUTPUT."""
+    """What must match for two runs to write into the same OUTPUT. `model` is what the records will
+    carry, with the versions of the artifacts behind the config's paths (service.scoring.run.pin_models):
+    the config alone does not say which version an output folder's ACTIVE file picks."""
     return {"model": model, "config_sha256": hashlib.sha256(config_json.encode()).hexdigest()}
 
 
