@@ -7,9 +7,12 @@ first training run encodes.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 import yaml
 from safetensors.torch import load_file
 from train_fixtures import articles, write_jsonl, write_recipe
@@ -107,6 +110,40 @@ def test_finetune_saves_its_encoder_and_evaluates_with_it(tmp_path, capsys, vect
     ).is_file()
     metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
     assert metrics["n"] == 9 and abs(metrics["accuracy"] - manifest.metrics["accuracy"]) <= 1 / 9
+
+
+# Recipes whose every random draw must come from their seed: a topic head with a hidden layer and dropout,
+# the sentence scorer, and an encoder fine-tuned after a liblinear head (which draws nothing from torch).
+REPRODUCED = {
+    "topic-head": ("multi-class", {"model": {"hidden": 8, "dropout": 0.2}}),
+    "sentence-scorer": ("extractive-summary", {"model": {"dropout": 0.2}}),
+    "finetune": ("multi-class", {"epochs": 1, "model": {"mode": "finetune"},
+                                 "training": {"solver": "liblinear", "c_grid": [1.0], "encoder_lr": 1e-5,
+                                              "device": "cpu"}}),
+}
+
+
+@pytest.mark.parametrize("case", list(REPRODUCED))
+def test_the_same_recipe_trains_the_same_weights(tmp_path, capsys, vector_cache, case):
+    task, changes = REPRODUCED[case]
+    weights = []
+    for run in (0, 1):
+        # Whatever ran before in the process (here: other seeds) must not matter, only the recipe's seed.
+        torch.manual_seed(run)
+        np.random.seed(run)
+        random.seed(run)
+        recipe = write_recipe(tmp_path, task, cache=str(vector_cache), version=f"run-{run}", **changes)
+        code, artifact, err = train(capsys, recipe)
+        assert code == 0, err
+        weights.append({str(f.relative_to(artifact)): load_file(str(f))
+                        for f in artifact.rglob("*.safetensors")})
+    first, second = weights
+    assert "weights.safetensors" in first and (case != "finetune" or "encoder/model.safetensors" in first)
+    assert first.keys() == second.keys()
+    for name, tensors in first.items():
+        assert tensors.keys() == second[name].keys()
+        different = [k for k, t in tensors.items() if not torch.equal(t, second[name][k])]
+        assert not different, f"{name}: {different} differ between two runs of the same recipe"
 
 
 @pytest.mark.parametrize("lexical", ["corpus", "article"])

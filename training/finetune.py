@@ -97,6 +97,9 @@ def finetune(
 ) -> Iterator[Progress]:
     hp = cfg.training
     head = model.head
+    # The encoder's dropout draws from torch's generator: seeded here, as the head's fit before may have
+    # drawn nothing from it (liblinear) or any number of times.
+    torch.manual_seed(cfg.seed)
     encoder.to(device)
     head.to(device)
     both = nn.ModuleDict({"encoder": encoder.model, "head": head})

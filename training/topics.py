@@ -59,6 +59,7 @@ def new_model(cfg: TrainConfig, train_docs: Sequence[EncodedText], n_labels: int
             min_df=m.tfidf.min_df,
             max_terms=m.tfidf.max_terms,
         )
+    torch.manual_seed(cfg.seed)  # the initial weights too, or a rebuild gives another model
     head = TopicHead(
         dim * len(m.views), len(tfidf) if tfidf else 0, n_labels, hidden=m.hidden, dropout=m.dropout
     )
