@@ -2,15 +2,16 @@
 
 Requests wait in a bounded queue. One worker takes up to `max_batch` of them at a time (waiting at most
 `max_wait_ms` for a batch to fill) and drives the Analyzer's verbs on two threads, never on the event
-loop:
+loop, as a pipeline that keeps the encoder (the bottleneck) busy:
 
-    model thread:  prepare (clean, sentences) -> encode -> abstract ------> read_out
-    nlp thread:                                  annotate (spaCy POS, NER) /
+    model thread:            encode N -> abstract N   encode N+1 -> abstract N+1
+    nlp thread:    prepare N, annotate N, prepare N+1, read_out N, annotate N+1, ...
 
-so spaCy's slow half runs while the encoder does (`abstract`: a seq2seq summariser's generation, a
-no-op for the extractive one). A full queue refuses at once (`Overloaded`), a request
-past its deadline gets `DeadlineExceeded` (and is skipped if it has not started), and `close` finishes
-everything accepted before it returns. Knows nothing of HTTP.
+so spaCy and the read-out run while the encoder does (`abstract`: a seq2seq summariser's generation,
+a no-op for the extractive one). While the encoder is busy the next batch is left to fill up.
+A full queue refuses at once (`Overloaded`), a request past its deadline gets `DeadlineExceeded` (and
+is skipped if it has not started), and `close` finishes everything accepted before it returns.
+Knows nothing of HTTP.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from service.errors import NewsdeskError
 from service.schemas import AnalyzeRequest, AnalyzeResponse
 
 if TYPE_CHECKING:  # the engine (and torch) is imported by whoever builds the Analyzer, not here
-    from service.analyzer import Analyzer
+    from service.analyzer import Analyzer, EncodedArticle, Prepared
 
 log = logging.getLogger("newsdesk.batcher")
 
@@ -80,6 +81,7 @@ class MicroBatcher:
         self._worker: asyncio.Task[None] | None = None
         self._closing = False
         self._in_flight = 0
+        self._finishing: set[asyncio.Task[None]] = set()
         self._model = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-model")
         self._nlp = ThreadPoolExecutor(1, thread_name_prefix="newsdesk-nlp")
 
@@ -90,7 +92,7 @@ class MicroBatcher:
 
     @property
     def in_flight(self) -> int:
-        """Requests in the batch the worker is working on."""
+        """Requests taken from the queue and not yet answered (at most two batches)."""
         return self._in_flight
 
     async def submit(self, request: AnalyzeRequest, timeout_s: float) -> AnalyzeResponse:
@@ -123,6 +125,8 @@ class MicroBatcher:
             assert self._wakeup is not None
             self._wakeup.set()
             await self._worker
+        while self._finishing:
+            await asyncio.gather(*self._finishing)
         self._model.shutdown(wait=True)
         self._nlp.shutdown(wait=True)
 
@@ -132,36 +136,55 @@ class MicroBatcher:
             self._wakeup = asyncio.Event()
             self._worker = asyncio.get_running_loop().create_task(self._run(), name="newsdesk-batcher")
 
+    async def _wait(self) -> None:
+        assert self._wakeup is not None
+        self._wakeup.clear()
+        await self._wakeup.wait()
+
     async def _run(self) -> None:
+        """Takes batches and keeps the encoder busy: batch N+1 is prepared while N is on the encoder,
+        and N's read-out runs on the nlp thread while N+1 is encoded. At most one batch waits for the
+        encoder, so the queue bound is the only buffer."""
         assert self._wakeup is not None
         loop = asyncio.get_running_loop()
+        encoding: asyncio.Future[list[EncodedArticle] | None] | None = None  # the batch on the encoder
         while True:
             if not self._waiting:
                 if self._closing:
                     return
-                self._wakeup.clear()
-                await self._wakeup.wait()
+                await self._wait()
                 continue
+            # While the encoder is busy, let the next batch fill up instead of taking a few requests now.
+            while (encoding is not None and not encoding.done() and len(self._waiting) < self.max_batch
+                   and not self._closing):
+                await self._wait()
             batch = await self._take_batch()
             if not batch:
                 continue
-            self._in_flight = len(batch)
+            self._in_flight += len(batch)
             if self._on_batch is not None:
                 self._on_batch(len(batch))
+            results: list[AnalyzeResponse | Exception | None] = [None] * len(batch)
             try:
-                results = await loop.run_in_executor(self._model, self._process, [j.request for j in batch])
+                prepared = await loop.run_in_executor(self._nlp, self._prepare, batch, results)
             except Exception as e:  # a bug, not bad input: every job of the batch reports it
-                log.exception("batch of %d failed", len(batch))
-                results = [e] * len(batch)
-            finally:
-                self._in_flight = 0
-            for job, result in zip(batch, results, strict=True):
-                if job.future.done():
-                    continue  # timed out meanwhile
-                if isinstance(result, BaseException):
-                    job.future.set_exception(result)
-                else:
-                    job.future.set_result(result)
+                log.exception("preparing a batch of %d failed", len(batch))
+                self._in_flight -= len(batch)
+                self._resolve(batch, [e] * len(batch))
+                continue
+            if not prepared:  # every article failed to prepare: nothing to encode
+                self._in_flight -= len(batch)
+                self._resolve(batch, results)  # type: ignore[arg-type]  # each holds its error
+                continue
+            if encoding is not None:
+                await asyncio.wait([encoding])  # its finisher reports its errors
+            docs = [p for _, p in prepared]
+            encoding = loop.run_in_executor(self._model, self._encode, docs)
+            encoding.add_done_callback(lambda _: self._wakeup.set() if self._wakeup else None)
+            annotating = loop.run_in_executor(self._nlp, self.analyzer.annotate, docs)
+            task = loop.create_task(self._finish(batch, results, prepared, encoding, annotating))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
 
     async def _take_batch(self) -> list[_Job]:
         """Up to `max_batch` live jobs; waits up to `max_wait_s` for more only while the queue is short."""
@@ -186,39 +209,75 @@ class MicroBatcher:
                                                           "queue; the server is overloaded, retry later"))
         return batch
 
-    def _process(self, requests: list[AnalyzeRequest]) -> list[AnalyzeResponse | Exception]:
-        """Runs on the model thread: the three verbs over one batch, spaCy's annotation beside encode.
-        An article that fails fails alone; the others still get their answers."""
-        an = self.analyzer
-        results: list[AnalyzeResponse | Exception | None] = [None] * len(requests)
-        prepared = []
-        for i, r in enumerate(requests):
+    async def _finish(self, batch: list[_Job], results: list[AnalyzeResponse | Exception | None],
+                      prepared: list[tuple[int, Prepared]],
+                      encoding: asyncio.Future[list[EncodedArticle] | None],
+                      annotating: asyncio.Future[None]) -> None:
+        """Waits for a batch's encoding and annotation, reads it out on the nlp thread, answers it."""
+        loop = asyncio.get_running_loop()
+        try:
+            encoded = await encoding
             try:
-                prepared.append((i, an.prepare(r)))
+                await annotating
+            except Exception:  # the docs stay marked pending: read_out annotates each again, alone
+                log.warning("annotating a batch of %d failed; annotating its articles one by one",
+                            len(prepared))
+            out = await loop.run_in_executor(self._nlp, self._read_out, results, prepared, encoded)
+        except Exception as e:  # a bug, not bad input: every job of the batch reports it
+            log.exception("batch of %d failed", len(batch))
+            out = [e] * len(batch)
+        finally:
+            self._in_flight -= len(batch)
+        self._resolve(batch, out)
+
+    @staticmethod
+    def _resolve(batch: list[_Job], results: list[AnalyzeResponse | Exception]) -> None:
+        for job, result in zip(batch, results, strict=True):
+            if job.future.done():
+                continue  # timed out meanwhile
+            if isinstance(result, BaseException):
+                job.future.set_exception(result)
+            else:
+                job.future.set_result(result)
+
+    # -- the three stages, on the threads ----------------------------------------------------------
+    def _prepare(self, batch: list[_Job], results: list[AnalyzeResponse | Exception | None]
+                 ) -> list[tuple[int, Prepared]]:
+        """nlp thread: clean and split each article; one that fails fails alone (in `results`)."""
+        prepared = []
+        for i, job in enumerate(batch):
+            try:
+                prepared.append((i, self.analyzer.prepare(job.request)))
             except Exception as e:
                 results[i] = self._failure(e)
-        if prepared:
-            docs = [p for _, p in prepared]
-            annotating = self._nlp.submit(an.annotate, docs)
+        return prepared
+
+    def _encode(self, docs: list[Prepared]) -> list[EncodedArticle] | None:
+        """Model thread: one encoder call for the batch (None if it failed: `_read_out` then encodes
+        the articles one by one), then a seq2seq summariser's generation for the whole batch."""
+        an = self.analyzer
+        try:
+            encoded = an.encode(docs)
+        except Exception:  # one article may break the batch
+            log.warning("encoding a batch of %d failed; encoding its articles one by one", len(docs))
+            encoded = None
+        try:  # a no-op for the extractive summariser
+            an.abstract(docs)
+        except Exception:  # none is kept: read_out generates each article's summary again, alone
+            log.warning("summarising a batch of %d failed; summarising its articles alone", len(docs))
+        return encoded
+
+    def _read_out(self, results: list[AnalyzeResponse | Exception | None],
+                  prepared: list[tuple[int, Prepared]], encoded: list[EncodedArticle] | None
+                  ) -> list[AnalyzeResponse | Exception]:
+        """nlp thread: each article's answer from its vectors and annotations."""
+        an = self.analyzer
+        for k, (i, p) in enumerate(prepared):
             try:
-                encoded = an.encode(docs)
-            except Exception:  # one article may break the batch: encode them one by one below
-                log.warning("encoding a batch of %d failed; encoding its articles one by one", len(docs))
-                encoded = None
-            try:  # seq2seq summaries of the whole batch in one pass while spaCy annotates; else a no-op
-                an.abstract(docs)
-            except Exception:  # none is kept: read_out generates each article's summary again, alone
-                log.warning("summarising a batch of %d failed; summarising its articles alone", len(docs))
-            try:
-                annotating.result()
-            except Exception:  # the docs stay marked pending: read_out annotates each again, alone
-                log.warning("annotating a batch of %d failed; annotating its articles one by one", len(docs))
-            for k, (i, p) in enumerate(prepared):
-                try:
-                    results[i] = an.read_out(p, encoded[k] if encoded else an.encode([p])[0])
-                except Exception as e:
-                    results[i] = self._failure(e)
-        return results  # type: ignore[return-value]  # every index was set above
+                results[i] = an.read_out(p, encoded[k] if encoded is not None else an.encode([p])[0])
+            except Exception as e:
+                results[i] = self._failure(e)
+        return results  # type: ignore[return-value]  # every index was set here or in _prepare
 
     @staticmethod
     def _failure(e: Exception) -> Exception:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +80,9 @@ class SentenceEncoder:
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0
+        # The server calls encode from two threads (a batch, and an article's own fallback or a request's
+        # labels); a fast tokenizer raises "Already borrowed" when two threads use it at once.
+        self._lock = threading.Lock()
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -89,6 +93,10 @@ class SentenceEncoder:
         return self.path.name if self.cfg.package is None else self.cfg.package
 
     def encode(self, texts: list[str], *, with_tokens: bool = False) -> Encoded:
+        with self._lock:
+            return self._encode(texts, with_tokens)
+
+    def _encode(self, texts: list[str], with_tokens: bool) -> Encoded:
         if not texts:
             return Encoded(np.zeros((0, self.dim), np.float32), [] if with_tokens else None)
         enc = self.tokenizer(

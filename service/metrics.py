@@ -30,8 +30,8 @@ class ServiceMetrics:
         # These two read the batcher: whoever owns both sets them (`set_function`).
         self.queue_depth = Gauge("newsdesk_queue_depth", "Requests waiting for the micro-batcher.",
                                  registry=r)
-        self.in_progress = Gauge("newsdesk_articles_in_progress", "Articles in the batch being analysed.",
-                                 registry=r)
+        self.in_progress = Gauge("newsdesk_articles_in_progress",
+                                 "Articles taken from the queue and not yet answered.", registry=r)
         Info("newsdesk_model", "The model the server answers with.", registry=r).info(
             {"name": model_name, "version": model_version})
 
