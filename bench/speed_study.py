@@ -22,8 +22,9 @@ import torch
 
 from bench.bbc import load_split
 from service.analyzer import Analyzer, Prepared
+from service.encoder_runtime import Forward, OnnxForward, TorchForward
 from service.schemas import AnalyzeOptions, AnalyzeRequest
-from service.settings import DEFAULT_CONFIG, PROJECT_ROOT
+from service.settings import DEFAULT_CONFIG, PROJECT_ROOT, get_settings
 
 SEED = PROJECT_ROOT / "seeds" / "iraq-coalition-security-partnership.txt"
 
@@ -54,12 +55,14 @@ def study_threads(an: Analyzer, seed_texts: list[str], batch_texts: list[str], r
             return an.encoder.encode(texts, with_tokens=True)
         return f
 
-    before = torch.get_num_threads()
+    before, configured = torch.get_num_threads(), an.encoder.forward
+    an.encoder.forward = TorchForward.load(an.encoder.path)  # threads of torch's runtime
     ms = timed({"seed, 2 threads": enc(seed_texts, 2), "seed, 1 thread": enc(seed_texts, 1),
                 "8 articles, 2 threads": enc(batch_texts, 2),
                 "8 articles, 1 thread": enc(batch_texts, 1)}, runs)
     torch.set_num_threads(before)
-    show("torch threads (encoder pass)", ms, "seed, 2 threads")
+    an.encoder.forward = configured
+    show("torch threads (encoder pass, torch runtime)", ms, "seed, 2 threads")
 
 
 def padding(an: Analyzer, texts: list[str], batch_size: int, sort: bool) -> float:
@@ -167,7 +170,8 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
         requests = [AnalyzeRequest(text=r["article"], title=r["title"], options=opts)
                     for r in rows[i : i + 16]]
         prepared += [p for p in an.prepare_many(requests) if isinstance(p, Prepared)]
-    fp32 = an.encoder.model
+    configured = an.encoder.forward
+    fp32 = TorchForward.load(an.encoder.path)
 
     def answers() -> list[tuple[str, set[int]]]:
         out = []
@@ -178,23 +182,27 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
                 out.append((r.tags[0].code, {s.index for s in r.summary.sentences}))
         return out
 
+    an.encoder.forward = fp32
     reference = answers()
-    models = {"fp32": fp32, **{v: quantised(fp32, v) for v in INT8_VARIANTS}}
+    models: dict[str, Forward] = {"fp32": fp32, "ONNX Runtime, fp32": OnnxForward(
+        an.encoder.path, an.encoder.fingerprint, an.config.encoder.threads, get_settings().cache_root)}
+    models |= {v: TorchForward(quantised(fp32.module, v)) for v in INT8_VARIANTS}
 
-    def enc_with(model: torch.nn.Module) -> Callable[[], object]:
+    def enc_with(forward: Forward) -> Callable[[], object]:
         def f() -> object:
-            an.encoder.model = model
+            an.encoder.forward = forward
             return an.encoder.encode(seed_texts, with_tokens=True)
         return f
 
     ms = timed({k: enc_with(m) for k, m in models.items()}, runs)
-    print(f"\n## int8 dynamic quantisation (torch.ao), BBC test: {len(prepared)} articles")
+    print(f"\n## ONNX Runtime and int8 dynamic quantisation (torch.ao) against torch fp32, BBC test: "
+          f"{len(prepared)} articles")
     print("  variant                          seed encoder pass    top-tag agreement   summary overlap   "
           "cosine to fp32 (seed sentences)")
-    an.encoder.model = fp32
+    an.encoder.forward = fp32
     ref_vecs = an.encoder.encode(seed_texts).vectors
     for k, m in models.items():
-        an.encoder.model = m
+        an.encoder.forward = m
         got = reference if k == "fp32" else answers()
         vecs = an.encoder.encode(seed_texts).vectors
         tag = np.mean([a[0] == b[0] for a, b in zip(reference, got, strict=True)])
@@ -204,7 +212,7 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
                                           "  below 0.98/0.95")
         print(f"  {k:<30} {ms[k]:7.1f} ms (x{ms['fp32'] / ms[k]:.2f} speed)   {tag:.4f}"
               f"              {overlap:.4f}           {cos:.4f}{verdict}")
-    an.encoder.model = fp32
+    an.encoder.forward = configured
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ class EncoderConfig(_Frozen):
     max_tokens: Annotated[int, Field(ge=16, le=512)] = 256
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 16
     threads: Annotated[int, Field(ge=0)] = 0  # 0: leave torch's default
+    # onnx: ONNX Runtime, exported once into the cache folder (service/encoder_runtime.py); torch: eager
+    runtime: Literal["onnx", "torch"] = "onnx"
 
 
 class SpacyConfig(_Frozen):
@@ -167,6 +169,10 @@ class ServerConfig(_Frozen):
     retry_after_s: Annotated[int, Field(ge=1)] = 1
     request_timeout_s: Annotated[float, Field(gt=0.0)] = 60.0  # queue + analysis; then 504
     shutdown_timeout_s: Annotated[float, Field(gt=0.0)] = 30.0  # SIGTERM: how long in-flight work may take
+    # An idle keep-alive connection is closed after this long. Longer than clients' and load balancers' own
+    # idle limits (httpx 5 s, AWS ALB 60 s), so that they close first: at equal limits a request sent
+    # on a connection the server is closing gets no response.
+    keep_alive_s: Annotated[float, Field(gt=0.0)] = 75.0
     api_keys: list[str] = []  # with NEWSDESK_API_KEYS; empty: no auth
     cors_origins: list[str] = []  # empty: no CORS headers at all
     log_text: bool = False  # put article text in the logs (off: ids, sizes and timings only)

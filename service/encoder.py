@@ -16,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from transformers import AutoModel, AutoTokenizer
+from transformers import AutoConfig, AutoTokenizer
 
 from service.config import EncoderConfig
+from service.encoder_runtime import Forward, OnnxForward, TorchForward
 from service.errors import ConfigError
+from service.settings import get_settings
 
 
 def resolve_encoder_path(cfg: EncoderConfig) -> Path:
@@ -74,9 +76,13 @@ class SentenceEncoder:
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-        self.model = AutoModel.from_pretrained(self.path).eval()
-        self.dim = int(self.model.config.hidden_size)
-        self.window = min(cfg.max_tokens, int(self.model.config.max_position_embeddings)) - 2
+        config = AutoConfig.from_pretrained(self.path)
+        self.dim = int(config.hidden_size)
+        self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
+        self.forward: Forward = (
+            OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root)
+            if cfg.runtime == "onnx" else TorchForward.load(self.path)
+        )
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0
@@ -115,27 +121,23 @@ class SentenceEncoder:
         piece_n = np.zeros(len(pieces), np.float32)
         piece_states: list[np.ndarray | None] = [None] * len(pieces)
         bs = self.cfg.batch_size
-        with torch.inference_mode():
-            for b in range(0, len(order), bs):
-                batch = order[b : b + bs]
-                width = max(len(pieces[k][1]) for k in batch) + 2
-                ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for r, k in enumerate(batch):
-                    row = [self.cls_id, *pieces[k][1], self.sep_id]
-                    ids[r, : len(row)] = torch.tensor(row)
-                    mask[r, : len(row)] = 1
-                out = self.model(
-                    input_ids=ids, attention_mask=mask, token_type_ids=torch.zeros_like(ids)
-                ).last_hidden_state
-                m = mask.unsqueeze(-1).to(out.dtype)
-                sums = (out * m).sum(1).numpy()
-                for r, k in enumerate(batch):
-                    piece_sum[k] = sums[r]
-                    piece_n[k] = float(mask[r].sum())
-                    if with_tokens:
-                        n = len(pieces[k][1])
-                        piece_states[k] = out[r, 1 : 1 + n].numpy().copy()
+        for b in range(0, len(order), bs):
+            batch = order[b : b + bs]
+            width = max(len(pieces[k][1]) for k in batch) + 2
+            ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for r, k in enumerate(batch):
+                row = [self.cls_id, *pieces[k][1], self.sep_id]
+                ids[r, : len(row)] = row
+                mask[r, : len(row)] = 1
+            out = self.forward(ids, mask)
+            sums = (out * mask[:, :, None].astype(out.dtype)).sum(1)
+            for r, k in enumerate(batch):
+                piece_sum[k] = sums[r]
+                piece_n[k] = float(mask[r].sum())
+                if with_tokens:
+                    n = len(pieces[k][1])
+                    piece_states[k] = out[r, 1 : 1 + n].copy()
         # Mean-pool over all pieces of a text (as sentence-transformers pools one window).
         vectors = np.zeros((len(texts), self.dim), np.float32)
         counts = np.zeros(len(texts), np.float32)

@@ -1,0 +1,131 @@
+"""The encoder's forward pass, token ids in, token states out: ONNX Runtime (default) or torch.
+
+ONNX Runtime runs the whole pass in C++ without holding Python's GIL, so the server's spaCy thread and
+event loop slow the encoder far less than they slow torch's op-by-op eager mode, and a server starts
+without importing transformers' modelling code (about 3 s of start-up). The graph is exported from the
+transformers model once per encoder fingerprint and torch version (`torch.onnx`, about 10 s) and kept
+under the cache folder (NEWSDESK_CACHE_DIR); the file is written whole or not at all. Both runtimes give
+the same states to about 1e-5 (tests/test_encoder_runtime.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger("newsdesk.encoder")
+
+EXPORT_VERSION = "1"  # bump when the exported graph changes in a way the key below cannot see
+INPUTS = ("input_ids", "attention_mask")
+
+
+class Forward(Protocol):
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """(batch, width) int64 ids and mask → (batch, width, dim) float32 states."""
+        ...
+
+
+def _states_module(model_dir: Path):  # -> torch.nn.Module: torch is imported only when needed
+    import torch
+    from transformers import AutoModel
+
+    class States(torch.nn.Module):
+        """The model with BERT's segment ids fixed at 0 (every text is one segment)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = AutoModel.from_pretrained(model_dir).eval()
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+
+    return States().eval()
+
+
+class TorchForward:
+    def __init__(self, module):  # torch.nn.Module: ids, mask -> states
+        self.module = module
+
+    @classmethod
+    def load(cls, model_dir: Path) -> TorchForward:
+        return cls(_states_module(model_dir))
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return self.module(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
+
+
+def onnx_path(root: Path, fingerprint: str) -> Path:
+    import torch
+
+    key = hashlib.sha256(f"{fingerprint}|torch={torch.__version__}|{EXPORT_VERSION}".encode()).hexdigest()
+    return root / "encoders" / f"{key[:24]}.onnx"
+
+
+def export_onnx(model_dir: Path, dest: Path) -> None:
+    """The model's forward pass as an ONNX graph with dynamic batch and width, written atomically."""
+    import torch
+
+    module = _states_module(model_dir)
+    ids = torch.ones((2, 8), dtype=torch.long)
+    batch, width = torch.export.Dim("batch"), torch.export.Dim("width", max=512)
+    with torch.inference_mode():
+        program = torch.onnx.export(
+            module, (ids, torch.ones_like(ids)), dynamo=True, input_names=list(INPUTS),
+            output_names=["states"], dynamic_shapes={name: {0: batch, 1: width} for name in INPUTS},
+            verbose=False,
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp")
+    try:
+        program.save(str(tmp))
+        os.replace(tmp, dest)  # whole files only, even when two processes export at once
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class OnnxForward:
+    def __init__(self, model_dir: Path, fingerprint: str, threads: int, cache_root: Path | None):
+        import onnxruntime as ort
+
+        self._ort = ort
+        self.threads = threads
+        if cache_root is None:  # the cache is off: export for this process only
+            cache_root = Path(tempfile.mkdtemp(prefix="newsdesk-encoder-"))
+        path = onnx_path(cache_root, fingerprint)
+        if not path.is_file():
+            self._export(model_dir, path)
+        try:
+            self.session = self._session(path)
+        except Exception:  # a truncated or foreign file: ORT raises its own exception types for each
+            log.warning("the cached ONNX encoder %s is unreadable; exporting it again", path)
+            self._export(model_dir, path)
+            self.session = self._session(path)
+
+    @staticmethod
+    def _export(model_dir: Path, path: Path) -> None:
+        log.warning("exporting the encoder to ONNX once (about 10 s); cached as %s", path)
+        export_onnx(model_dir, path)
+
+    def _session(self, path: Path):  # -> onnxruntime.InferenceSession
+        ort = self._ort
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.inter_op_num_threads = 1
+        if self.threads:
+            opts.intra_op_num_threads = self.threads
+        # Idle pool threads must not spin: spaCy works on the other core between encoder calls.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self.session.run(["states"], {"input_ids": ids, "attention_mask": mask})[0]

@@ -1,0 +1,85 @@
+"""The encoder's two runtimes: ONNX Runtime (the default, exported once and cached) gives torch's states,
+a cached graph is reused, and a damaged one is exported again instead of breaking the start."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from service.config import EncoderConfig
+from service.encoder import SentenceEncoder, resolve_encoder_path
+from service.encoder_runtime import OnnxForward, TorchForward, onnx_path
+
+TEXTS = [
+    "The central bank raised interest rates by half a point on Tuesday.",
+    "Short.",
+    "",
+    "Le ministre a annoncé une réforme « ambitieuse » — 3,5 % de croissance.",
+    "word " * 700,  # longer than the window: encoded in pieces
+    "🙂🙂 émoji and \u202eright-to-left\u202c text",
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    return resolve_encoder_path(EncoderConfig())
+
+
+@pytest.fixture(scope="module")
+def fingerprint(analyzer) -> str:
+    return analyzer.encoder.fingerprint
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, model_dir: Path, fingerprint: str) -> Path:
+    """A cache folder holding a fresh export (not the project's cache)."""
+    root = tmp_path_factory.mktemp("cache")
+    OnnxForward(model_dir, fingerprint, 1, root)
+    return root
+
+
+def test_onnx_runtime_gives_torchs_states(analyzer, model_dir: Path, fingerprint: str, exported: Path):
+    onnx = SentenceEncoder(EncoderConfig(threads=1))  # the default runtime
+    assert isinstance(onnx.forward, OnnxForward)
+    torch_encoder = SentenceEncoder(EncoderConfig(threads=1, runtime="torch", batch_size=3))
+    assert isinstance(torch_encoder.forward, TorchForward)
+    a = onnx.encode(TEXTS, with_tokens=True)
+    b = torch_encoder.encode(TEXTS, with_tokens=True)
+    assert a.vectors.shape == b.vectors.shape == (len(TEXTS), 384)
+    assert np.abs(a.vectors - b.vectors).max() < 1e-4
+    assert a.tokens is not None and b.tokens is not None
+    for (sa, oa), (sb, ob) in zip(a.tokens, b.tokens, strict=True):
+        assert sa.shape == sb.shape and np.array_equal(oa, ob)
+        if len(sa):
+            assert np.abs(sa - sb).max() < 1e-3
+    # The exported graph takes any batch and width, here straight from the runtime.
+    ids = np.array([[101, 7592, 2088, 102, 0], [101, 2088, 102, 0, 0]], dtype=np.int64)
+    mask = (ids != 0).astype(np.int64)
+    direct = OnnxForward(model_dir, fingerprint, 1, exported)(ids, mask)
+    assert direct.shape == (2, 5, 384)
+    assert np.abs(direct - TorchForward.load(model_dir)(ids, mask)).max() < 1e-4
+
+
+def test_a_cached_graph_is_reused(model_dir: Path, fingerprint: str, exported: Path):
+    path = onnx_path(exported, fingerprint)
+    before = path.stat()
+    OnnxForward(model_dir, fingerprint, 1, exported)
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert not [p for p in path.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_a_damaged_cached_graph_is_exported_again(tmp_path: Path, model_dir: Path, fingerprint: str,
+                                                  exported: Path):
+    root = tmp_path / "cache"
+    shutil.copytree(exported, root)
+    path = onnx_path(root, fingerprint)
+    good_size = path.stat().st_size
+    path.write_bytes(path.read_bytes()[: good_size // 3])  # damaged outside newsdesk (its writes are atomic)
+    forward = OnnxForward(model_dir, fingerprint, 1, root)
+    assert path.stat().st_size == good_size
+    ids = np.array([[101, 7592, 102]], dtype=np.int64)
+    assert forward(ids, np.ones_like(ids)).shape == (1, 3, 384)
