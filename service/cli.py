@@ -109,12 +109,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.logs import configure_json_logging
 
     app = create_app(args.config)  # a broken config fails here, before the server starts
+    server = app.state.engine.config.server
     configure_json_logging(args.log_level)
     # Our middleware writes the access log (JSON, with the request id); on SIGTERM uvicorn stops
     # accepting, lets in-flight requests finish for up to shutdown_timeout_s, then the app drains.
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None,
-                access_log=False,
-                timeout_graceful_shutdown=app.state.engine.config.server.shutdown_timeout_s)
+                access_log=False, timeout_keep_alive=server.keep_alive_s,
+                timeout_graceful_shutdown=server.shutdown_timeout_s)
     return 0
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -81,3 +84,17 @@ def test_invalid_utf8_bytes(http):
     assert r.status_code == 400
     check_error(r.json(), "invalid_utf8")
     assert "offset 10" in r.json()["error"]["message"]
+
+
+def test_an_idle_keep_alive_connection_outlives_clients_own_limit(live_server: str):
+    """httpx (like most clients) drops an idle pooled connection after 5 s; a server that closed it at
+    the same moment would race the client's next request and leave it without a response. The server
+    waits longer (`server.keep_alive_s`), so the same connection still answers after 6 s idle."""
+    url = urlsplit(live_server)
+    request = f"GET /healthz HTTP/1.1\r\nHost: {url.hostname}\r\n\r\n".encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(6)
+        sock.sendall(request)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
