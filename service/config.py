@@ -163,7 +163,7 @@ class LimitsConfig(_Frozen):
 class ServerConfig(_Frozen):
     """The HTTP server: micro-batching, backpressure, deadlines, auth, CORS and logging."""
 
-    max_batch: Annotated[int, Field(ge=1, le=256)] = 8  # articles per encoder call
+    max_batch: Annotated[int, Field(ge=1, le=256)] = 4  # articles per encoder call (bench/README.md: why 4)
     max_wait_ms: Annotated[float, Field(ge=0.0, le=1000.0)] = 3.0  # how long a batch may wait to fill
     max_queue: Annotated[int, Field(ge=1)] = 64  # waiting requests; one more gets 503 at once
     retry_after_s: Annotated[int, Field(ge=1)] = 1
