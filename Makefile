@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install '$(TORCH)'
 	$(BIN)/python -m pip install -e '.[test,ray]'
+	HF_HUB_OFFLINE=1 $(BIN)/newsdesk warm
 	touch $@
 
 # The demo page's end-to-end test drives Debian's chromium through chromium-driver; installed only when

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,14 +18,16 @@ import pytest
 from contract import check_analyze_response
 
 from service import cli
+from service.settings import get_settings
 
 SCRIPT = Path(sys.executable).with_name("newsdesk")
 NEWSDESK = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "service"]
 
 
-def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([*NEWSDESK, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
 
@@ -127,3 +130,20 @@ def test_serve_with_broken_config(make_config):
 ])
 def test_bad_options(seed_path, options, fragment):
     assert_user_error(run("analyze", str(seed_path), "--options", options), fragment)
+
+
+def test_warm_fills_the_caches_a_start_reads(analyzer, tmp_path: Path):
+    """The session's Analyzer has exported the encoder's graph into the project's cache: a copy of it
+    spares this test the export, and `warm` must still encode and store the label descriptions."""
+    cache = tmp_path / "cache"
+    shutil.copytree(get_settings().cache_root / "encoders", cache / "encoders")
+    proc = run("warm", env={"NEWSDESK_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"newsdesk: caches for newsdesk-default 0.1.0 are ready under {cache}"
+    assert list((cache / "descriptions").glob("*.safetensors"))
+    assert sorted(p.name for p in (cache / "encoders").iterdir()) == sorted(
+        p.name for p in (get_settings().cache_root / "encoders").iterdir())
+
+
+def test_warm_with_the_caches_off_is_a_user_error():
+    assert_user_error(run("warm", env={"NEWSDESK_CACHE_DIR": ""}), "NEWSDESK_CACHE_DIR is empty")
