@@ -94,7 +94,25 @@ def test_an_idle_keep_alive_connection_outlives_clients_own_limit(live_server: s
     request = f"GET /healthz HTTP/1.1\r\nHost: {url.hostname}\r\n\r\n".encode()
     with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
         sock.sendall(request)
-        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        assert _read_response(sock) == (200, b'{"status":"ok"}')
         time.sleep(6)
         sock.sendall(request)
-        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        assert _read_response(sock) == (200, b'{"status":"ok"}')
+
+
+def _read_response(sock: socket.socket) -> tuple[int, bytes]:
+    """One HTTP/1.1 response with a Content-Length, read whole (it may arrive in several segments)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"the server closed the connection; got {data!r}"
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+    length = int(headers["content-length"])
+    while len(body) < length:
+        chunk = sock.recv(4096)
+        assert chunk, "the server closed the connection mid-body"
+        body += chunk
+    return int(lines[0].split()[1]), body
