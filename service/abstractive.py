@@ -25,8 +25,8 @@ from transformers import (
 )
 
 from service.config import SummarizerConfig
-from service.encoder import encoder_fingerprint
 from service.errors import ConfigError
+from service.model_folder import encoder_fingerprint
 from service.schemas import ModelInfo
 
 WORDS_PER_SENTENCE = 25  # a news sentence averages 20-25 words: `summary_sentences` 3 asks for 75 words

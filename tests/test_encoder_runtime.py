@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from service.config import EncoderConfig
-from service.encoder import SentenceEncoder, resolve_encoder_path
+from service.encoder import SentenceEncoder
 from service.encoder_runtime import OnnxForward, TorchForward, onnx_path
+from service.model_folder import resolve_encoder_path
 
 TEXTS = [
     "The central bank raised interest rates by half a point on Tuesday.",

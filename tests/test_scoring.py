@@ -129,6 +129,9 @@ def test_keyset_holds_exactly_what_was_added() -> None:
     assert ks.add("id:5") is False and ks.add("id:new") is True and len(ks) == 70_001
 
 
+ENCODER = "0123456789abcdef"  # an encoder_fingerprint
+
+
 def record(i: int) -> Scored:
     return Scored(f"r{i}", "in.jsonl", f"line {i}", json.dumps({
         "id": f"r{i}", "model": MODEL, "tags": [], "summary": {"text": "", "sentences": []},
@@ -136,7 +139,7 @@ def record(i: int) -> Scored:
 
 
 def open_store(out: Path, *, version: str = "0.1.0", overwrite: bool = False) -> OutputStore:
-    store = OutputStore(out, fingerprint({**MODEL, "version": version}, "{}"))
+    store = OutputStore(out, fingerprint({**MODEL, "version": version}, "{}", ENCODER))
     store.open(overwrite=overwrite)
     return store
 
@@ -238,7 +241,7 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
         assert err.count("\n") == 1 and err.startswith("newsdesk: error: ") and message in err, err
 
     out = tmp_path / "scored.jsonl"  # scored before by another model version: refused, nothing loaded
-    store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}"))
+    store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}", ENCODER))
     store.open(overwrite=False)
     store.finish({})
     config = make_config()
@@ -250,7 +253,19 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
 def test_fingerprint_follows_the_engine_config(make_config) -> None:
     a = load_engine_config(make_config())
     b = load_engine_config(make_config(summarizer={"sentences": 4}))
-    assert fingerprint(MODEL, a.model_dump_json()) != fingerprint(MODEL, b.model_dump_json())
+    assert (fingerprint(MODEL, a.model_dump_json(), ENCODER)
+            != fingerprint(MODEL, b.model_dump_json(), ENCODER))
+
+
+def test_another_encoder_under_the_same_config_is_refused(tmp_path: Path) -> None:
+    """An upgraded encoder package changes the vectors though neither the config nor the artifacts change."""
+    out = tmp_path / "scored.jsonl"
+    store = OutputStore(out, fingerprint(MODEL, "{}", ENCODER))
+    store.open(overwrite=False)
+    store.finish({})
+    with pytest.raises(InputError, match=f"on another encoder .*{ENCODER} then, fedcba9876543210 now"):
+        OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210")).open(overwrite=False)
+    OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210")).open(overwrite=True)
 
 
 # -- which model versions a run uses: the artifacts behind the config's paths ------------------------
@@ -288,4 +303,4 @@ def test_the_fingerprint_follows_the_promoted_artifact_versions(tmp_path: Path, 
     promoted, pinned = pin_models(load_engine_config(config_path))
     assert promoted.version == f"{head.version}+{NEW_VERSION}"
     assert pinned.summarizer.artifact == scorer / folder
-    assert fingerprint(model.model_dump(), "{}") != fingerprint(promoted.model_dump(), "{}")
+    assert fingerprint(model.model_dump(), "{}", ENCODER) != fingerprint(promoted.model_dump(), "{}", ENCODER)

@@ -18,6 +18,7 @@ from pathlib import Path
 from service.artifacts import load_manifest
 from service.config import EngineConfig
 from service.errors import InputError
+from service.model_folder import encoder_fingerprint, resolve_encoder_path
 from service.schemas import ModelInfo
 from service.scoring.job import Counts, ScoreJob
 from service.scoring.progress import Progress
@@ -89,7 +90,9 @@ def score(job: ScoreJob, *, engine: str = "local", parallelism: int | None = Non
     files = discover(job.input)
     check_fields(files, job.spec)
     model, pinned = pin_models(job.config)
-    store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json()))
+    enc = job.config.encoder
+    store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json(),
+                                             encoder_fingerprint(resolve_encoder_path(enc), enc.max_tokens)))
     store.open(overwrite=job.overwrite)
     job = dataclasses.replace(job, config=pinned)
     module, func = ENGINES[engine].split(":")

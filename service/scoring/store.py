@@ -44,11 +44,13 @@ class Scored:
     json: str
 
 
-def fingerprint(model: dict[str, str], config_json: str) -> dict[str, Any]:
+def fingerprint(model: dict[str, str], config_json: str, encoder: str) -> dict[str, Any]:
     """What must match for two runs to write into the same OUTPUT. `model` is what the records will
     carry, with the versions of the artifacts behind the config's paths (service.scoring.run.pin_models):
-    the config alone does not say which version an output folder's ACTIVE file picks."""
-    return {"model": model, "config_sha256": hashlib.sha256(config_json.encode()).hexdigest()}
+    the config alone does not say which version an output folder's ACTIVE file picks. `encoder` hashes
+    the encoder's files, which an upgraded encoder package changes under the same config."""
+    return {"model": model, "config_sha256": hashlib.sha256(config_json.encode()).hexdigest(),
+            "encoder": encoder}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -122,9 +124,14 @@ class OutputStore:
         was = {k: old.get(k) for k in self.fingerprint}
         if was != self.fingerprint:
             m_old, m_new = old.get("model") or {}, self.fingerprint["model"]
-            what = (f"model {m_old.get('name')} {m_old.get('version')}, this run uses "
-                    f"{m_new['name']} {m_new['version']}" if m_old != m_new
-                    else f"model {m_new['name']} {m_new['version']} with another engine config")
+            if m_old != m_new:
+                what = (f"model {m_old.get('name')} {m_old.get('version')}, this run uses "
+                        f"{m_new['name']} {m_new['version']}")
+            elif was["encoder"] != self.fingerprint["encoder"]:
+                what = (f"model {m_new['name']} {m_new['version']} on another encoder (its files differ: "
+                        f"{was['encoder']} then, {self.fingerprint['encoder']} now)")
+            else:
+                what = f"model {m_new['name']} {m_new['version']} with another engine config"
             raise InputError(f"{self.out} was scored with {what}; refusing to mix them: pass --overwrite "
                              f"to score everything again, or write to another --out")
 
