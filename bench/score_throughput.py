@@ -28,11 +28,11 @@ from service.settings import DEFAULT_CONFIG
 BBC_JSONL = BBC / "bbc_news_summary.jsonl"
 
 
-def naive(rows: list[dict]) -> float:
+def naive(rows: list[dict], config_path: Path) -> float:
     from service.analyzer import Analyzer
     from service.schemas import AnalyzeRequest
 
-    an = Analyzer.from_config_file(DEFAULT_CONFIG)
+    an = Analyzer.from_config_file(config_path)
     an.analyze(AnalyzeRequest(text=rows[0]["article"]))  # warm-up
     t = time.perf_counter()
     for r in rows:
@@ -55,18 +55,19 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=cpu_count())
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--ray", action="store_true", help="also run the Ray engine on the same input")
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="engine config")
     args = ap.parse_args()
     rows = [json.loads(line) for line in BBC_JSONL.open(encoding="utf-8")][: args.limit or None]
     tmp = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     src = tmp / "bbc.jsonl"
     src.write_text("".join(json.dumps({"id": r["id"], "article": r["article"]}) + "\n" for r in rows))
-    config = load_engine_config(DEFAULT_CONFIG)
+    config = load_engine_config(args.config)
 
     def job(name: str) -> ScoreJob:
         return ScoreJob(src, tmp / name, config, ("article",), batch_size=args.batch_size)
 
     print(f"{len(rows)} BBC articles, {cpu_count()} cores, {args.workers} workers, batch {args.batch_size}")
-    naive_rate = naive(rows[: args.naive])
+    naive_rate = naive(rows[: args.naive], args.config)
     print(f"naive loop (Analyzer.analyze per article, {args.naive} articles): {naive_rate:.2f} articles/s")
     local_s, n, local_rate = timed_score(job("local.jsonl"), "local", args.workers)
     print(f"local engine: {n} articles in {local_s:.1f} s (with model loading) = "

@@ -44,8 +44,9 @@ class SentenceEncoder:
         self.dim = int(config.hidden_size)
         self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
         self.forward: Forward = (
-            OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root)
-            if cfg.runtime == "onnx" else TorchForward.load(self.path)
+            TorchForward.load(self.path) if cfg.runtime == "torch" else
+            OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root,
+                        int8=cfg.runtime == "onnx-int8")
         )
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
@@ -56,7 +57,14 @@ class SentenceEncoder:
 
     @functools.cached_property
     def fingerprint(self) -> str:
+        """The model's: what heads trained on its vectors check. The same for every runtime."""
         return encoder_fingerprint(self.path, self.cfg.max_tokens)
+
+    @property
+    def cache_key(self) -> str:
+        """What cached vectors depend on: the model, and int8 weights, whose vectors differ (onnx and torch
+        agree to ~1e-5)."""
+        return f"{self.fingerprint}|int8" if self.cfg.runtime == "onnx-int8" else self.fingerprint
 
     @property
     def name(self) -> str:

@@ -64,11 +64,24 @@ class TorchForward:
             return self.module(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
 
 
-def onnx_path(root: Path, fingerprint: str) -> Path:
+def onnx_path(root: Path, fingerprint: str, variant: str = "fp32") -> Path:
     import torch
 
     key = hashlib.sha256(f"{fingerprint}|torch={torch.__version__}|{EXPORT_VERSION}".encode()).hexdigest()
-    return root / "encoders" / f"{key[:24]}.onnx"
+    return root / "encoders" / (f"{key[:24]}.onnx" if variant == "fp32" else f"{key[:24]}.{variant}.onnx")
+
+
+def quantize_int8(src: Path, dest: Path) -> None:
+    """Dynamic int8 quantisation of every MatMul's weights, one scale per output channel (per tensor
+    changes too many summaries: bench/README.md), written atomically."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = dest.with_name(f"{dest.stem}.{os.getpid()}.tmp")
+    try:
+        quantize_dynamic(str(src), str(tmp), per_channel=True, weight_type=QuantType.QInt8)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def export_onnx(model_dir: Path, dest: Path) -> None:
@@ -94,27 +107,36 @@ def export_onnx(model_dir: Path, dest: Path) -> None:
 
 
 class OnnxForward:
-    def __init__(self, model_dir: Path, fingerprint: str, threads: int, cache_root: Path | None):
+    """`int8`: the exported graph with int8 weights (quantised once, cached beside it)."""
+
+    def __init__(self, model_dir: Path, fingerprint: str, threads: int, cache_root: Path | None,
+                 *, int8: bool = False):
         import onnxruntime as ort
 
         self._ort = ort
         self.threads = threads
         if cache_root is None:  # the cache is off: export for this process only
             cache_root = Path(tempfile.mkdtemp(prefix="newsdesk-encoder-"))
-        path = onnx_path(cache_root, fingerprint)
-        if not path.is_file():
-            self._export(model_dir, path)
+        fp32 = onnx_path(cache_root, fingerprint)
+        path = onnx_path(cache_root, fingerprint, "int8") if int8 else fp32
         try:
-            self.session = self._session(path)
+            self.session = self._session(self._ensure(model_dir, fp32, path))
         except Exception:  # a truncated or foreign file: ORT raises its own exception types for each
-            log.warning("the cached ONNX encoder %s is unreadable; exporting it again", path)
-            self._export(model_dir, path)
-            self.session = self._session(path)
+            log.warning("the cached ONNX encoder %s is unreadable; building it again", path)
+            for p in {fp32, path}:
+                p.unlink(missing_ok=True)
+            self.session = self._session(self._ensure(model_dir, fp32, path))
 
     @staticmethod
-    def _export(model_dir: Path, path: Path) -> None:
-        log.warning("exporting the encoder to ONNX once (about 10 s); cached as %s", path)
-        export_onnx(model_dir, path)
+    def _ensure(model_dir: Path, fp32: Path, path: Path) -> Path:
+        """`path`, after exporting (and quantising) what the cache lacks."""
+        if not path.is_file():
+            if not fp32.is_file():
+                log.warning("exporting the encoder to ONNX once (about 10 s); cached as %s", fp32)
+                export_onnx(model_dir, fp32)
+            if path != fp32:
+                quantize_int8(fp32, path)
+        return path
 
     def _session(self, path: Path):  # -> onnxruntime.InferenceSession
         ort = self._ort

@@ -18,7 +18,7 @@ from service.encoder import SentenceEncoder
 
 
 def cache_path(root: Path, encoder: SentenceEncoder, texts: list[str]) -> Path:
-    h = hashlib.sha256(encoder.fingerprint.encode())
+    h = hashlib.sha256(encoder.cache_key.encode())
     for t in texts:
         h.update(b"\x00" + t.encode("utf-8", "surrogatepass"))
     return root / "descriptions" / f"{h.hexdigest()[:24]}.safetensors"

@@ -84,3 +84,24 @@ def test_a_damaged_cached_graph_is_exported_again(tmp_path: Path, model_dir: Pat
     assert path.stat().st_size == good_size
     ids = np.array([[101, 7592, 102]], dtype=np.int64)
     assert forward(ids, np.ones_like(ids)).shape == (1, 3, 384)
+
+
+def test_int8_weights_are_quantised_once_and_stay_close(model_dir: Path, fingerprint: str, exported: Path):
+    fp32 = OnnxForward(model_dir, fingerprint, 1, exported)
+    int8 = OnnxForward(model_dir, fingerprint, 1, exported, int8=True)
+    path = onnx_path(exported, fingerprint, "int8")
+    assert path.is_file() and path.stat().st_size < onnx_path(exported, fingerprint).stat().st_size / 2
+    before = path.stat()
+    OnnxForward(model_dir, fingerprint, 1, exported, int8=True)  # reused, not quantised again
+    assert (path.stat().st_ino, path.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    ids = np.array([[101, 1996, 2430, 2924, 2992, 3037, 6165, 1012, 102]], dtype=np.int64)
+    a, b = fp32(ids, np.ones_like(ids)).mean(1)[0], int8(ids, np.ones_like(ids)).mean(1)[0]
+    cosine = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    assert 0.9 < cosine < 0.99999  # close, and really another graph
+
+
+def test_int8_vectors_are_cached_apart_from_fp32(analyzer):
+    """Heads trained on the model's vectors still load (same fingerprint); cached vectors do not mix."""
+    int8 = SentenceEncoder(EncoderConfig(threads=1, runtime="onnx-int8"))
+    assert int8.fingerprint == analyzer.encoder.fingerprint
+    assert int8.cache_key != analyzer.encoder.cache_key

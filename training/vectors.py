@@ -50,7 +50,7 @@ def engine_for(encoder: EncoderConfig) -> Analyzer:
 class VectorCache:
     def __init__(self, root: Path, engine: Analyzer):
         prep = (
-            f"{engine.encoder.fingerprint}|{engine.config.spacy.package}|{spacy.__version__}|"
+            f"{engine.encoder.cache_key}|{engine.config.spacy.package}|{spacy.__version__}|"
             f"{PREPARATION_VERSION}"
         )
         self.dir = root / hashlib.sha256(prep.encode()).hexdigest()[:16]
