@@ -83,6 +83,22 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         lambda f, r: (r["training"].update(solver="liblinear"), r["model"].update(hidden=8)),
         ("solver: liblinear fits a linear topic head",),
     ),
+    (
+        "cross-validated thresholds on a multi-class task",
+        lambda f, r: r["training"].update(solver="liblinear", thresholds={"tuned_on": "cross-validation"}),
+        ("tuned_on: cross-validation needs a multi-label task",),
+    ),
+    (
+        "refit with the adam solver",
+        lambda f, r: r["training"].update(refit=True),
+        ("training.refit needs training.solver: liblinear",),
+    ),
+    (
+        "refit with thresholds tuned on dev",
+        lambda f, r: (r.update(task="multi-label"), r["data"]["fields"].update(label="labels"),
+                      r["training"].update(solver="liblinear", refit=True)),
+        ("dev cannot tune the thresholds",),
+    ),
 ]
 
 

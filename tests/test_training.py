@@ -92,6 +92,34 @@ def test_liblinear_solver_picks_c_on_dev(tmp_path, capsys, vector_cache):
     assert evaluate(capsys, artifact, tmp_path / "test.jsonl")["micro_f1"] == manifest.metrics["micro_f1"]
 
 
+def test_liblinear_refit_with_cross_validated_thresholds(tmp_path, capsys, vector_cache):
+    recipe = write_recipe(
+        tmp_path,
+        "multi-label",
+        cache=str(vector_cache),
+        training={
+            "solver": "liblinear",
+            "c_grid": [0.01, 1.0],
+            "refit": True,
+            "thresholds": {"tuned_on": "cross-validation", "folds": 3, "min_support": 2},
+        },
+    )
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    tuning = manifest.model["thresholds"]
+    # out-of-fold logits over train + dev (18 + 9 rows), C = 1.0 picked on dev before the refit
+    assert tuning["tuned_on"] == "cross-validation" and tuning["rows"] == 27 and manifest.model["c"] == 1.0
+    assert tuning["labels_with_own_threshold"] == 3 and manifest.model["refit_on_dev"]
+    assert "dev" not in manifest.metrics and manifest.metrics["cross_validation"]["n"] == 27
+    thresholds = load_file(str(artifact / "weights.safetensors"))["thresholds"]
+    assert len(set(thresholds.tolist())) == 3  # one per label, not the shared one
+    card = (artifact / "README.md").read_text()
+    assert "| cross-validation |" in card and "| dev |" not in card and "train + dev" in card
+    metrics = evaluate(capsys, artifact, tmp_path / "test.jsonl")
+    assert metrics["micro_f1"] == manifest.metrics["micro_f1"] >= 0.7
+
+
 def test_finetune_saves_its_encoder_and_evaluates_with_it(tmp_path, capsys, vector_cache):
     recipe = write_recipe(
         tmp_path,

@@ -28,6 +28,13 @@ def model_card(
     extra_tables: dict[str, dict[str, dict]],
     rebuild: str,
 ) -> str:
+    rows = {"test": m.metrics, "dev": m.metrics.get("dev", {})}
+    tuned_on = "dev"
+    if "cross_validation" in m.metrics:  # thresholds tuned on out-of-fold logits (their figures, optimistic)
+        rows["cross-validation"] = m.metrics["cross_validation"]
+        tuned_on = "out-of-fold logits over the training rows"
+    if m.model.get("refit_on_dev"):  # the head was fitted on dev too: no held-out dev figures
+        del rows["dev"]
     lines = [
         f"# {m.name} {m.version}",
         "",
@@ -37,9 +44,10 @@ def model_card(
         "## Evaluation",
         "",
         f"Main metric: `{m.main_metric}`. Test figures come from the test split only; dev chose the epoch"
-        + (" and the decision thresholds." if m.task == "multi-label" else "."),
+        + (f"; the decision thresholds were tuned on {tuned_on}." if m.task == "multi-label" else ".")
+        + (" The head was then fitted again on train + dev." if m.model.get("refit_on_dev") else ""),
         "",
-        *_table({"test": m.metrics, "dev": m.metrics.get("dev", {})}),
+        *_table(rows),
     ]
     for title, table in extra_tables.items():
         lines += ["", f"### {title}", "", *_table(table)]

@@ -135,6 +135,17 @@ class ModelConfig(_Strict):
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
 
 
+class ThresholdConfig(_Strict):
+    """Multi-label decision thresholds, one per label, each at the logit with the best F1 on held-out
+    logits: dev's, or (`cross-validation`, liblinear only) out-of-fold logits over every row the head is
+    fitted on, `folds` fits with dev's C, so that rare labels have more than dev's few examples."""
+
+    tuned_on: Literal["dev", "cross-validation"] = "dev"
+    folds: Annotated[int, Field(ge=2, le=20)] = 5
+    # A label's own threshold needs this many positive held-out rows; rarer labels share one threshold.
+    min_support: Annotated[int, Field(ge=1)] = 3
+
+
 class HyperParams(_Strict):
     # "adam": mini-batches, early stopping on dev. "liblinear": a linear head fitted exactly by scikit-learn
     # (LinearSVC one-vs-rest for multi-label, logistic regression for multi-class), one fit per `c_grid`
@@ -142,6 +153,10 @@ class HyperParams(_Strict):
     solver: Literal["adam", "liblinear"] = "adam"
     c_grid: list[Annotated[float, Field(gt=0.0)]] = Field(default=[0.25, 0.5, 1.0, 2.0], min_length=1)
     dense_weight: Annotated[float, Field(ge=0.0)] = 1.0
+    # liblinear: once dev has picked C, fit the head again on train + dev with it (dev then is no longer
+    # held out: the card reports the cross-validated figures instead of dev's).
+    refit: bool = False
+    thresholds: ThresholdConfig = ThresholdConfig()
     epochs: Annotated[int, Field(ge=1)] = 40
     batch_size: Annotated[int, Field(ge=1)] = 32
     lr: Annotated[float, Field(gt=0.0)] = 1e-3
@@ -181,6 +196,22 @@ class TrainConfig(_Strict):
             raise ValueError("the summariser trains on frozen sentence vectors; set model.mode: frozen")
         if self.training.solver == "liblinear" and (summary or self.model.hidden):
             raise ValueError("training.solver: liblinear fits a linear topic head; use adam here")
+        hp = self.training
+        frozen_liblinear = hp.solver == "liblinear" and self.model.mode == "frozen"
+        if hp.thresholds.tuned_on == "cross-validation" and not (
+            frozen_liblinear and self.task == "multi-label"
+        ):
+            raise ValueError(
+                "training.thresholds.tuned_on: cross-validation needs a multi-label task, "
+                "training.solver: liblinear and model.mode: frozen"
+            )
+        if hp.refit and not frozen_liblinear:
+            raise ValueError("training.refit needs training.solver: liblinear and model.mode: frozen")
+        if hp.refit and self.task == "multi-label" and hp.thresholds.tuned_on == "dev":
+            raise ValueError(
+                "training.refit fits on dev too, so dev cannot tune the thresholds: set "
+                "training.thresholds.tuned_on: cross-validation"
+            )
         return self
 
 

@@ -44,6 +44,7 @@ from training.residual import train_residual
 from training.summary import best_length_exponent, fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
 from training.topics import (
     SplitFeatures,
+    cross_validated_logits,
     decide,
     features,
     fit_head,
@@ -51,7 +52,9 @@ from training.topics import (
     gold_matrix,
     logits,
     new_model,
+    refit_linear,
     tune_thresholds,
+    tune_thresholds_on,
 )
 from training.vectors import VectorCache, encode_examples, engine_for
 
@@ -102,6 +105,8 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
         else (fit_head, cfg.training.epochs)
     )
     history = _epochs(fit(model, feats["train"], feats["dev"], cfg), rounds, "head")
+    hp = cfg.training
+    c = hp.c_grid[history[-1].best_epoch - 1] if hp.solver == "liblinear" else None  # the C dev picked
     encoder = None
     if cfg.model.mode == "finetune":
         encoder = TrainableEncoder(encoder_path, cfg.model.encoder.max_tokens)
@@ -113,11 +118,25 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
         )
         for s in ("dev", "test"):
             feats[s] = encoded_features(model, encoder, docs[s], feats[s])
-    tuning = {}
-    if model.multi_label:
-        _, model.at_least_one, tuning = tune_thresholds(model, feats["dev"])
+    fitted_on = [feats["train"]] + ([feats["dev"]] if hp.refit else [])
+    tuning: dict = {}
+    metrics: dict = {}
+    if model.multi_label and hp.thresholds.tuned_on == "cross-validation":
+        assert c is not None  # the config allows cross-validation with liblinear only
+        raw, gold = cross_validated_logits(model, fitted_on, c, cfg)
+        _, _, tuning = tune_thresholds_on(model, raw, gold, hp.thresholds.min_support)
+        pred = decide(model, torch.from_numpy(raw), model.at_least_one)
+        oof = label_metrics(gold, pred, codes, multi_label=True)
+        metrics["cross_validation"] = {k: v for k, v in oof.items() if k != "per_label"}
+    elif model.multi_label:
+        _, _, tuning = tune_thresholds(model, feats["dev"], hp.thresholds.min_support)
+    if hp.refit:
+        assert c is not None  # the config allows refit with liblinear only
+        refit_linear(model, fitted_on, c, cfg)
     test, pred = _topic_metrics(model, feats["test"], codes)
-    dev, _ = _topic_metrics(model, feats["dev"], codes)
+    if not hp.refit:  # a refitted head has seen dev
+        dev, _ = _topic_metrics(model, feats["dev"], codes)
+        metrics["dev"] = {k: v for k, v in dev.items() if k != "per_label"}
     main = MAIN_METRIC[cfg.task]
     pngs = {"training.png": plots.training_curve(history, main)}
     if model.multi_label:
@@ -130,14 +149,16 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
         "lead": model.lead,
         "at_least_one": model.at_least_one,
         "encoder_fingerprint": fingerprint,
-        "thresholds": tuning,
+        "thresholds": {**tuning, "tuned_on": hp.thresholds.tuned_on} if tuning else {},
+        "c": c,
+        "refit_on_dev": hp.refit,
         "epochs_run": len(history),
         "best_dev": max(p.best_score for p in history),
     }
     return Trained(
         weights=head_bytes(model.head),
         model=meta,
-        metrics={**test, "dev": {k: v for k, v in dev.items() if k != "per_label"}},
+        metrics={**test, **metrics},
         plots=pngs,
         vocab=model.tfidf.to_json() if model.tfidf else None,
         encoder=encoder,

@@ -1,13 +1,15 @@
 """Training a topic head (multi-class or multi-label) on frozen sentence vectors.
 
 Features are built by the engine's own `TopicModel` (dense views, optional TF-IDF), so what is trained
-here is what the tagger serves. Multi-label decision thresholds are tuned on dev, per label.
+here is what the tagger serves. Multi-label decision thresholds are tuned per label, on dev or on
+out-of-fold logits over the training rows (liblinear).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,8 +23,11 @@ from training.data import Example
 from training.loop import Progress, train_while_improving
 from training.metrics import label_metrics
 
-# A label's own threshold is tuned only when dev has at least this many of its examples; rarer labels
-# take the threshold tuned for micro-F1 over all labels.
+if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
+
+# By default a label's own threshold is tuned only when dev has at least this many of its examples; rarer
+# labels take the threshold tuned for micro-F1 over all labels (`training.thresholds.min_support`).
 MIN_DEV_SUPPORT = 3
 EVAL_BATCH = 256
 
@@ -133,49 +138,93 @@ def fit_head(
     )
 
 
-def fit_linear(
-    model: TopicModel, train: SplitFeatures, dev: SplitFeatures, cfg: TrainConfig
-) -> Iterator[Progress]:
-    """The linear head fitted exactly by liblinear, once per C of the grid; dev keeps the best."""
+def _design(model: TopicModel, splits: Sequence[SplitFeatures], w: float) -> tuple[csr_matrix, np.ndarray]:
+    """[dense views × w; TF-IDF] of these splits' rows as one sparse matrix (what liblinear fits), and
+    their gold labels."""
     from scipy import sparse
+
+    blocks = []
+    for data in splits:
+        x = sparse.csr_matrix(data.dense.numpy() * w)
+        if data.sparse is not None:
+            x = sparse.hstack(
+                [x, sparse.csr_matrix(data.sparse[::-1], shape=(len(data), len(model.tfidf)))]
+            ).tocsr()
+        blocks.append(x)
+    return sparse.vstack(blocks).tocsr(), np.concatenate([s.gold for s in splits])
+
+
+def _solve(
+    x: csr_matrix, gold: np.ndarray, c: float, multi_label: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coef, bias) of a linear head on x: one-vs-rest LinearSVC (labels absent from these rows, or on
+    every row, get a bias of -10: never predicted) or multinomial logistic regression."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.svm import LinearSVC
 
-    hp = cfg.training
+    if not multi_label:
+        est = LogisticRegression(C=c, max_iter=5000).fit(x, gold.argmax(1))
+        return est.coef_, est.intercept_
+    present = (gold.sum(0) > 0) & (gold.sum(0) < len(gold))
+    ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed)).fit(x, gold[:, present])
+    coef, bias = np.zeros((gold.shape[1], x.shape[1])), np.full(gold.shape[1], -10.0)
+    coef[present] = np.vstack([e.coef_ for e in ovr.estimators_])
+    bias[present] = [e.intercept_[0] for e in ovr.estimators_]
+    return coef, bias
+
+
+def _set_linear(model: TopicModel, coef: np.ndarray, bias: np.ndarray, w: float) -> None:
     head = model.head
-    w = hp.dense_weight
-    x = sparse.csr_matrix(train.dense.numpy() * w)
-    if train.sparse is not None:
-        x = sparse.hstack(
-            [x, sparse.csr_matrix(train.sparse[::-1], shape=(len(train), len(model.tfidf)))]
-        ).tocsr()
+    dim = head.shape["dense_dim"]
+    with torch.no_grad():
+        linear = head.dense
+        assert isinstance(linear, nn.Linear)  # the config allows liblinear for linear heads only
+        linear.weight.copy_(torch.from_numpy(coef[:, :dim] * w))
+        linear.bias.copy_(torch.from_numpy(bias))
+        if head.sparse is not None:
+            head.sparse.weight.copy_(torch.from_numpy(coef[:, dim:]))
+
+
+def fit_linear(
+    model: TopicModel, train: SplitFeatures, dev: SplitFeatures, cfg: TrainConfig
+) -> Iterator[Progress]:
+    """The linear head fitted exactly by liblinear, once per C of the grid; dev keeps the best."""
+    hp = cfg.training
+    x, _ = _design(model, [train], hp.dense_weight)
     grid = iter(hp.c_grid)
-    dim = train.dense.shape[1]
 
     def fit() -> float:
-        c = next(grid)
-        if model.multi_label:
-            present = (train.gold.sum(0) > 0) & (train.gold.sum(0) < len(train))
-            est = OneVsRestClassifier(LinearSVC(C=c, random_state=cfg.seed)).fit(x, train.gold[:, present])
-            coef, bias = np.zeros((train.gold.shape[1], x.shape[1])), np.full(train.gold.shape[1], -10.0)
-            coef[present] = np.vstack([e.coef_ for e in est.estimators_])
-            bias[present] = [e.intercept_[0] for e in est.estimators_]
-        else:
-            est = LogisticRegression(C=c, max_iter=5000).fit(x, train.gold.argmax(1))
-            coef, bias = est.coef_, est.intercept_
-        with torch.no_grad():
-            linear = head.dense
-            assert isinstance(linear, nn.Linear)  # the config allows liblinear for linear heads only
-            linear.weight.copy_(torch.from_numpy(coef[:, :dim] * w))
-            linear.bias.copy_(torch.from_numpy(bias))
-            if head.sparse is not None:
-                head.sparse.weight.copy_(torch.from_numpy(coef[:, dim:]))
+        coef, bias = _solve(x, train.gold, next(grid), model.multi_label, cfg.seed)
+        _set_linear(model, coef, bias, hp.dense_weight)
         return float("nan")  # liblinear reports no loss per fit
 
     yield from train_while_improving(
-        head, fit, lambda: dev_metric(model, dev), epochs=len(hp.c_grid), patience=len(hp.c_grid)
+        model.head, fit, lambda: dev_metric(model, dev), epochs=len(hp.c_grid), patience=len(hp.c_grid)
     )
+
+
+def refit_linear(model: TopicModel, splits: Sequence[SplitFeatures], c: float, cfg: TrainConfig) -> None:
+    """The linear head fitted again, with the C dev picked, on all these splits together (train + dev)."""
+    x, gold = _design(model, splits, cfg.training.dense_weight)
+    coef, bias = _solve(x, gold, c, model.multi_label, cfg.seed)
+    _set_linear(model, coef, bias, cfg.training.dense_weight)
+
+
+def cross_validated_logits(
+    model: TopicModel, splits: Sequence[SplitFeatures], c: float, cfg: TrainConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold logits over these splits' rows together, each row scored by a linear head (C = `c`)
+    fitted on the other folds, and the rows' gold labels. The head is not changed."""
+    from sklearn.model_selection import KFold
+
+    x, gold = _design(model, splits, cfg.training.dense_weight)
+    out = np.zeros(gold.shape, np.float32)
+    folds = KFold(cfg.training.thresholds.folds, shuffle=True, random_state=cfg.seed)
+    for fit_rows, held_out in folds.split(x):
+        coef, bias = _solve(x[fit_rows], gold[fit_rows], c, True, cfg.seed)
+        out[held_out] = x[held_out] @ coef.T + bias
+    return out, gold
 
 
 def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
@@ -190,31 +239,40 @@ def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]
     return float((s[best] + nxt) / 2), float(f1[best])
 
 
-def tune_thresholds(model: TopicModel, dev: SplitFeatures) -> tuple[np.ndarray, bool, dict]:
-    """Per-label logit thresholds on dev (a shared one for labels rare in dev), and whether predicting
-    the best label for an article with none over its threshold helps dev micro-F1."""
-    raw = logits(model, dev).numpy()
-    gold = dev.gold
+def tune_thresholds(
+    model: TopicModel, dev: SplitFeatures, min_support: int = MIN_DEV_SUPPORT
+) -> tuple[np.ndarray, bool, dict]:
+    """Per-label logit thresholds on dev's logits; see `tune_thresholds_on`."""
+    return tune_thresholds_on(model, logits(model, dev).numpy(), dev.gold, min_support)
+
+
+def tune_thresholds_on(
+    model: TopicModel, raw: np.ndarray, gold: np.ndarray, min_support: int = MIN_DEV_SUPPORT
+) -> tuple[np.ndarray, bool, dict]:
+    """Per-label logit thresholds on held-out logits `raw` (a shared one for labels with fewer than
+    `min_support` positive rows there), and whether predicting the best label for an article with none
+    over its threshold helps their micro-F1. Both are set on the model."""
     shared, _ = _best_threshold(raw.ravel(), gold.ravel())
     thresholds = np.full(raw.shape[1], shared, np.float32)
     own = 0
     for j in range(raw.shape[1]):
-        if gold[:, j].sum() >= MIN_DEV_SUPPORT:
+        if gold[:, j].sum() >= min_support:
             thresholds[j], _ = _best_threshold(raw[:, j], gold[:, j])
             own += 1
     model.head.thresholds.copy_(torch.from_numpy(thresholds))
     codes = [str(i) for i in range(gold.shape[1])]
     scores = {
-        flag: label_metrics(gold, decide(model, torch.from_numpy(raw), flag), codes, multi_label=True)[
-            "micro_f1"
-        ]
+        flag: label_metrics(gold, decide(model, torch.from_numpy(raw), flag), codes, multi_label=True)
         for flag in (False, True)
     }
-    at_least_one = scores[True] > scores[False]
+    at_least_one = scores[True]["micro_f1"] > scores[False]["micro_f1"]
+    model.at_least_one = at_least_one
     info = {
         "shared_threshold": round(shared, 4),
         "labels_with_own_threshold": own,
-        "dev_micro_f1": scores[at_least_one],
+        "tuned_micro_f1": scores[at_least_one]["micro_f1"],
+        "tuned_macro_f1": scores[at_least_one]["macro_f1"],
+        "rows": len(gold),
         "at_least_one": at_least_one,
     }
     return thresholds, at_least_one, info
