@@ -2,8 +2,8 @@
 
 The head of `configs/train/iptc-default.yaml` is fitted three times, exactly as `newsdesk train` does
 (`training.residual`: train splits, dev picks the epoch and fits the calibration) but on BBC only, on
-Reuters only and on both, and each is measured on both sources' test splits beside the zero-shot tagger
-alone (the same logits, no head):
+Reuters only and on both (each with the recipe's description examples, when it has them), and each is
+measured on both sources' test splits beside the zero-shot tagger alone (the same logits, no head):
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.generalisation
 
@@ -33,9 +33,11 @@ from training.residual import (
     ResidualRecipe,
     Split,
     accuracy,
+    description_examples,
     featurise,
     fit,
     fit_calibration,
+    held_out_descriptions,
     load_recipe,
     load_source,
 )
@@ -44,10 +46,10 @@ from training.vectors import VectorCache, encode_examples, engine_for
 RECIPE = PROJECT_ROOT / "configs" / "train" / "iptc-default.yaml"
 
 
-def zero_shot(cfg: EngineConfig) -> ZeroShotTagger:
-    """The top-level tagger the head corrects: the engine config's, without its head."""
+def zero_shot(cfg: EngineConfig) -> ZeroShotArticleTagger:
+    """The tagger the head corrects (its top level): the engine config's, without its head."""
     cfg = cfg.model_copy(update={"tagger": cfg.tagger.model_copy(update={"head": None})})
-    return ZeroShotArticleTagger.from_engine(cfg, engine_for(cfg.encoder).encoder).tagger
+    return ZeroShotArticleTagger.from_engine(cfg, engine_for(cfg.encoder).encoder)
 
 
 def snippets(recipe: ResidualRecipe, top: ZeroShotTagger, engine: Analyzer
@@ -69,11 +71,15 @@ def zero_shot_scores(s: Split) -> tuple[np.ndarray, np.ndarray]:
     return s.logits, sigmoid(s.logits)  # the zero-shot logits are already calibrated
 
 
-def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], chosen: list[str]
-                ) -> tuple[Scorer, np.ndarray]:
-    """A head fitted on the chosen sources as `train_residual` fits it, and which labels it covers."""
-    model, _ = fit(Split.concat([sources[n]["train"] for n in chosen]), [sources[n]["dev"] for n in chosen],
-                   recipe.training, recipe.seed)
+def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], chosen: list[str],
+                described: Split | None) -> tuple[Scorer, np.ndarray]:
+    """A head fitted on the chosen sources (and the recipe's description examples) as `train_residual`
+    fits it, and which labels it covers."""
+    parts = [(sources[n]["train"], 1.0) for n in chosen]
+    if described is not None and recipe.descriptions is not None:
+        parts.append((held_out_descriptions(described, recipe.descriptions)[0], recipe.descriptions.weight))
+    model, _ = fit(parts, [sources[n]["dev"] for n in chosen], recipe.training, recipe.seed,
+                   recipe.model.learn_zero_shot_scale)
 
     def corrected(s: Split) -> np.ndarray:
         with torch.no_grad():
@@ -99,7 +105,9 @@ def main() -> None:
     recipe = load_recipe(RECIPE)
     engine_cfg = load_engine_config(recipe.engine)
     assert engine_cfg.tagger.taxonomy is not None
-    top, engine = zero_shot(engine_cfg), engine_for(engine_cfg.encoder)
+    tagger, engine = zero_shot(engine_cfg), engine_for(engine_cfg.encoder)
+    top = tagger.tagger
+    described = description_examples(tagger, recipe.model) if recipe.descriptions is not None else None
     taxonomy = load_taxonomy(engine_cfg.tagger.taxonomy)
     sources = {name: splits for name, _, splits in
                (load_source(s, taxonomy, top, recipe, engine.encoder.fingerprint) for s in recipe.sources)}
@@ -109,7 +117,7 @@ def main() -> None:
 
     heads: dict[str, tuple[Scorer, np.ndarray | None]] = {"none (zero-shot)": (zero_shot_scores, None)}
     for label, chosen in {**{n: [n] for n in sources}, "both": list(sources)}.items():
-        heads[label] = head_scores(recipe, sources, chosen)
+        heads[label] = head_scores(recipe, sources, chosen, described)
 
     print("test cells: top-1 accuracy / ECE all labels / ECE top label\n")
     cols = ["head trained on", "covers", *(f"{n} test ({len(s['test'].gold)})" for n, s in sources.items()),

@@ -81,13 +81,25 @@ class ZeroShotTagger:
         return cls(labels, encode([p for ps in prompts for p in ps]), [len(ps) for ps in prompts],
                    calibration, top_k=top_k, pooling=pooling)
 
-    def text_scores(self, vectors: np.ndarray) -> np.ndarray:
-        """(texts, labels): each text's mean similarity to the label's top_k closest descriptions."""
+    def text_scores(self, vectors: np.ndarray, leave_out: np.ndarray | None = None) -> np.ndarray:
+        """(texts, labels): each text's mean similarity to the label's top_k closest descriptions.
+
+        `leave_out` gives, per text, the row of one description it is not compared with (-1: none): a
+        description scored against its own label's other descriptions, as an unseen text would be.
+        """
         sims = np.asarray(vectors, np.float32) @ self.descriptions.T
+        if leave_out is not None:
+            rows = np.flatnonzero(leave_out >= 0)
+            sims[rows, leave_out[rows]] = -np.inf
         out = np.empty((len(sims), len(self.labels)), np.float32)
         for j, (a, b) in enumerate(self._spans):
             k = min(self.top_k, b - a)
-            out[:, j] = np.partition(sims[:, a:b], b - a - k, axis=1)[:, b - a - k :].mean(1)
+            best = np.partition(sims[:, a:b], b - a - k, axis=1)[:, b - a - k :]
+            if leave_out is None:
+                out[:, j] = best.mean(1)
+            else:  # a label with no more than top_k descriptions averages the ones left
+                kept = np.isfinite(best)
+                out[:, j] = np.where(kept, best, 0).sum(1) / np.maximum(kept.sum(1), 1)
         return out
 
     def similarities(self, doc_vector: np.ndarray, sentence_vectors: np.ndarray,

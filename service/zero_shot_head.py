@@ -2,8 +2,9 @@
 
 For the labels its training data covered, a label's logit is the zero-shot calibrated logit plus a linear
 correction read from the article's dense views; every other label keeps its zero-shot logit, so topics
-without training data stay reachable through their descriptions. Probabilities come from a calibration
-of those logits fitted on dev. The head is tied to the descriptions and settings it was trained against
+without training data stay reachable through their descriptions. A head may also have learned one factor
+for every zero-shot logit (1 where it did not). Probabilities come from a calibration of those logits
+fitted on dev. The head is tied to the descriptions and settings it was trained against
 (`zero_shot_fingerprint`): changing them without retraining is refused.
 """
 
@@ -49,6 +50,7 @@ class ResidualHead:
     weight: np.ndarray  # (features, labels)
     bias: np.ndarray  # (labels,)
     covered: np.ndarray  # (labels,) bool: labels the training data had examples of
+    scale: float  # multiplies every zero-shot logit
     views: list[str]
     lead: int
     calibration: CalibrationConfig
@@ -74,11 +76,12 @@ class ResidualHead:
         try:
             w = load_file(str(folder / WEIGHTS))
             weight, bias, covered = w["weight"], w["bias"], w["covered"].astype(bool)
+            scale = float(w["zero_shot_scale"][0]) if "zero_shot_scale" in w else 1.0  # older heads: none
         except (OSError, SafetensorError, KeyError) as e:
             raise ConfigError(f"tagger.head: {folder / WEIGHTS} is not a residual head's weights: {e}") from e
         if weight.shape[1] != len(codes) or bias.shape != (len(codes),) or covered.shape != (len(codes),):
             raise ConfigError(f"tagger.head: {folder / WEIGHTS} does not fit {len(codes)} labels")
-        return cls(manifest, weight, bias, covered, list(m["views"]), int(m["lead"]),
+        return cls(manifest, weight, bias, covered, scale, list(m["views"]), int(m["lead"]),
                    CalibrationConfig.model_validate(m["calibration"]))
 
     def offsets(self, doc: EncodedText) -> np.ndarray:
@@ -87,4 +90,4 @@ class ResidualHead:
         return np.where(self.covered, x @ self.weight + self.bias, 0.0).astype(np.float32)
 
     def probabilities(self, zero_shot_logits: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        return sigmoid(calibrated_logits(self.calibration, zero_shot_logits + offsets))
+        return sigmoid(calibrated_logits(self.calibration, self.scale * zero_shot_logits + offsets))

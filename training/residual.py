@@ -4,8 +4,11 @@
 with a mapping of its labels onto the taxonomy (configs/mappings/). Every article becomes the zero-shot
 tagger's top-level logits plus its dense views; the head learns a linear correction for the labels the
 sources cover (softmax over all labels, so covered labels learn to beat the zero-shot scores of uncovered
-ones where the data says so), and labels no source covers keep their zero-shot logits. A calibration of
-the corrected logits is fitted on dev; test is only measured.
+ones where the data says so), and labels no source covers keep their zero-shot logits. With
+`descriptions`, the taxonomy's own descriptions (every level's, each counted for its top-level topic) are
+examples too: every label is then covered and corrected, and the labels no data set covers learn from
+their descriptions what the articles of other topics look like, so the head cannot push them aside for
+free. A calibration of the corrected logits is fitted on dev; test is only measured.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class Source(_Strict):
 class ResidualModel(_Strict):
     views: list[Literal["mean", "max", "lead", "title"]] = list(VIEWS)
     lead: Annotated[int, Field(ge=1)] = 3
+    # learn one factor on the zero-shot logits (how far to trust the descriptions beside the correction)
+    learn_zero_shot_scale: bool = False
 
 
 class ResidualTraining(_Strict):
@@ -69,6 +74,14 @@ class ResidualTraining(_Strict):
     lr: Annotated[float, Field(gt=0)] = 0.01
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
     check_every: Annotated[int, Field(ge=1)] = 20  # epochs between dev checks; the best one is kept
+    # articles: every article weighs the same (a large source dominates); sources: each source's mean
+    # loss weighs the same (and the descriptions' by their weight)
+    balance: Literal["articles", "sources"] = "articles"
+
+
+class DescriptionExamples(_Strict):
+    weight: Annotated[float, Field(gt=0)] = 1.0  # their loss beside one source's (balance: sources)
+    held_out: Annotated[int, Field(ge=2)] = 5  # every n-th description is kept out and only measured
 
 
 class ResidualRecipe(_Strict):
@@ -80,6 +93,7 @@ class ResidualRecipe(_Strict):
     sources: list[Source] = Field(min_length=1)
     model: ResidualModel = ResidualModel()
     training: ResidualTraining = ResidualTraining()
+    descriptions: DescriptionExamples | None = None  # the taxonomy's descriptions as examples of every label
     output: Path
     cache: Path = DEFAULT_CACHE
 
@@ -105,6 +119,9 @@ class Split:
     def concat(parts: list[Split]) -> Split:
         return Split(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("logits", "views", "gold")))
 
+    def take(self, rows: np.ndarray) -> Split:
+        return Split(self.logits[rows], self.views[rows], self.gold[rows])
+
 
 def featurise(
     docs: list[EncodedText], top: ZeroShotTagger, model: ResidualModel
@@ -117,6 +134,31 @@ def featurise(
         logits.append(top.logits(sims))
         views.append(article_views(torch.from_numpy(d.vectors), d.plan(model.lead), model.views).numpy())
     return np.stack(logits).astype(np.float32), np.stack(views).astype(np.float32)
+
+
+def description_examples(tagger: ZeroShotArticleTagger, model: ResidualModel) -> Split:
+    """Every description of the taxonomy as a one-sentence article of its top-level topic. A top-level
+    description is scored without itself among its label's descriptions (as an unseen text would be), and
+    each dense view of a one-sentence text headed by itself is that sentence's vector."""
+    top = tagger.tagger
+    counts = [len(lb.prompts()) for lb in top.labels]
+    vectors, owner = [top.descriptions], [np.repeat(np.arange(len(counts)), counts)]
+    index = {lb.code: i for i, lb in enumerate(top.labels)}
+    for code, kids in tagger.children.items():
+        vectors.append(kids.descriptions)
+        owner.append(np.full(len(kids.descriptions), index[code]))
+    vecs = np.concatenate(vectors)
+    leave_out = np.full(len(vecs), -1)
+    leave_out[: len(top.descriptions)] = np.arange(len(top.descriptions))
+    logits = top.logits(top.text_scores(vecs, leave_out))
+    gold = np.eye(len(counts), dtype=np.float32)[np.concatenate(owner)]
+    return Split(logits.astype(np.float32), np.tile(vecs, (1, len(model.views))).astype(np.float32), gold)
+
+
+def held_out_descriptions(described: Split, cfg: DescriptionExamples) -> tuple[Split, Split]:
+    """The description examples trained on, and the ones kept out (every `held_out`-th) to be measured."""
+    kept_out = np.arange(len(described.gold)) % cfg.held_out == 0
+    return described.take(~kept_out), described.take(kept_out)
 
 
 def load_source(source: Source, taxonomy: Taxonomy, top: ZeroShotTagger, recipe: ResidualRecipe,
@@ -158,33 +200,46 @@ def accuracy(scores: np.ndarray, gold: np.ndarray) -> float:
 
 
 class Residual(torch.nn.Module):
-    def __init__(self, n_features: int, covered: np.ndarray):
+    def __init__(self, n_features: int, covered: np.ndarray, learn_scale: bool = False):
         super().__init__()
         self.linear = torch.nn.Linear(n_features, len(covered))
         torch.nn.init.zeros_(self.linear.weight)
         torch.nn.init.zeros_(self.linear.bias)
         self.register_buffer("covered", torch.from_numpy(covered.astype(np.float32)))
+        # exp(log_scale) multiplies the zero-shot logits; starts at 1
+        self.log_scale = torch.nn.Parameter(torch.zeros(1), requires_grad=learn_scale)
+
+    @property
+    def scale(self) -> np.ndarray:
+        return torch.exp(self.log_scale).detach().numpy()
 
     def forward(self, logits: torch.Tensor, views: torch.Tensor) -> torch.Tensor:
-        return logits + self.linear(views) * self.covered
+        return logits * torch.exp(self.log_scale) + self.linear(views) * self.covered
 
 
 def fit(
-    train: Split, devs: list[Split], cfg: ResidualTraining, seed: int
+    parts: list[tuple[Split, float]], devs: list[Split], cfg: ResidualTraining, seed: int,
+    learn_scale: bool = False,
 ) -> tuple[Residual, list[tuple[int, float]]]:
-    """Full-batch Adam on the softmax loss over all labels (each article's labels share its target); the
+    """Full-batch Adam on the softmax loss over all labels (each article's labels share its target), each
+    part (a source's train split, or the descriptions) weighted by `cfg.balance` and its weight; the
     epoch with the best dev accuracy, averaged over the sources so a large one does not decide alone, is
     kept."""
     torch.manual_seed(seed)
-    covered = train.gold.sum(0) > 0
-    model = Residual(train.views.shape[1], covered)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    x, z = torch.from_numpy(train.views), torch.from_numpy(train.logits)
-    target = torch.from_numpy(train.gold / np.maximum(train.gold.sum(1, keepdims=True), 1))
+    covered = sum(p.gold.sum(0) for p, _ in parts) > 0
+    model = Residual(parts[0][0].views.shape[1], covered, learn_scale)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    total = sum(len(p.gold) for p, _ in parts)
+    data = [
+        (torch.from_numpy(p.logits), torch.from_numpy(p.views),
+         torch.from_numpy(p.gold / np.maximum(p.gold.sum(1, keepdims=True), 1)),
+         weight / (len(p.gold) if cfg.balance == "sources" else total))
+        for p, weight in parts
+    ]
     best, best_state, history = -1.0, None, []
     for epoch in tqdm(range(1, cfg.epochs + 1), desc="training", unit="epoch", disable=None, leave=False):
         opt.zero_grad()
-        loss = -(torch.log_softmax(model(z, x), 1) * target).sum(1).mean()
+        loss = sum(-(torch.log_softmax(model(z, x), 1) * target).sum() * w for z, x, target, w in data)
         loss = loss + cfg.weight_decay * (model.linear.weight ** 2).sum()
         loss.backward()
         opt.step()
@@ -225,15 +280,22 @@ def train_residual(
         raise ConfigError(f"{recipe.engine}: tagger.kind must be zero-shot for a {RESIDUAL_TASK} head")
     encoder = engine_for(engine_cfg.encoder).encoder
     engine_cfg = engine_cfg.model_copy(update={"tagger": tagger_cfg})
-    top = ZeroShotArticleTagger.from_engine(engine_cfg, encoder).tagger
+    article_tagger = ZeroShotArticleTagger.from_engine(engine_cfg, encoder)
+    top = article_tagger.tagger
     assert tagger_cfg.taxonomy is not None
     taxonomy = load_taxonomy(tagger_cfg.taxonomy)
     loaded = [load_source(s, taxonomy, top, recipe, encoder.fingerprint) for s in recipe.sources]
     sources = {name: splits for name, _, splits in loaded}
 
-    train = Split.concat([s["train"] for s in sources.values()])
     dev = Split.concat([s["dev"] for s in sources.values()])
-    model, history = fit(train, [s["dev"] for s in sources.values()], recipe.training, recipe.seed)
+    parts = [(s["train"], 1.0) for s in sources.values()]
+    described = held_out = None
+    if recipe.descriptions is not None:
+        described = description_examples(article_tagger, recipe.model)
+        trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
+        parts.append((trained_on, recipe.descriptions.weight))
+    model, history = fit(parts, [s["dev"] for s in sources.values()], recipe.training, recipe.seed,
+                         recipe.model.learn_zero_shot_scale)
     with torch.no_grad():
         corrected = {n: {sp: model(torch.from_numpy(s[sp].logits), torch.from_numpy(s[sp].views)).numpy()
                          for sp in ("dev", "test")} for n, s in sources.items()}
@@ -256,6 +318,21 @@ def train_residual(
         extra[f"{n}, mapped to the top level (ECE: all labels, and the top label alone)"] = row
     first = next(iter(per_source.values()))
     metrics = {**first["test"], "dev": first["dev"], "sources": per_source, "dev_history": history}
+    if held_out is not None:
+        # Reachability of every topic, the ones no data set covers too: held-out descriptions won by their
+        # own topic (the worst topic's share beside the mean).
+        with torch.no_grad():
+            won = model(torch.from_numpy(held_out.logits), torch.from_numpy(held_out.views)).numpy()
+        own = held_out.gold.argmax(1)
+        per_topic = [accuracy(won[own == j], held_out.gold[own == j]) for j in np.unique(own)]
+        metrics["descriptions"] = {
+            "accuracy": round(accuracy(won, held_out.gold), 4),
+            "zero_shot_accuracy": round(accuracy(held_out.logits, held_out.gold), 4),
+            "worst_topic_accuracy": round(min(per_topic), 4),
+            "n": len(won),
+        }
+        extra[f"held-out descriptions (every {recipe.descriptions.held_out}th, not trained on), top-1 "
+              "among the top-level topics"] = {"held out": metrics["descriptions"]}
 
     covered = model.covered.numpy().astype(bool)
     codes = [lb.code for lb in top.labels]
@@ -263,6 +340,7 @@ def train_residual(
         "weight": np.ascontiguousarray(model.linear.weight.detach().numpy().T),
         "bias": model.linear.bias.detach().numpy(),
         "covered": covered.astype(np.uint8),
+        "zero_shot_scale": model.scale.astype(np.float32),
     })
     manifest = Manifest(
         name=recipe.name, version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -281,7 +359,13 @@ def train_residual(
     sizes = {f"{n} {sp}": len(s[sp].gold) for n, s in sources.items() for sp in SPLITS}
     where = config_path.resolve()
     rel = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
-    notes = [f"labels covered by data: {', '.join(manifest.model['covered'])}"]
+    seen = sum(s["train"].gold.sum(0) for s in sources.values()) > 0
+    with_data = [c for c, k in zip(codes, seen, strict=True) if k]
+    notes = [f"labels covered by data: {', '.join(with_data)}"]
+    if described is not None and held_out is not None:
+        notes.append(f"every label also learned from its taxonomy descriptions ({len(described.gold)}, "
+                     f"{len(held_out.gold)} held out), so every label is corrected; the worst topic wins "
+                     f"{metrics['descriptions']['worst_topic_accuracy']} of its held-out descriptions")
     files = {
         WEIGHTS: weights,
         RESOLVED_CONFIG: yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False).encode(),
