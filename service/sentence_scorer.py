@@ -1,9 +1,11 @@
 """A learned extractive sentence scorer, loaded from an artifact trained by `newsdesk train`.
 
-Each body sentence is described by a few features that hold across news styles: how central it is (to the
-mean of the body's sentence vectors, and lexically, to the article's TF-IDF row), how close it is to the
-headline and the lead, where it stands, and how long it is. A small MLP trained on reference summaries
-turns them into a score; the summariser then picks sentences by that score as usual.
+Each body sentence is described by features that hold across news styles: how central it is (to the
+mean of the body's sentence vectors; lexically, to the article's TF-IDF row; in the article's BM25
+sentence graph, by TextRank), how close it is to the headline and the lead, where it stands, and how long
+it is; and, for each of those that grades sentences, its rank within the article (what a summary picks
+is the article's best few, whatever the scale). A small MLP trained on reference summaries turns them
+into a score; the summariser then picks sentences by that score as usual.
 
 The lexical features weigh words either by a corpus vocabulary saved with the artifact (`vocab.json`, the
 IDF of the training data: "corpus") or within the article itself ("article": each sentence a document,
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import rankdata
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
@@ -26,8 +29,9 @@ from service.errors import ConfigError
 from service.features import EncodedText, TfidfView, terms
 from service.heads import SentenceHead, load_head
 from service.schemas import ModelInfo
+from service.sentence_graph import GRAPH_FEATURES, graph_features
 
-SENTENCE_FEATURES = (
+BASE_FEATURES = (
     "centrality",
     "lexical_centrality",
     "term_weight",
@@ -41,7 +45,24 @@ SENTENCE_FEATURES = (
     "relative_words",
     "paragraph_position",
     "log_body",
+    *GRAPH_FEATURES,
 )
+# Ranked within the article too (0 = its highest, ties share a rank): the graded features, not position.
+RANKED_FEATURES = (
+    "centrality",
+    "lexical_centrality",
+    "term_weight",
+    "title_similarity",
+    "lead_similarity",
+    "log_words",
+    *GRAPH_FEATURES,
+)
+SENTENCE_FEATURES = (*BASE_FEATURES, *(f"rank_{f}" for f in RANKED_FEATURES))
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """0 for the article's highest value, 1 for its lowest; ties share their mean rank."""
+    return ((rankdata(-values, method="average") - 1) / max(len(values) - 1, 1)).astype(np.float32)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -105,7 +126,9 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView | None) -> tuple[list[i
         "relative_words": words / words.mean(),
         "paragraph_position": (paragraphs - paragraphs.min()) / max(float(np.ptp(paragraphs)), 1.0),
         "log_body": np.full(len(body), np.log(n), np.float32),
+        **graph_features(texts),
     }
+    columns.update({f"rank_{f}": _rank(columns[f]) for f in RANKED_FEATURES})
     return body, np.stack([columns[f] for f in SENTENCE_FEATURES], axis=1).astype(np.float32)
 
 
