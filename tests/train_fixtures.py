@@ -69,9 +69,11 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def write_recipe(folder: Path, task: str, *, epochs: int = 8, **changes: Any) -> Path:
+def write_recipe(
+    folder: Path, task: str, *, epochs: int = 8, train_per_topic: int = 6, **changes: Any
+) -> Path:
     """A training config over three jsonl files in `folder` (written here), caching under `folder`."""
-    train = write_jsonl(folder / "train.jsonl", articles(6, seed=1))
+    train = write_jsonl(folder / "train.jsonl", articles(train_per_topic, seed=1))
     write_jsonl(folder / "dev.jsonl", articles(3, seed=2))
     write_jsonl(folder / "test.jsonl", articles(3, seed=3))
     label = {"multi-class": "label", "multi-label": "labels"}.get(task)
