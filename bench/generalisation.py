@@ -35,9 +35,8 @@ from training.residual import (
     accuracy,
     description_examples,
     featurise,
-    fit,
     fit_calibration,
-    held_out_descriptions,
+    fit_recipe,
     load_recipe,
     load_source,
 )
@@ -75,11 +74,7 @@ def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], ch
                 described: Split | None) -> tuple[Scorer, np.ndarray]:
     """A head fitted on the chosen sources (and the recipe's description examples) as `train_residual`
     fits it, and which labels it covers."""
-    parts = [(sources[n]["train"], 1.0) for n in chosen]
-    if described is not None and recipe.descriptions is not None:
-        parts.append((held_out_descriptions(described, recipe.descriptions)[0], recipe.descriptions.weight))
-    model, _ = fit(parts, [sources[n]["dev"] for n in chosen], recipe.training, recipe.seed,
-                   recipe.model.learn_zero_shot_scale)
+    model, _, _ = fit_recipe(recipe, [sources[n] for n in chosen], described)
 
     def corrected(s: Split) -> np.ndarray:
         with torch.no_grad():

@@ -265,6 +265,21 @@ def fit_calibration(logits: np.ndarray, gold: np.ndarray) -> CalibrationConfig:
     return CalibrationConfig(slope=slope, margin_slope=margin, intercept=float(lr.intercept_[0]))
 
 
+def fit_recipe(
+    recipe: ResidualRecipe, sources: list[dict[str, Split]], described: Split | None
+) -> tuple[Residual, list[tuple[int, float]], Split | None]:
+    """`fit` on these sources' train splits (dev picks the epoch) and, when the recipe has them, its
+    description examples but the held-out ones; and those held-out descriptions (None without)."""
+    parts = [(s["train"], 1.0) for s in sources]
+    held_out = None
+    if described is not None and recipe.descriptions is not None:
+        trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
+        parts.append((trained_on, recipe.descriptions.weight))
+    model, history = fit(parts, [s["dev"] for s in sources], recipe.training, recipe.seed,
+                         recipe.model.learn_zero_shot_scale)
+    return model, history, held_out
+
+
 def train_residual(
     config_path: Path, out: Path | None = None, promote_it: bool = False
 ) -> tuple[Path, Promotion | None]:
@@ -288,14 +303,8 @@ def train_residual(
     sources = {name: splits for name, _, splits in loaded}
 
     dev = Split.concat([s["dev"] for s in sources.values()])
-    parts = [(s["train"], 1.0) for s in sources.values()]
-    described = held_out = None
-    if recipe.descriptions is not None:
-        described = description_examples(article_tagger, recipe.model)
-        trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
-        parts.append((trained_on, recipe.descriptions.weight))
-    model, history = fit(parts, [s["dev"] for s in sources.values()], recipe.training, recipe.seed,
-                         recipe.model.learn_zero_shot_scale)
+    described = None if recipe.descriptions is None else description_examples(article_tagger, recipe.model)
+    model, history, held_out = fit_recipe(recipe, list(sources.values()), described)
     with torch.no_grad():
         corrected = {n: {sp: model(torch.from_numpy(s[sp].logits), torch.from_numpy(s[sp].views)).numpy()
                          for sp in ("dev", "test")} for n, s in sources.items()}
