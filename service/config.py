@@ -81,11 +81,13 @@ class TaggerConfig(_Frozen):
     # zero-shot: a head trained on top of the top-level zero-shot scores (`newsdesk train
     # configs/train/iptc-default.yaml`; its folder, or an output folder whose ACTIVE file names one).
     head: Path | None = None
-    # Second-level labels of a hierarchical taxonomy: under each shown top-level tag, its best
-    # `max_children` children are shown when (parent's score) × (the child's calibrated score among its
-    # siblings) reaches `child_min_score`, so a child never comes without its parent.
+    # Second-level labels of a hierarchical taxonomy: under each shown top-level tag whose score reaches
+    # `parent_min_score`, its best `max_children` children are shown when the child's calibrated score
+    # among its siblings (its probability given the parent) reaches `child_min_score`. A child's score is
+    # parent × that probability, so a child never comes without its parent nor above it.
     max_children: Annotated[int, Field(ge=0, le=10)] = 1
-    child_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.3
+    parent_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
+    child_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     child_calibration: CalibrationConfig = CalibrationConfig()
 
     @model_validator(mode="after")

@@ -48,12 +48,14 @@ class ZeroShotArticleTagger:
     model_info: ModelInfo | None = None
 
     def __init__(self, tagger: ZeroShotTagger, children: dict[str, ZeroShotTagger] | None = None, *,
-                 max_children: int = 0, child_min_score: float = 1.0, head: ResidualHead | None = None):
+                 max_children: int = 0, parent_min_score: float = 1.0, child_min_score: float = 1.0,
+                 head: ResidualHead | None = None):
         self.tagger = tagger
         self.head = head
         self.model_info = None if head is None else head.model_info
         self.children = children or {}
         self.max_children = max_children
+        self.parent_min_score = parent_min_score
         self.child_min_score = child_min_score
 
     @classmethod
@@ -82,7 +84,7 @@ class ZeroShotArticleTagger:
             lb.code: group(kids, cfg.child_calibration) for lb in top if (kids := taxonomy.children(lb.code))
         }
         return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
-                   child_min_score=cfg.child_min_score, head=head)
+                   parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head)
 
     def tag_article(
         self,
@@ -105,12 +107,12 @@ class ZeroShotArticleTagger:
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
             kids = self.children.get(tag.label.code)
-            if kids is None or not self.max_children:
+            if kids is None or not self.max_children or tag.score < self.parent_min_score:
                 continue
-            for kid in kids.tag(doc_vector, vecs, body, max_tags=self.max_children, min_score=0.0,
-                                n_evidence=n_evidence):
+            for kid in kids.tag(doc_vector, vecs, body, max_tags=self.max_children,
+                                min_score=self.child_min_score, n_evidence=n_evidence):
                 kid.score *= tag.score
-                if kid.score >= max(self.child_min_score, min_score):
+                if kid.score >= min_score:
                     out.append(kid)
         return out[:max_tags]  # children count too; each still follows its parent
 

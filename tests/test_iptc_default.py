@@ -38,14 +38,19 @@ def test_seed_top_level_is_conflict_then_politics(seed_response) -> None:
     assert [t.code for t in top[:2]] == [CONFLICT, POLITICS], seed_response.tags
 
 
-def test_seed_child_under_conflict_is_post_war_reconstruction(make_config, seed_text: str) -> None:
-    """The head is unsure between conflict (0.55) and politics (0.33) on the seed, so the default's rule
-    (parent score x child score >= 0.5) shows no child; with a lower bar conflict's best child shows."""
-    analyzer = Analyzer.from_config_file(make_config(tagger={"child_min_score": 0.3}))
-    tags = analyzer.analyze(AnalyzeRequest(text=seed_text)).tags
+def test_seed_child_under_conflict_is_post_war_reconstruction(seed_response) -> None:
+    tags = seed_response.tags
     children = [t for t in tags if t.parent == CONFLICT]
     assert [(t.code, t.level) for t in children] == [("medtop:20000077", 2)], tags
     assert tags.index(children[0]) == 1, tags  # right after its parent
+    assert children[0].score <= tags[0].score
+
+
+def test_no_children_under_an_unsure_parent(make_config, seed_text: str) -> None:
+    """A child is only looked for under a parent at `parent_min_score` or above (conflict is 0.55)."""
+    analyzer = Analyzer.from_config_file(make_config(tagger={"parent_min_score": 0.6}))
+    tags = analyzer.analyze(AnalyzeRequest(text=seed_text)).tags
+    assert tags[0].code == CONFLICT and all(t.level == 1 for t in tags), tags
 
 
 def test_every_child_follows_its_parent_and_scores_no_higher(analyzer: Analyzer) -> None:
