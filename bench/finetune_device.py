@@ -157,7 +157,7 @@ def run(folder: Path, encoder_path: Path, out: Path, finetune_epochs: int = 8) -
                 feats[s] = encoded_features(model, enc, docs[s], feats[s])
             enc.to("cpu")
         if model.multi_label:
-            _, model.at_least_one, run_info["thresholds"] = tune_thresholds(model, feats["dev"])
+            run_info["thresholds"], _ = tune_thresholds(model, feats["dev"])  # sets model.at_least_one
         run_info.update(
             dev=evaluate(model, feats["dev"]),
             test=evaluate(model, feats["test"]),

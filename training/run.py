@@ -124,12 +124,9 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
     if model.multi_label and hp.thresholds.tuned_on == "cross-validation":
         assert c is not None  # the config allows cross-validation with liblinear only
         raw, gold = cross_validated_logits(model, fitted_on, c, cfg)
-        _, _, tuning = tune_thresholds_on(model, raw, gold, hp.thresholds.min_support)
-        pred = decide(model, torch.from_numpy(raw), model.at_least_one)
-        oof = label_metrics(gold, pred, codes, multi_label=True)
-        metrics["cross_validation"] = {k: v for k, v in oof.items() if k != "per_label"}
+        tuning, metrics["cross_validation"] = tune_thresholds_on(model, raw, gold, hp.thresholds.min_support)
     elif model.multi_label:
-        _, _, tuning = tune_thresholds(model, feats["dev"], hp.thresholds.min_support)
+        tuning, _ = tune_thresholds(model, feats["dev"], hp.thresholds.min_support)
     if hp.refit:
         assert c is not None  # the config allows refit with liblinear only
         refit_linear(model, fitted_on, c, cfg)

@@ -241,17 +241,18 @@ def _best_threshold(scores: np.ndarray, gold: np.ndarray) -> tuple[float, float]
 
 def tune_thresholds(
     model: TopicModel, dev: SplitFeatures, min_support: int = MIN_DEV_SUPPORT
-) -> tuple[np.ndarray, bool, dict]:
+) -> tuple[dict, dict]:
     """Per-label logit thresholds on dev's logits; see `tune_thresholds_on`."""
     return tune_thresholds_on(model, logits(model, dev).numpy(), dev.gold, min_support)
 
 
 def tune_thresholds_on(
     model: TopicModel, raw: np.ndarray, gold: np.ndarray, min_support: int = MIN_DEV_SUPPORT
-) -> tuple[np.ndarray, bool, dict]:
+) -> tuple[dict, dict]:
     """Per-label logit thresholds on held-out logits `raw` (a shared one for labels with fewer than
     `min_support` positive rows there), and whether predicting the best label for an article with none
-    over its threshold helps their micro-F1. Both are set on the model."""
+    over its threshold helps their micro-F1. Both are set on the model. Returns what was chosen, and the
+    metrics (no per-label ones) that `raw` gets with it: optimistic, as they chose it."""
     shared, _ = _best_threshold(raw.ravel(), gold.ravel())
     thresholds = np.full(raw.shape[1], shared, np.float32)
     own = 0
@@ -275,4 +276,4 @@ def tune_thresholds_on(
         "rows": len(gold),
         "at_least_one": at_least_one,
     }
-    return thresholds, at_least_one, info
+    return info, {k: v for k, v in scores[at_least_one].items() if k != "per_label"}
