@@ -92,12 +92,21 @@ def article_views(vectors: torch.Tensor, plan: ViewPlan, views: Sequence[str]) -
     return torch.cat(out) if out else vectors.new_zeros(0)
 
 
-def terms(text: str, ngrams: int) -> list[str]:
-    words = _TOKEN.findall(text.lower())
+def words_of(text: str) -> list[str]:
+    """The text's lower-cased word tokens, what every lexical feature counts."""
+    return _TOKEN.findall(text.lower())
+
+
+def ngrams_of(words: Sequence[str], ngrams: int) -> list[str]:
+    """The words, then their 2- to `ngrams`-word sequences."""
     out = list(words)
     for n in range(2, ngrams + 1):
         out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return out
+
+
+def terms(text: str, ngrams: int) -> list[str]:
+    return ngrams_of(words_of(text), ngrams)
 
 
 class TfidfView:
@@ -124,12 +133,13 @@ class TfidfView:
         return cls(vocabulary, idf, ngrams)
 
     @classmethod
-    def within(cls, sentences: Sequence[str], stop_words: Collection[str]) -> TfidfView:
-        """A view of one article that needs no corpus: each sentence is a document, idf = ln((1 + n) / df)
-        (a word in every sentence weighs little, one in a single sentence most), stop words weigh 0."""
+    def within(cls, sentences: Sequence[Sequence[str]], stop_words: Collection[str]) -> TfidfView:
+        """A view of one article, its sentences given as `words_of` lists, that needs no corpus: each
+        sentence is a document, idf = ln((1 + n) / df) (a word in every sentence weighs little, one in a
+        single sentence most), stop words weigh 0."""
         df: Counter[str] = Counter()
-        for text in sentences:
-            df.update(set(terms(text, 1)))
+        for words in sentences:
+            df.update(set(words))
         vocabulary = sorted(df)
         n = len(sentences)
         idf = [0.0 if t in stop_words else math.log((1 + n) / df[t]) for t in vocabulary]
@@ -148,11 +158,18 @@ class TfidfView:
 
     def sparse_rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR parts (indptr, indices, values) of the texts' rows."""
+        return self.rows_of_words([words_of(t) for t in texts])
+
+    def rows_of_words(
+        self, word_lists: Sequence[Sequence[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`sparse_rows` of texts already split by `words_of`."""
         indptr = [0]
         indices: list[int] = []
         values: list[float] = []
-        for text in texts:
-            counts = Counter(i for i in map(self.index.get, terms(text, self.ngrams)) if i is not None)
+        for words in word_lists:
+            grams = ngrams_of(words, self.ngrams)
+            counts = Counter(i for i in map(self.index.get, grams) if i is not None)
             idx = np.fromiter(counts.keys(), np.int64, len(counts))
             val = (1.0 + np.log(np.fromiter(counts.values(), np.float32, len(counts)))) * self.idf[idx]
             norm = float(np.linalg.norm(val))

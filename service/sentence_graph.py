@@ -14,8 +14,6 @@ from collections.abc import Sequence
 import numpy as np
 from spacy.lang.en.stop_words import STOP_WORDS
 
-from service.features import terms
-
 GRAPH_FEATURES = (
     "textrank",
     "bm25_as_document",
@@ -30,11 +28,11 @@ ITERATIONS = 100
 MIN_EDGE = 1e-3  # similarities below this are no edge (Barrios et al.)
 
 
-def _term_counts(texts: Sequence[str]) -> np.ndarray:
+def _term_counts(sentences: Sequence[Sequence[str]]) -> np.ndarray:
     """Sentences × content words: how often each word occurs in each sentence."""
-    words = [[w for w in terms(t, 1) if w not in STOP_WORDS and not w.isdigit()] for t in texts]
+    words = [[w for w in ws if w not in STOP_WORDS and not w.isdigit()] for ws in sentences]
     index = {w: i for i, w in enumerate(dict.fromkeys(w for ws in words for w in ws))}
-    counts = np.zeros((len(texts), max(len(index), 1)), np.float32)
+    counts = np.zeros((len(words), max(len(index), 1)), np.float32)
     for row, ws in enumerate(words):
         for w, c in Counter(ws).items():
             counts[row, index[w]] = c
@@ -73,12 +71,13 @@ def pagerank(weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def graph_features(texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per sentence, the GRAPH_FEATURES: TextRank; its BM25 similarity to all others as a document and as a
-    query (each over the article's total, times the number of sentences); the summed and mean in-article
-    frequency of its content words (over the commonest word's, Luhn's signal); how many content words."""
-    n = len(texts)
-    counts = _term_counts(texts)
+def graph_features(sentences: Sequence[Sequence[str]]) -> dict[str, np.ndarray]:
+    """Per sentence (given as its `features.words_of` list), the GRAPH_FEATURES: TextRank; its BM25
+    similarity to all others as a document and as a query (each over the article's total, times the
+    number of sentences); the summed and mean in-article frequency of its content words (over the
+    commonest word's, Luhn's signal); how many content words."""
+    n = len(sentences)
+    counts = _term_counts(sentences)
     sims = bm25_similarities(counts)
     total = max(float(sims.sum()), 1e-9)
     frequency = counts.sum(0) / max(float(counts.sum(0).max()), 1.0)

@@ -26,7 +26,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
 from service.encoder import SentenceEncoder
 from service.errors import ConfigError
-from service.features import EncodedText, TfidfView, terms
+from service.features import EncodedText, TfidfView, words_of
 from service.heads import SentenceHead, load_head
 from service.schemas import ModelInfo
 from service.sentence_graph import GRAPH_FEATURES, graph_features
@@ -70,12 +70,12 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def _lexical_centrality(texts: list[str], tfidf: TfidfView) -> np.ndarray:
+def _lexical_centrality(words: list[list[str]], tfidf: TfidfView) -> np.ndarray:
     """Cosine of each sentence's TF-IDF row to the whole body's row."""
-    indptr, indices, values = tfidf.sparse_rows([*texts, "\n".join(texts)])
+    indptr, indices, values = tfidf.rows_of_words([*words, [w for ws in words for w in ws]])
     doc = dict(zip(indices[indptr[-2] :].tolist(), values[indptr[-2] :].tolist(), strict=True))
-    out = np.zeros(len(texts), np.float32)
-    for i in range(len(texts)):
+    out = np.zeros(len(words), np.float32)
+    for i in range(len(words)):
         a, b = indptr[i], indptr[i + 1]
         out[i] = sum(
             v * doc.get(t, 0.0) for t, v in zip(indices[a:b].tolist(), values[a:b].tolist(), strict=True)
@@ -83,10 +83,9 @@ def _lexical_centrality(texts: list[str], tfidf: TfidfView) -> np.ndarray:
     return out
 
 
-def _term_weights(texts: list[str], tfidf: TfidfView) -> np.ndarray:
+def _term_weights(words: list[list[str]], tfidf: TfidfView) -> np.ndarray:
     """Per sentence: the sum over its distinct words of (count in the body × IDF), over the square root of
     its length (Luhn's frequent-word signal, without the bias against long sentences)."""
-    words = [terms(t, 1) for t in texts]
     counts = Counter(w for ws in words for w in ws)
     idf = {w: float(tfidf.idf[tfidf.index[w]]) if w in tfidf.index else 1.0 for w in counts}
     return np.array(
@@ -108,13 +107,13 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView | None) -> tuple[list[i
     paragraphs = np.array([doc.sentences[i].paragraph for i in body], np.float32)
     rank = np.arange(len(body), dtype=np.float32)
     n = float(len(body))
-    texts = [doc.sentences[i].text for i in body]
+    words_in = [words_of(doc.sentences[i].text) for i in body]  # every lexical feature reads these
     if tfidf is None:
-        tfidf = TfidfView.within(texts, STOP_WORDS)
-    weights = _term_weights(texts, tfidf)
+        tfidf = TfidfView.within(words_in, STOP_WORDS)
+    weights = _term_weights(words_in, tfidf)
     columns = {
         "centrality": vecs @ centroid,
-        "lexical_centrality": _lexical_centrality(texts, tfidf),
+        "lexical_centrality": _lexical_centrality(words_in, tfidf),
         "term_weight": weights / max(float(weights.max()), 1e-6),
         "log_term_weight": np.log1p(weights),
         "title_similarity": vecs @ title,
@@ -126,7 +125,7 @@ def sentence_features(doc: EncodedText, tfidf: TfidfView | None) -> tuple[list[i
         "relative_words": words / words.mean(),
         "paragraph_position": (paragraphs - paragraphs.min()) / max(float(np.ptp(paragraphs)), 1.0),
         "log_body": np.full(len(body), np.log(n), np.float32),
-        **graph_features(texts),
+        **graph_features(words_in),
     }
     columns.update({f"rank_{f}": _rank(columns[f]) for f in RANKED_FEATURES})
     return body, np.stack([columns[f] for f in SENTENCE_FEATURES], axis=1).astype(np.float32)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from service.features import words_of
 from service.sentence_graph import GRAPH_FEATURES, bm25_similarities, graph_features, pagerank
 
 SENTENCES = [
@@ -14,7 +15,7 @@ SENTENCES = [
 
 
 def test_the_hub_sentence_ranks_first_and_the_unrelated_one_last():
-    f = graph_features(SENTENCES)
+    f = graph_features([words_of(t) for t in SENTENCES])
     assert set(f) == set(GRAPH_FEATURES)
     assert all(len(v) == len(SENTENCES) for v in f.values())
     # The three monetary sentences share words; the football one shares none and is no node of the graph.
@@ -25,7 +26,8 @@ def test_the_hub_sentence_ranks_first_and_the_unrelated_one_last():
 
 
 def test_stop_words_and_numbers_are_not_content_words():
-    f = graph_features(["It was the 2004 one, and it is 12.", "Growth slowed sharply in 2004."])
+    texts = ["It was the 2004 one, and it is 12.", "Growth slowed sharply in 2004."]
+    f = graph_features([words_of(t) for t in texts])
     assert f["content_words"].tolist() == [0.0, 3.0]
     assert f["textrank"].tolist() == [0.0, 0.0]  # no shared content word, no edge
 
@@ -50,6 +52,6 @@ def test_pagerank_of_a_symmetric_star_puts_the_centre_first():
 
 def test_one_sentence_and_no_words_give_zeros_not_errors():
     for texts in (["Just one sentence here."], ["...", "!!"]):
-        f = graph_features(texts)
+        f = graph_features([words_of(t) for t in texts])
         assert all(np.all(np.isfinite(v)) for v in f.values())
         assert f["textrank"].tolist() == [0.0] * len(texts)
