@@ -29,6 +29,12 @@ SERVER_START_TIMEOUT_S = 180.0  # loading models takes seconds alone, minutes on
 
 
 @pytest.fixture(scope="session")
+def vector_cache(tmp_path_factory) -> Path:
+    """One sentence-vector cache for every training test: each fixture article is encoded once."""
+    return tmp_path_factory.mktemp("vector-cache")
+
+
+@pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
 

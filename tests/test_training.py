@@ -21,11 +21,6 @@ from service import cli
 from service.artifacts import ACTIVE, MANIFEST, load_manifest
 
 
-@pytest.fixture(scope="session")
-def vector_cache(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("vector-cache")
-
-
 def train(capsys, recipe: Path, *extra: str) -> tuple[int, Path, str]:
     code = cli.main(["train", str(recipe), *extra])
     out, err = capsys.readouterr()

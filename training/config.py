@@ -167,6 +167,23 @@ class HyperParams(_Strict):
     max_train_examples: Annotated[int, Field(ge=1)] | None = None  # a subset, e.g. to time an epoch
 
 
+class HeadlineSource(_Strict):
+    """A table of articles with headlines: a `title` field, or a headline line at the top of the text."""
+
+    path: Path
+    format: Literal["auto", "jsonl", "csv", "parquet", "dataset"] = "auto"
+    fields: Fields
+
+
+class HeadlineExamples(_Strict):
+    """Articles whose headline stands in for a short highlight (training/headlines.py): the summariser
+    also learns which body sentences cover the headline, with the headline hidden."""
+
+    sources: list[HeadlineSource] = Field(min_length=1)
+    weight: Annotated[float, Field(gt=0.0, le=10.0)] = 0.3  # of each of their sentences in the loss
+    min_sentences: Annotated[int, Field(ge=1)] = 6  # shorter articles are left out
+
+
 class SummaryConfig(_Strict):
     sentences: Annotated[int, Field(ge=1, le=50)] = 3  # the summary length the dev metric uses
 
@@ -181,6 +198,7 @@ class TrainConfig(_Strict):
     model: ModelConfig = ModelConfig()
     training: HyperParams = HyperParams()
     summary: SummaryConfig = SummaryConfig()
+    headlines: HeadlineExamples | None = None  # extractive-summary only
     output: Path
     cache: Path = DEFAULT_CACHE
 
@@ -192,6 +210,8 @@ class TrainConfig(_Strict):
             raise ValueError(f"a {self.task} task needs `data.fields.{need}`")
         if not summary and self.taxonomy is None:
             raise ValueError(f"a {self.task} task needs a `taxonomy`")
+        if self.headlines is not None and not summary:
+            raise ValueError("`headlines` teach the summariser; a topic task has no use for them")
         if summary and self.model.mode == "finetune":
             raise ValueError("the summariser trains on frozen sentence vectors; set model.mode: frozen")
         if self.training.solver == "liblinear" and (summary or self.model.hidden):
@@ -227,9 +247,13 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
         | {k: f(getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
     )
     encoder = cfg.model.encoder.model_copy(update={"path": f(cfg.model.encoder.path)})
+    headlines = cfg.headlines and cfg.headlines.model_copy(
+        update={"sources": [src.model_copy(update={"path": fn(src.path)}) for src in cfg.headlines.sources]}
+    )
     return cfg.model_copy(
         update={
             "data": data,
+            "headlines": headlines,
             "model": cfg.model.model_copy(update={"encoder": encoder}),
             "output": fn(cfg.output),
             "cache": fn(cfg.cache),

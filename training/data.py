@@ -77,7 +77,7 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -100,17 +100,17 @@ def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes:
     empty = 0
     for n, row in enumerate(rows, start=1):
         where = f"{path} row {n}"
-        text = "\n\n".join(t for t in (_text(row.get(c)) for c in f.text) if t)
+        text = "\n\n".join(t for t in (text_of(row.get(c)) for c in f.text) if t)
         if not text:
             if cfg.data.empty_text == "skip":
                 empty += 1
                 continue
             raise DataError(f"{where}: no text in {', '.join(f.text)} (data.fields.text)")
-        title = (_text(row.get(f.title)) or None) if f.title else None
+        title = (text_of(row.get(f.title)) or None) if f.title else None
         ex = Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=where)
         value = row.get(target)
         if cfg.task == "extractive-summary":
-            ex.summary = _text(value)
+            ex.summary = text_of(value)
             if not ex.summary:
                 raise DataError(f"{where}: no summary in {target!r} (data.fields.summary)")
         else:

@@ -38,6 +38,7 @@ from training.card import model_card
 from training.config import TrainConfig, load_train_config, relative_paths
 from training.data import DataError, Dataset, Example, load_dataset, read_table, select_split, to_examples
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
+from training.headlines import fingerprint, headline_items, load_headline_examples
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
 from training.residual import train_residual
@@ -163,12 +164,22 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
 
 
 # -- summaries ------------------------------------------------------------------------------------------
+HEADLINES = "headlines"  # the encoded articles of `headlines.sources`, beside the splits
 def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
     tfidf = fit_tfidf(docs["train"], cfg)
-    data = {s: items(docs[s], ds.splits[s], tfidf) for s in docs}
+    data = {s: items(docs[s], ds.splits[s], tfidf) for s in ds.splits}
+    extra: list = []
+    if cfg.headlines is not None:
+        extra, left_out = headline_items(docs[HEADLINES], cfg.headlines, tfidf)
+        ds.notes.append(
+            f"headlines: {len(extra)} articles teach the scorer, weight {cfg.headlines.weight}; {left_out} "
+            f"without a headline or under {cfg.headlines.min_sentences} body sentences left out"
+        )
     head = new_head(data["train"], cfg)
     rouge = Rouge()
-    history = _epochs(fit(head, data["train"], data["dev"], cfg, rouge), cfg.training.epochs, "scorer")
+    history = _epochs(
+        fit(head, data["train"] + extra, data["dev"], cfg, rouge), cfg.training.epochs, "scorer"
+    )
     n = cfg.summary.sentences
     a = best_length_exponent(head, data["dev"], n, rouge)
     test = {**rouge_at(head, data["test"], n, rouge, a), "n": len(data["test"])}
@@ -254,9 +265,13 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     folder = f"{cfg.name}-{version}"
     check_free(cfg.output, folder)
     ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
+    headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
     engine = engine_for(cfg.model.encoder)
     cache = VectorCache(cfg.cache, engine)
     docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
+    if headline_rows:
+        docs[HEADLINES] = encode_examples(engine, headline_rows, cache, HEADLINES)
+        ds.notes.append(f"headlines: {len(headline_rows)} articles, fingerprint {fingerprint(headline_rows)}")
     t_encoded = time.perf_counter()
     trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
     t_trained = time.perf_counter()

@@ -36,6 +36,7 @@ class SummaryItem:
     body: list[int]
     features: np.ndarray
     positive: np.ndarray  # per body sentence: 1.0 if the reference holds it
+    weight: float = 1.0  # of its sentences in the loss
 
 
 def items(
@@ -145,7 +146,6 @@ def fit(
     hp = cfg.training
     torch.manual_seed(cfg.seed)
     opt = torch.optim.AdamW(head.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
-    loss_fn = nn.BCEWithLogitsLoss()
     gen = torch.Generator().manual_seed(cfg.seed)
 
     def epoch() -> float:
@@ -155,7 +155,8 @@ def fit(
             batch = [train[i] for i in order[a : a + hp.batch_size]]
             x = torch.from_numpy(np.concatenate([it.features for it in batch]))
             y = torch.from_numpy(np.concatenate([it.positive for it in batch]))
-            loss = loss_fn(head(x), y)
+            w = np.concatenate([np.full(len(it.positive), it.weight, np.float32) for it in batch])
+            loss = nn.functional.binary_cross_entropy_with_logits(head(x), y, weight=torch.from_numpy(w))
             opt.zero_grad()
             loss.backward()
             opt.step()
