@@ -65,7 +65,7 @@ def test_a_recipe_learns_from_headlines_too(tmp_path, capsys, vector_cache):
     write_jsonl(tmp_path / "headlines.jsonl", articles(4, seed=7))
     fields = {"id": "id", "title": "title", "text": "body"}
     source = {"path": "headlines.jsonl", "fields": fields}
-    headlines = {"sources": [source], "weight": 0.3, "min_sentences": 3}
+    headlines = {"sources": [source], "train_split": True, "weight": 0.3, "min_sentences": 3}
     recipe = write_recipe(tmp_path, "extractive-summary", cache=str(vector_cache), headlines=headlines)
     assert cli.main(["train", str(recipe)]) == 0
     artifact = Path(capsys.readouterr().out.strip())
@@ -74,11 +74,17 @@ def test_a_recipe_learns_from_headlines_too(tmp_path, capsys, vector_cache):
     card = (artifact / "README.md").read_text()
     assert "- headlines: 12 articles, fingerprint " in card, card
     taught = re.search(r"- headlines: (\d+) articles teach the scorer, weight 0.3; (\d+) without", card)
-    assert taught and int(taught[1]) >= 8 and int(taught[1]) + int(taught[2]) == 12, card
+    # the 12 of the source and the recipe's 18 train articles; none of dev or test
+    assert taught and int(taught[1]) >= 20 and int(taught[1]) + int(taught[2]) == 12 + 18, card
 
 
-def test_headlines_are_for_the_summariser_only(tmp_path, vector_cache):
-    headlines = {"sources": [{"path": "h.jsonl", "fields": {"text": "body"}}]}
-    recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache), headlines=headlines)
+@pytest.mark.parametrize(
+    ("task", "headlines"),
+    [("multi-class", {"sources": [{"path": "h.jsonl", "fields": {"text": "body"}}]}),
+     ("extractive-summary", {"weight": 0.5})],
+    ids=["a topic task", "no articles named"],
+)
+def test_headlines_config_errors_name_the_problem(tmp_path, vector_cache, task, headlines):
+    recipe = write_recipe(tmp_path, task, cache=str(vector_cache), headlines=headlines)
     with pytest.raises(ConfigError, match="headlines"):
         load_train_config(recipe)

@@ -179,7 +179,8 @@ class HeadlineExamples(_Strict):
     """Articles whose headline stands in for a short highlight (training/headlines.py): the summariser
     also learns which body sentences cover the headline, with the headline hidden."""
 
-    sources: list[HeadlineSource] = Field(min_length=1)
+    sources: list[HeadlineSource] = []
+    train_split: bool = False  # the recipe's own train articles too, those with a title
     weight: Annotated[float, Field(gt=0.0, le=10.0)] = 0.3  # of each of their sentences in the loss
     min_sentences: Annotated[int, Field(ge=1)] = 6  # shorter articles are left out
 
@@ -212,6 +213,8 @@ class TrainConfig(_Strict):
             raise ValueError(f"a {self.task} task needs a `taxonomy`")
         if self.headlines is not None and not summary:
             raise ValueError("`headlines` teach the summariser; a topic task has no use for them")
+        if self.headlines is not None and not (self.headlines.sources or self.headlines.train_split):
+            raise ValueError("`headlines` needs `sources`, `train_split: true` or both")
         if summary and self.model.mode == "finetune":
             raise ValueError("the summariser trains on frozen sentence vectors; set model.mode: frozen")
         if self.training.solver == "liblinear" and (summary or self.model.hidden):

@@ -170,7 +170,8 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
     data = {s: items(docs[s], ds.splits[s], tfidf) for s in ds.splits}
     extra: list = []
     if cfg.headlines is not None:
-        extra, left_out = headline_items(docs[HEADLINES], cfg.headlines, tfidf)
+        own = docs["train"] if cfg.headlines.train_split else []
+        extra, left_out = headline_items([*docs.get(HEADLINES, []), *own], cfg.headlines, tfidf)
         ds.notes.append(
             f"headlines: {len(extra)} articles teach the scorer, weight {cfg.headlines.weight}; {left_out} "
             f"without a headline or under {cfg.headlines.min_sentences} body sentences left out"
