@@ -87,7 +87,9 @@ def main() -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGKILL)  # resumable by design; the partial run is what was measured
     proc.wait()
-    loaded = [s for s in samples if s[1] > 0]
+    # Samples with every worker alive: the last ones, once the input is done, see them exiting.
+    alive = max((len(x[3]) for x in samples), default=0)
+    loaded = [s for s in samples if s[1] > 0 and len(s[3]) == alive and min(s[3]) > 0]
     if len(loaded) >= 2:
         first, last = loaded[0], loaded[-1]
         print(f"after the first results ({first[1]} rows) -> at the end ({last[1]} rows): main "

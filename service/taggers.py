@@ -114,7 +114,9 @@ class ZeroShotArticleTagger:
                 kid.score *= tag.score
                 if kid.score >= min_score:
                     out.append(kid)
-        return out[:max_tags]  # children count too; each still follows its parent
+        # Score order, children counting towards max_tags; a child never scores above its parent, and the
+        # sort is stable, so each still comes after its parent.
+        return sorted(out, key=lambda t: -t.score)[:max_tags]
 
     def _with_head(self, offsets: np.ndarray, sims: np.ndarray) -> np.ndarray:
         """Top-level probabilities: the head's correction added to the zero-shot logits."""
