@@ -21,10 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.artifacts import WEIGHTS, load_manifest
 from service.features import EncodedText
-from service.heads import SentenceHead, load_head
-from service.sentence_scorer import LearnedSentenceScorer, lexical_view
+from service.sentence_scorer import LearnedSentenceScorer
 from service.settings import PROJECT_ROOT
 from service.summarizer import summarize
 from training.config import load_train_config
@@ -36,13 +34,6 @@ from training.vectors import VectorCache, encode_examples, engine_for
 
 RECIPES = {"BBC test": "summary-default", "Reuters test": "reuters-topics"}
 SENTENCES = 3
-
-
-def scorer(path: Path) -> LearnedSentenceScorer:
-    folder, manifest = load_manifest(path)
-    head = load_head("sentence", manifest.model["head"], folder / WEIGHTS)
-    assert isinstance(head, SentenceHead)
-    return LearnedSentenceScorer(manifest, head, lexical_view(folder, manifest))
 
 
 def articles(recipe: str, min_sentences: int) -> list[tuple[str, EncodedText]]:
@@ -76,8 +67,10 @@ def main() -> None:
     args = ap.parse_args()
     rouge = Rouge()
     scorers: dict[str, LearnedSentenceScorer | None] = {"Lead-3": None}
+    recipe = load_train_config(PROJECT_ROOT / "configs" / "train" / "summary-default.yaml")
+    base = engine_for(recipe.model.encoder)
     for path in args.artifacts:
-        s = scorer(path)
+        s = LearnedSentenceScorer.load(path, base.encoder)  # checks the encoder and the features too
         scorers[f"{s.manifest.name} {s.manifest.version}"] = s
     print(f"| against the headline (hidden), {SENTENCES} sentences | " + " | ".join(RECIPES) + " |")
     print("| --- |" + " --- |" * len(RECIPES))

@@ -16,7 +16,7 @@ from typing import Any
 
 from service.artifacts import ArtifactLabel
 from service.errors import NewsdeskError
-from training.config import DataConfig, Ratio, TrainConfig
+from training.config import DataConfig, Fields, Ratio, TrainConfig
 
 SPLITS = ("train", "dev", "test")
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -81,33 +81,42 @@ def text_of(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _columns(rows: list[dict[str, Any]], fields: list[str], path: Path) -> None:
+def check_columns(
+    rows: list[dict[str, Any]], fields: list[str], path: Path, key: str = "data.fields"
+) -> None:
     have = set(rows[0])
     missing = [f for f in fields if f not in have]
     if missing:
         raise DataError(
-            f"{path}: no field {', '.join(map(repr, missing))} (data.fields); the rows have "
+            f"{path}: no field {', '.join(map(repr, missing))} ({key}); the rows have "
             f"{', '.join(sorted(have))}"
         )
+
+
+def example_of(row: dict[str, Any], f: Fields, n: int, path: Path) -> Example | None:
+    """Row `n` as an example (id, title, text joined as paragraphs), or None when it has no text."""
+    text = "\n\n".join(t for t in (text_of(row.get(c)) for c in f.text) if t)
+    if not text:
+        return None
+    title = (text_of(row.get(f.title)) or None) if f.title else None
+    return Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=f"{path} row {n}")
 
 
 def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes: list[str]) -> list[Example]:
     f = cfg.data.fields
     target = f.summary if cfg.task == "extractive-summary" else f.label
     assert target is not None
-    _columns(rows, [c for c in (f.id, f.title, *f.text, target) if c], path)
+    check_columns(rows, [c for c in (f.id, f.title, *f.text, target) if c], path)
     out = []
     empty = 0
     for n, row in enumerate(rows, start=1):
         where = f"{path} row {n}"
-        text = "\n\n".join(t for t in (text_of(row.get(c)) for c in f.text) if t)
-        if not text:
+        ex = example_of(row, f, n, path)
+        if ex is None:
             if cfg.data.empty_text == "skip":
                 empty += 1
                 continue
             raise DataError(f"{where}: no text in {', '.join(f.text)} (data.fields.text)")
-        title = (text_of(row.get(f.title)) or None) if f.title else None
-        ex = Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=where)
         value = row.get(target)
         if cfg.task == "extractive-summary":
             ex.summary = text_of(value)

@@ -20,7 +20,7 @@ import numpy as np
 from service.features import EncodedText, TfidfView
 from service.sentence_scorer import sentence_features
 from training.config import HeadlineExamples
-from training.data import DataError, Example, read_table, text_of
+from training.data import DataError, Example, check_columns, example_of, read_table
 from training.summary import SummaryItem
 
 
@@ -31,16 +31,9 @@ def load_headline_examples(cfg: HeadlineExamples) -> list[Example]:
     for src in cfg.sources:
         rows = read_table(src.path, src.format)
         f = src.fields
-        missing = [c for c in (f.id, f.title, *f.text) if c and c not in rows[0]]
-        if missing:
-            names = ", ".join(map(repr, missing))
-            raise DataError(f"{src.path}: no field {names} (headlines.sources.fields)")
-        for n, row in enumerate(rows, start=1):
-            text = "\n\n".join(t for t in (text_of(row.get(c)) for c in f.text) if t)
-            if text:
-                title = (text_of(row.get(f.title)) or None) if f.title else None
-                ident = str(row[f.id]) if f.id else str(n)
-                out.append(Example(id=ident, title=title, text=text, source=f"{src.path} row {n}"))
+        check_columns(rows, [c for c in (f.id, f.title, *f.text) if c], src.path, "headlines.sources.fields")
+        found = (example_of(row, f, n, src.path) for n, row in enumerate(rows, start=1))
+        out += [ex for ex in found if ex is not None]
     if cfg.sources and not out:
         raise DataError("headlines: the source tables hold no row with text")
     return out
