@@ -57,8 +57,12 @@ def main() -> None:
     ap.add_argument("--ray", action="store_true", help="also run the Ray engine on the same input")
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="engine config")
     args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as scratch:
+        run(args, Path(scratch))
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     rows = [json.loads(line) for line in BBC_JSONL.open(encoding="utf-8")][: args.limit or None]
-    tmp = Path(tempfile.mkdtemp(prefix="newsdesk-bench-"))
     src = tmp / "bbc.jsonl"
     src.write_text("".join(json.dumps({"id": r["id"], "article": r["article"]}) + "\n" for r in rows))
     config = load_engine_config(args.config)

@@ -77,7 +77,9 @@ class Server:
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=120)
+        code = self.proc.wait(timeout=120)
+        self.log.unlink(missing_ok=True)
+        return code
 
 
 def free_port() -> int:
