@@ -12,11 +12,13 @@ from bench.tune_tagger import SNIPPETS
 from service.analyzer import Analyzer
 from service.artifacts import WEIGHTS, resolve_artifact
 from service.errors import ConfigError
+from service.features import EncodedText
 from service.schemas import AnalyzeRequest, AnalyzeResponse
 from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import load_label_map, load_taxonomy
-from training.residual import ResidualModel, description_examples
+from service.text import Sentence
+from training.residual import ResidualModel, description_examples, snippet
 
 CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
 
@@ -100,6 +102,24 @@ def test_descriptions_as_examples_are_scored_without_themselves(analyzer: Analyz
     assert np.array_equal(examples.views[0], np.tile(first[0], 4))
 
 
+def test_a_snippet_keeps_the_first_body_sentences_and_the_title_row() -> None:
+    roles = ["headline", "body", "boilerplate", "body", "body"]
+    sentences = [Sentence(i, 10 * i, 10 * i + 9, f"s{i}", i, role, 3) for i, role in enumerate(roles)]
+    vectors = np.arange(6 * 2, dtype=np.float32).reshape(6, 2)  # five sentences, then the title's row
+    doc = EncodedText(sentences, vectors, "the title")
+
+    two = snippet(doc, 2, title=True)
+    assert [x.text for x in two.sentences] == ["s0", "s1", "s2", "s3"]
+    assert np.array_equal(two.vectors, vectors[[0, 1, 2, 3, 5]]) and two.title == "the title"
+    plan = two.plan(lead=3)
+    assert plan.body == [1, 3] and plan.title == 4  # the title's row, after the kept sentences
+
+    one = snippet(doc, 1, title=False)
+    assert [x.text for x in one.sentences] == ["s0", "s1"] and one.title is None
+    assert np.array_equal(one.vectors, vectors[:2]) and one.plan(lead=3).title == 0  # the headline line
+    assert snippet(doc, 9, title=True).vectors.shape == vectors.shape  # shorter than asked: all of it
+
+
 def test_a_head_trained_against_other_descriptions_is_refused(make_config, project_root: Path) -> None:
     path = make_config(tagger={
         "head": str(project_root / "models" / "iptc-default"),
@@ -127,6 +147,14 @@ def test_the_shipped_head_reproduces_its_model_card(
     label_map = load_label_map(project_root / "configs" / "mappings" / "bbc-iptc.yaml")
     taxonomy = load_taxonomy(label_map.taxonomy)
     mapping = {label: taxonomy.ancestor(codes[0]) for label, codes in label_map.labels.items()}
-    responses = analyzer.analyze_many([AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows])
+    requests = [AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows]
+    responses = analyzer.analyze_many(requests)
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, responses, strict=True))
     assert hits / len(rows) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)
+    # and as snippets: each article's first body sentence under its headline
+    firsts = [next(s.text for s in analyzer.prepare(q).sentences if s.role == "body") for q in requests]
+    short = analyzer.analyze_many(
+        [AnalyzeRequest(text=f, title=q.title) for f, q in zip(firsts, requests, strict=True)]
+    )
+    hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, short, strict=True))
+    assert hits / len(rows) == pytest.approx(manifest["metrics"]["snippet_accuracy"], abs=0.01)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from service.artifacts import Manifest
 
 _SHOWN = (
-    "accuracy", "zero_shot_accuracy", "ece", "ece_top", "micro_f1", "macro_f1",
+    "accuracy", "zero_shot_accuracy", "snippet_accuracy", "ece", "ece_top", "micro_f1", "macro_f1",
     "rouge1", "rouge2", "rougeL", "n",
 )
 

@@ -51,6 +51,8 @@ from training.metrics import expected_calibration_error
 from training.vectors import VectorCache, encode_examples, engine_for
 
 SPLITS = ("train", "dev", "test")
+SNIPPET = "snippet"  # "<split> snippet": that split's articles cut to one sentence and the title
+SNIPPETS = "snippets"  # the train articles cut short as the recipe's `snippets` says, trained on
 
 
 class _Strict(BaseModel):
@@ -84,6 +86,15 @@ class DescriptionExamples(_Strict):
     held_out: Annotated[int, Field(ge=2)] = 5  # every n-th description is kept out and only measured
 
 
+class SnippetExamples(_Strict):
+    """Each training article cut to its first n body sentences, as short items (wire snippets, feed
+    entries) look: the head otherwise learns whole articles only, and its views of one sentence differ."""
+
+    sentences: list[Annotated[int, Field(ge=1)]] = Field(default=[1, 2], min_length=1)  # with the title
+    untitled: list[Annotated[int, Field(ge=1)]] = [1]  # and without it
+    weight: Annotated[float, Field(gt=0)] = 0.5  # all of a source's snippets, beside that source
+
+
 class ResidualRecipe(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -94,6 +105,7 @@ class ResidualRecipe(_Strict):
     model: ResidualModel = ResidualModel()
     training: ResidualTraining = ResidualTraining()
     descriptions: DescriptionExamples | None = None  # the taxonomy's descriptions as examples of every label
+    snippets: SnippetExamples | None = None  # the sources' train articles cut short, as examples too
     output: Path
     cache: Path = DEFAULT_CACHE
 
@@ -134,6 +146,26 @@ def featurise(
         logits.append(top.logits(sims))
         views.append(article_views(torch.from_numpy(d.vectors), d.plan(model.lead), model.views).numpy())
     return np.stack(logits).astype(np.float32), np.stack(views).astype(np.float32)
+
+
+def snippet(doc: EncodedText, sentences: int, title: bool) -> EncodedText:
+    """The article up to its `sentences`-th body sentence, with its title (if it has one) or without."""
+    seen, cut = 0, len(doc.sentences)
+    for i, sent in enumerate(doc.sentences):
+        seen += sent.role == "body"
+        if seen == sentences:
+            cut = i + 1
+            break
+    keep = title and doc.title is not None
+    rows = [doc.vectors[:cut]] + ([doc.vectors[-1:]] if keep else [])
+    return EncodedText(doc.sentences[:cut], np.concatenate(rows), doc.title if keep else None)
+
+
+def snippet_split(docs: list[EncodedText], gold: np.ndarray, forms: list[tuple[int, bool]],
+                  top: ZeroShotTagger, model: ResidualModel) -> Split:
+    """Every article in each (sentences, title) form, one after the other."""
+    parts = [Split(*featurise([snippet(d, n, t) for d in docs], top, model), gold) for n, t in forms]
+    return Split.concat(parts)
 
 
 def description_examples(tagger: ZeroShotArticleTagger, model: ResidualModel) -> Split:
@@ -185,6 +217,12 @@ def load_source(source: Source, taxonomy: Taxonomy, top: ZeroShotTagger, recipe:
                     gold[i, codes.index(taxonomy.ancestor(code))] = 1
         docs = encode_examples(engine, rows, cache, f"{tc.name} {split}")
         out[split] = Split(*featurise(docs, top, recipe.model), gold)
+        # measured on every split: the first body sentence and the title, as a wire snippet reads
+        out[f"{split} {SNIPPET}"] = snippet_split(docs, gold, [(1, True)], top, recipe.model)
+        if split == "train" and recipe.snippets is not None:
+            cut = recipe.snippets
+            forms = [(n, True) for n in cut.sentences] + [(n, False) for n in cut.untitled]
+            out[SNIPPETS] = snippet_split(docs, gold, forms, top, recipe.model)
     return tc.name, ds.fingerprint, out
 
 
@@ -217,6 +255,11 @@ class Residual(torch.nn.Module):
         return logits * torch.exp(self.log_scale) + self.linear(views) * self.covered
 
 
+def _scores(model: Residual, split: Split) -> np.ndarray:
+    with torch.no_grad():
+        return model(torch.from_numpy(split.logits), torch.from_numpy(split.views)).numpy()
+
+
 def fit(
     parts: list[tuple[Split, float]], devs: list[Split], cfg: ResidualTraining, seed: int,
     learn_scale: bool = False,
@@ -244,11 +287,7 @@ def fit(
         loss.backward()
         opt.step()
         if epoch % cfg.check_every == 0 or epoch == cfg.epochs:
-            with torch.no_grad():
-                acc = float(np.mean([
-                    accuracy(model(torch.from_numpy(d.logits), torch.from_numpy(d.views)).numpy(), d.gold)
-                    for d in devs
-                ]))
+            acc = float(np.mean([accuracy(_scores(model, d), d.gold) for d in devs]))
             history.append((epoch, acc))
             if acc > best:
                 best, best_state = acc, {k: v.clone() for k, v in model.state_dict().items()}
@@ -271,6 +310,8 @@ def fit_recipe(
     """`fit` on these sources' train splits (dev picks the epoch) and, when the recipe has them, its
     description examples but the held-out ones; and those held-out descriptions (None without)."""
     parts = [(s["train"], 1.0) for s in sources]
+    if recipe.snippets is not None:
+        parts += [(s[SNIPPETS], recipe.snippets.weight) for s in sources]
     held_out = None
     if described is not None and recipe.descriptions is not None:
         trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
@@ -305,9 +346,7 @@ def train_residual(
     dev = Split.concat([s["dev"] for s in sources.values()])
     described = None if recipe.descriptions is None else description_examples(article_tagger, recipe.model)
     model, history, held_out = fit_recipe(recipe, list(sources.values()), described)
-    with torch.no_grad():
-        corrected = {n: {sp: model(torch.from_numpy(s[sp].logits), torch.from_numpy(s[sp].views)).numpy()
-                         for sp in ("dev", "test")} for n, s in sources.items()}
+    corrected = {n: {sp: _scores(model, s[sp]) for sp in ("dev", "test")} for n, s in sources.items()}
     calibration = fit_calibration(np.concatenate([c["dev"] for c in corrected.values()]), dev.gold)
 
     per_source, extra = {}, {}
@@ -319,6 +358,7 @@ def train_residual(
             row[sp] = {
                 "accuracy": round(accuracy(corrected[n][sp], s[sp].gold), 4),
                 "zero_shot_accuracy": round(accuracy(s[sp].logits, s[sp].gold), 4),
+                "snippet_accuracy": round(accuracy(_scores(model, s[f"{sp} {SNIPPET}"]), s[sp].gold), 4),
                 "ece": round(expected_calibration_error(p, s[sp].gold), 4),
                 "ece_top": round(expected_calibration_error(p[best], s[sp].gold[best]), 4),
                 "n": len(p),
@@ -330,8 +370,7 @@ def train_residual(
     if held_out is not None:
         # Reachability of every topic, the ones no data set covers too: held-out descriptions won by their
         # own topic (the worst topic's share beside the mean).
-        with torch.no_grad():
-            won = model(torch.from_numpy(held_out.logits), torch.from_numpy(held_out.views)).numpy()
+        won = _scores(model, held_out)
         own = held_out.gold.argmax(1)
         per_topic = [accuracy(won[own == j], held_out.gold[own == j]) for j in np.unique(own)]
         metrics["descriptions"] = {
@@ -370,7 +409,9 @@ def train_residual(
     rel = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
     seen = sum(s["train"].gold.sum(0) for s in sources.values()) > 0
     with_data = [c for c, k in zip(codes, seen, strict=True) if k]
-    notes = [f"labels covered by data: {', '.join(with_data)}"]
+    notes = [f"labels covered by data: {', '.join(with_data)}",
+             "snippet_accuracy: each article cut to its first body sentence under its headline (a wire "
+             "snippet's length)"]
     if described is not None and held_out is not None:
         notes.append(f"every label also learned from its taxonomy descriptions ({len(described.gold)}, "
                      f"{len(held_out.gold)} held out), so every label is corrected; the worst topic wins "
