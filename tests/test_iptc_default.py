@@ -18,7 +18,7 @@ from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import load_label_map, load_taxonomy
 from service.text import Sentence
-from training.residual import ResidualModel, description_examples, snippet
+from training.residual import ResidualModel, description_examples, snippet, snippet_split
 
 CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
 
@@ -118,6 +118,21 @@ def test_a_snippet_keeps_the_first_body_sentences_and_the_title_row() -> None:
     assert [x.text for x in one.sentences] == ["s0", "s1"] and one.title is None
     assert np.array_equal(one.vectors, vectors[:2]) and one.plan(lead=3).title == 0  # the headline line
     assert snippet(doc, 9, title=True).vectors.shape == vectors.shape  # shorter than asked: all of it
+
+
+def test_snippet_examples_repeat_every_article_in_each_form(analyzer: Analyzer) -> None:
+    tagger = analyzer.tagger
+    assert isinstance(tagger, ZeroShotArticleTagger)
+    sentences = [Sentence(i, 10 * i, 10 * i + 9, f"s{i}", i, "body", 3) for i in range(3)]
+    rng = np.random.default_rng(0)
+    docs = [EncodedText(sentences, rng.normal(size=(4, 384)).astype(np.float32), "t") for _ in range(2)]
+    gold = np.eye(len(tagger.tagger.labels), dtype=np.float32)[[0, 5]]
+    split = snippet_split(docs, gold, [(1, True), (2, True), (1, False)], tagger.tagger, ResidualModel())
+    assert split.logits.shape == (6, len(gold[0])) and np.array_equal(split.gold, np.tile(gold, (3, 1)))
+    dim = 384  # views: mean, max, lead, title
+    assert np.allclose(split.views[0, 3 * dim :], docs[0].vectors[-1])  # the title's row
+    assert not split.views[4, 3 * dim :].any()  # untitled: no title view
+    assert not np.allclose(split.views[0, :dim], split.views[2, :dim])  # one sentence, then two
 
 
 def test_a_head_trained_against_other_descriptions_is_refused(make_config, project_root: Path) -> None:
