@@ -92,7 +92,7 @@ class SnippetExamples(_Strict):
 
     sentences: list[Annotated[int, Field(ge=1)]] = Field(default=[1, 2], min_length=1)  # with the title
     untitled: list[Annotated[int, Field(ge=1)]] = [1]  # and without it
-    weight: Annotated[float, Field(gt=0)] = 0.5  # all of a source's snippets, beside that source
+    weight: Annotated[float, Field(gt=0)] = 0.25  # all of a source's snippets, beside it (dev-picked)
 
 
 class ResidualRecipe(_Strict):
