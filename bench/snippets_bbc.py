@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from bench.bbc import BBC_TO_IPTC, load_split
 from service.analyzer import Analyzer
-from service.schemas import AnalyzeOptions, AnalyzeRequest
+from service.schemas import AnalyzeOptions, AnalyzeRequest, AnalyzeResponse
 from service.settings import DEFAULT_CONFIG
 
 OPTIONS = AnalyzeOptions(max_tags=1, min_score=0.0, include=["tags"])
@@ -39,15 +39,12 @@ FORMS: dict[str, Callable[[dict], AnalyzeRequest]] = {
 
 def accuracy(an: Analyzer, rows: list[dict], form: Callable[[dict], AnalyzeRequest]) -> tuple[float, Counter]:
     right, wrong = 0, Counter()
-    for a in range(0, len(rows), 32):
-        chunk = rows[a : a + 32]
-        prepared = an.prepare_many([form(r) for r in chunk])
-        for r, p, e in zip(chunk, prepared, an.encode(prepared), strict=True):
-            tags = an.read_out(p, e).tags
-            if tags and tags[0].code == BBC_TO_IPTC[r["category"]]:
-                right += 1
-            else:
-                wrong[(r["category"], tags[0].label if tags else "none")] += 1
+    for r, res in zip(rows, an.analyze_many([form(r) for r in rows]), strict=True):
+        top = res.tags[0] if isinstance(res, AnalyzeResponse) and res.tags else None  # None: an input error
+        if top is not None and top.code == BBC_TO_IPTC[r["category"]]:
+            right += 1
+        else:
+            wrong[(r["category"], top.label if top else "none")] += 1
     return right / len(rows), wrong
 
 
