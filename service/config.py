@@ -81,6 +81,10 @@ class TaggerConfig(_Frozen):
     # zero-shot: a head trained on top of the top-level zero-shot scores (`newsdesk train
     # configs/train/iptc-default.yaml`; its folder, or an output folder whose ACTIVE file names one).
     head: Path | None = None
+    # Short items (wire snippets, alerts: at most `short_max_sentences` body sentences) are corrected by this
+    # head instead, one trained on articles cut short (`newsdesk train configs/train/iptc-short.yaml`).
+    short_head: Path | None = None
+    short_max_sentences: Annotated[int, Field(ge=1, le=20)] = 2
     # Second-level labels of a hierarchical taxonomy: under each shown top-level tag whose score reaches
     # `parent_min_score`, its best `max_children` children are shown when the child's calibrated score
     # among its siblings (its probability given the parent) reaches `child_min_score`. A child's score is
@@ -97,6 +101,9 @@ class TaggerConfig(_Frozen):
             raise ValueError(f"a {self.kind} tagger needs `{needs}`")
         if self.head is not None and self.kind != "zero-shot":
             raise ValueError("`head` corrects the zero-shot tagger; a trained tagger has its own artifact")
+        if self.short_head is not None and self.kind != "zero-shot":
+            raise ValueError("`short_head` corrects the zero-shot tagger; a trained tagger has its own "
+                             "artifact")
         return self
 
 
@@ -244,7 +251,7 @@ def validate_yaml(path: Path, model: type[M]) -> M:
 # (section, field) of every path in an engine config: relative ones resolve against the file's folder.
 PATH_FIELDS = (
     ("encoder", "path"), ("tagger", "taxonomy"), ("tagger", "artifact"), ("tagger", "head"),
-    ("summarizer", "artifact"), ("summarizer", "path"),
+    ("tagger", "short_head"), ("summarizer", "artifact"), ("summarizer", "path"),
 )
 
 
@@ -269,7 +276,8 @@ def load_engine_config(path: str | Path) -> EngineConfig:
             "encoder": cfg.encoder.model_copy(update={"path": _resolve(base, cfg.encoder.path)}),
             "tagger": cfg.tagger.model_copy(update={"taxonomy": _resolve(base, cfg.tagger.taxonomy),
                                                     "artifact": _resolve(base, cfg.tagger.artifact),
-                                                    "head": _resolve(base, cfg.tagger.head)}),
+                                                    "head": _resolve(base, cfg.tagger.head),
+                                                    "short_head": _resolve(base, cfg.tagger.short_head)}),
             "summarizer": cfg.summarizer.model_copy(
                 update={"artifact": _resolve(base, cfg.summarizer.artifact),
                         "path": _resolve(base, cfg.summarizer.path)}),

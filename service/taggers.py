@@ -49,10 +49,14 @@ class ZeroShotArticleTagger:
 
     def __init__(self, tagger: ZeroShotTagger, children: dict[str, ZeroShotTagger] | None = None, *,
                  max_children: int = 0, parent_min_score: float = 1.0, child_min_score: float = 1.0,
-                 head: ResidualHead | None = None):
+                 head: ResidualHead | None = None, short_head: ResidualHead | None = None,
+                 short_max_sentences: int = 2):
         self.tagger = tagger
         self.head = head
-        self.model_info = None if head is None else head.model_info
+        self.short_head = short_head
+        self.short_max_sentences = short_max_sentences
+        heads = [h.model_info for h in (head, short_head) if h is not None]
+        self.model_info = ModelInfo.joined(heads) if heads else None
         self.children = children or {}
         self.max_children = max_children
         self.parent_min_score = parent_min_score
@@ -76,15 +80,17 @@ class ZeroShotArticleTagger:
                                   top_k=cfg.top_k_descriptions, pooling=cfg.pooling)
 
         top = taxonomy.top_level()
-        head = None
-        if cfg.head is not None:
-            head = ResidualHead.load(cfg.head, [lb.code for lb in top],
-                                     zero_shot_fingerprint(top, cfg, encoder.fingerprint))
+        codes, fingerprint = [lb.code for lb in top], zero_shot_fingerprint(top, cfg, encoder.fingerprint)
+        head, short_head = (
+            None if path is None else ResidualHead.load(path, codes, fingerprint, f"tagger.{field}")
+            for field, path in (("head", cfg.head), ("short_head", cfg.short_head))
+        )
         children = {
             lb.code: group(kids, cfg.child_calibration) for lb in top if (kids := taxonomy.children(lb.code))
         }
         return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
-                   parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head)
+                   parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head,
+                   short_head=short_head, short_max_sentences=cfg.short_max_sentences)
 
     def tag_article(
         self,
@@ -100,9 +106,11 @@ class ZeroShotArticleTagger:
         out = []
         vecs = e.sentence_vectors
         probabilities = None
-        if self.head is not None:
+        short = self.short_head is not None and len(body) <= self.short_max_sentences
+        head = self.short_head if short else self.head
+        if head is not None:
             doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
-            probabilities = functools.partial(self._with_head, self.head.offsets(doc))
+            probabilities = functools.partial(self._with_head, head, head.offsets(doc))
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
@@ -118,10 +126,9 @@ class ZeroShotArticleTagger:
         # sort is stable, so each still comes after its parent.
         return sorted(out, key=lambda t: -t.score)[:max_tags]
 
-    def _with_head(self, offsets: np.ndarray, sims: np.ndarray) -> np.ndarray:
+    def _with_head(self, head: ResidualHead, offsets: np.ndarray, sims: np.ndarray) -> np.ndarray:
         """Top-level probabilities: the head's correction added to the zero-shot logits."""
-        assert self.head is not None
-        return self.head.probabilities(self.tagger.logits(sims), offsets)
+        return head.probabilities(self.tagger.logits(sims), offsets)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {

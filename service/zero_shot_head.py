@@ -60,17 +60,17 @@ class ResidualHead:
         return ModelInfo(name=self.manifest.name, version=self.manifest.version)
 
     @classmethod
-    def load(cls, path: Path, codes: list[str], fingerprint: str) -> ResidualHead:
+    def load(cls, path: Path, codes: list[str], fingerprint: str, field: str = "tagger.head") -> ResidualHead:
         folder, manifest = load_manifest(path)
         if manifest.task != RESIDUAL_TASK:
-            raise ConfigError(f"tagger.head: {folder} is a {manifest.task} model, not a {RESIDUAL_TASK} head")
+            raise ConfigError(f"{field}: {folder} is a {manifest.task} model, not a {RESIDUAL_TASK} head")
         m = manifest.model
         if [lb.code for lb in manifest.taxonomy] != codes:
-            raise ConfigError(f"tagger.head: {folder} was trained for other labels than the taxonomy's top "
+            raise ConfigError(f"{field}: {folder} was trained for other labels than the taxonomy's top "
                               "level")
         if m.get("zero_shot_fingerprint") != fingerprint:
             raise ConfigError(
-                f"tagger.head: {folder} was trained against other descriptions, zero-shot settings or "
+                f"{field}: {folder} was trained against other descriptions, zero-shot settings or "
                 "encoder than this config's; retrain it (see its README.md)"
             )
         try:
@@ -78,9 +78,9 @@ class ResidualHead:
             weight, bias, covered = w["weight"], w["bias"], w["covered"].astype(bool)
             scale = float(w["zero_shot_scale"][0]) if "zero_shot_scale" in w else 1.0  # older heads: none
         except (OSError, SafetensorError, KeyError) as e:
-            raise ConfigError(f"tagger.head: {folder / WEIGHTS} is not a residual head's weights: {e}") from e
+            raise ConfigError(f"{field}: {folder / WEIGHTS} is not a residual head's weights: {e}") from e
         if weight.shape[1] != len(codes) or bias.shape != (len(codes),) or covered.shape != (len(codes),):
-            raise ConfigError(f"tagger.head: {folder / WEIGHTS} does not fit {len(codes)} labels")
+            raise ConfigError(f"{field}: {folder / WEIGHTS} does not fit {len(codes)} labels")
         return cls(manifest, weight, bias, covered, scale, list(m["views"]), int(m["lead"]),
                    CalibrationConfig.model_validate(m["calibration"]))
 

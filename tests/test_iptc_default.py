@@ -28,11 +28,12 @@ def seed_response(analyzer: Analyzer, seed_text: str) -> AnalyzeResponse:
     return analyzer.analyze(AnalyzeRequest(text=seed_text))
 
 
-def test_the_default_uses_the_shipped_head(analyzer: Analyzer, project_root: Path) -> None:
-    folder = resolve_artifact(project_root / "models" / "iptc-default")
-    assert (folder / WEIGHTS).stat().st_size <= 2 * 1024 * 1024
-    assert (folder / "README.md").read_text().count("newsdesk train configs/train/iptc-default.yaml") == 1
-    assert analyzer.model_info.name.split("+")[0] == "iptc-default"
+def test_the_default_uses_the_shipped_heads(analyzer: Analyzer, project_root: Path) -> None:
+    for name in ("iptc-default", "iptc-short"):
+        folder = resolve_artifact(project_root / "models" / name)
+        assert (folder / WEIGHTS).stat().st_size <= 2 * 1024 * 1024
+        assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
+    assert analyzer.model_info.name.split("+")[:2] == ["iptc-default", "iptc-short"]
 
 
 def test_seed_top_level_is_conflict_then_politics(seed_response) -> None:
@@ -149,12 +150,42 @@ def test_the_head_needs_the_zero_shot_kind(make_config, project_root: Path) -> N
         Analyzer.from_config_file(make_config(tagger={"kind": "trained", "artifact": "x", "head": "y"}))
 
 
+def test_short_items_are_corrected_by_the_short_head(
+    analyzer: Analyzer, make_config, project_root: Path, seed_text: str
+) -> None:
+    """An item of at most `short_max_sentences` body sentences goes to `short_head`, longer ones to `head`."""
+    title, body = SNIPPETS["medtop:02000000"][0]  # two body sentences
+    short, long = AnalyzeRequest(text=body, title=title), AnalyzeRequest(text=seed_text)
+    default = analyzer.analyze_many([short, long])
+    long_head_only = Analyzer.from_config_file(make_config(tagger={"short_head": None}))
+    by_long = long_head_only.analyze_many([short, long])
+    short_head_only = Analyzer.from_config_file(
+        make_config(tagger={"head": str(project_root / "models" / "iptc-short"), "short_head": None})
+    )
+    by_short = short_head_only.analyze(short)
+    assert default[1].tags == by_long[1].tags
+    assert default[0].tags == by_short.tags
+    assert default[0].tags != by_long[0].tags  # the two heads do differ on it
+
+
+def test_the_short_head_is_checked_like_the_head(make_config, project_root: Path) -> None:
+    with pytest.raises(ConfigError, match="tagger.short_head: .* retrain"):
+        Analyzer.from_config_file(make_config(tagger={
+            "calibration": {"slope": 10.0, "margin_slope": 30.0, "intercept": -4.0}, "head": None,
+        }))
+    with pytest.raises(ConfigError, match="short_head"):
+        Analyzer.from_config_file(make_config(tagger={"kind": "trained", "artifact": "x", "head": None,
+                                                      "short_head": "y"}))
+
+
 @pytest.mark.slow
-def test_the_shipped_head_reproduces_its_model_card(
+def test_the_shipped_heads_reproduce_their_model_cards(
     analyzer: Analyzer, shared_data: Path, project_root: Path
 ) -> None:
-    folder = resolve_artifact(project_root / "models" / "iptc-default")
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest, short_manifest = (
+        json.loads((resolve_artifact(project_root / "models" / name) / "manifest.json").read_text())
+        for name in ("iptc-default", "iptc-short")
+    )
     bbc = shared_data / "bbc-news-summary"
     test_ids = set(json.loads((bbc / "splits.json").read_text())["test"])
     rows = [json.loads(line) for line in (bbc / "bbc_news_summary.jsonl").open()]
@@ -166,10 +197,10 @@ def test_the_shipped_head_reproduces_its_model_card(
     responses = analyzer.analyze_many(requests)
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, responses, strict=True))
     assert hits / len(rows) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)
-    # and as snippets: each article's first body sentence under its headline
+    # and as snippets, which the short head corrects: each article's first body sentence under its headline
     firsts = [next(s.text for s in analyzer.prepare(q).sentences if s.role == "body") for q in requests]
     short = analyzer.analyze_many(
         [AnalyzeRequest(text=f, title=q.title) for f, q in zip(firsts, requests, strict=True)]
     )
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, short, strict=True))
-    assert hits / len(rows) == pytest.approx(manifest["metrics"]["snippet_accuracy"], abs=0.01)
+    assert hits / len(rows) == pytest.approx(short_manifest["metrics"]["snippet_accuracy"], abs=0.01)

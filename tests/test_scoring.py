@@ -278,13 +278,15 @@ def models_with_a_new_scorer(root: Path, make_config) -> tuple[Path, str]:
     Returns the config and the new version's folder name."""
     shipped = load_engine_config(make_config())
     head = shutil.copytree(shipped.tagger.head, root / "models" / "iptc-default")
+    short = shutil.copytree(shipped.tagger.short_head, root / "models" / "iptc-short")
     scorer = shutil.copytree(shipped.summarizer.artifact, root / "models" / "summary-default")
     active, manifest = load_manifest(scorer)
     folder = f"{manifest.name}-{NEW_VERSION}"
     shutil.copytree(active, scorer / folder)
     (scorer / folder / MANIFEST).write_text(manifest.model_copy(update={"version": NEW_VERSION})
                                             .model_dump_json(), encoding="utf-8")
-    return make_config(tagger={"head": str(head)}, summarizer={"artifact": str(scorer)}), folder
+    return make_config(tagger={"head": str(head), "short_head": str(short)},
+                       summarizer={"artifact": str(scorer)}), folder
 
 
 def test_the_fingerprint_follows_the_promoted_artifact_versions(tmp_path: Path, make_config) -> None:
@@ -292,15 +294,18 @@ def test_the_fingerprint_follows_the_promoted_artifact_versions(tmp_path: Path, 
     config = load_engine_config(config_path)
     scorer = config.summarizer.artifact
     head_folder, head = load_manifest(config.tagger.head)
+    short_folder, short = load_manifest(config.tagger.short_head)
     was_folder, was = load_manifest(scorer)
     model, pinned = pin_models(config)
-    assert (model.name, model.version) == (f"{head.name}+{was.name}", f"{head.version}+{was.version}")
+    assert (model.name, model.version) == (f"{head.name}+{short.name}+{was.name}",
+                                           f"{head.version}+{short.version}+{was.version}")
     # The workers get the version folders: a promotion while they load cannot slip in.
-    assert (pinned.tagger.head, pinned.summarizer.artifact) == (head_folder, was_folder)
+    assert (pinned.tagger.head, pinned.tagger.short_head, pinned.summarizer.artifact) == (
+        head_folder, short_folder, was_folder)
     assert pinned.tagger.taxonomy == config.tagger.taxonomy
 
     assert promote(scorer, folder).promoted  # the same config file, another version behind its path
     promoted, pinned = pin_models(load_engine_config(config_path))
-    assert promoted.version == f"{head.version}+{NEW_VERSION}"
+    assert promoted.version == f"{head.version}+{short.version}+{NEW_VERSION}"
     assert pinned.summarizer.artifact == scorer / folder
     assert fingerprint(model.model_dump(), "{}", ENCODER) != fingerprint(promoted.model_dump(), "{}", ENCODER)

@@ -90,14 +90,14 @@ def test_promoting_another_artifact_version_is_refused_unless_overwrite(
     first = newsdesk(*argv)
     assert first.returncode == 0, first.stderr
     [(name, version)] = models()  # the manifest says what the records say
-    assert name == "iptc-default+summary-default" and not version.endswith(NEW_VERSION)
+    assert name == "iptc-default+iptc-short+summary-default" and not version.endswith(NEW_VERSION)
     scored = out.read_bytes()
 
     assert promote(tmp_path / "models" / "summary-default", folder).promoted
     refused = newsdesk(*argv)
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and refused.stderr.startswith("newsdesk: error: "), refused.stderr
-    now = f"{version.split('+')[0]}+{NEW_VERSION}"
+    now = "+".join([*version.split("+")[:2], NEW_VERSION])
     assert (f"was scored with model {name} {version}, this run uses {name} {now}; refusing to mix them: "
             "pass --overwrite") in refused.stderr
     assert out.read_bytes() == scored

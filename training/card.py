@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from service.artifacts import Manifest
 
 _SHOWN = (
-    "accuracy", "zero_shot_accuracy", "snippet_accuracy", "ece", "ece_top", "micro_f1", "macro_f1",
+    "accuracy", "zero_shot_accuracy", "snippet_accuracy", "ece", "ece_top", "snippet_ece", "snippet_ece_top",
+    "micro_f1", "macro_f1",
     "rouge1", "rouge2", "rougeL", "n",
 )
 
@@ -79,10 +80,12 @@ def model_card(
             ", ".join(f"`{lb.code}`" + (f" (IPTC {lb.iptc})" if lb.iptc else "") for lb in m.taxonomy),
         ]
     kind = "summarizer" if m.task == "extractive-summary" else "tagger"
+    head = "  head: path/to/this/folder"
+    short_head = "  short_head: path/to/this/folder  # items of at most short_max_sentences body sentences"
     usage = {
         "extractive-summary": ["summarizer:", "  artifact: path/to/this/folder"],
         "zero-shot-residual": ["tagger:", "  kind: zero-shot", "  taxonomy: <the taxonomy it was trained on>",
-                               "  head: path/to/this/folder"],
+                               short_head if m.main_metric == "snippet_accuracy" else head],
     }.get(m.task, ["tagger:", "  kind: trained", "  artifact: path/to/this/folder"])
     lines += [
         "",

@@ -106,6 +106,10 @@ class ResidualRecipe(_Strict):
     training: ResidualTraining = ResidualTraining()
     descriptions: DescriptionExamples | None = None  # the taxonomy's descriptions as examples of every label
     snippets: SnippetExamples | None = None  # the sources' train articles cut short, as examples too
+    # What the head is for, and so what dev picks its epoch and fits its calibration on: whole articles, or
+    # the dev articles cut to a snippet (a head for short items, `tagger.short_head`; its main metric is then
+    # `snippet_accuracy`).
+    select_on: Literal["articles", "snippets"] = "articles"
     output: Path
     cache: Path = DEFAULT_CACHE
 
@@ -304,6 +308,11 @@ def fit_calibration(logits: np.ndarray, gold: np.ndarray) -> CalibrationConfig:
     return CalibrationConfig(slope=slope, margin_slope=margin, intercept=float(lr.intercept_[0]))
 
 
+def dev_split(recipe: ResidualRecipe) -> str:
+    """The split dev measures the head on: the dev articles, or the same cut to a snippet."""
+    return "dev" if recipe.select_on == "articles" else f"dev {SNIPPET}"
+
+
 def fit_recipe(
     recipe: ResidualRecipe, sources: list[dict[str, Split]], described: Split | None
 ) -> tuple[Residual, list[tuple[int, float]], Split | None]:
@@ -316,7 +325,7 @@ def fit_recipe(
     if described is not None and recipe.descriptions is not None:
         trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
         parts.append((trained_on, recipe.descriptions.weight))
-    model, history = fit(parts, [s["dev"] for s in sources], recipe.training, recipe.seed,
+    model, history = fit(parts, [s[dev_split(recipe)] for s in sources], recipe.training, recipe.seed,
                          recipe.model.learn_zero_shot_scale)
     return model, history, held_out
 
@@ -331,7 +340,7 @@ def train_residual(
     folder = f"{recipe.name}-{version}"
     check_free(recipe.output, folder)
     engine_cfg = load_engine_config(recipe.engine)
-    tagger_cfg = engine_cfg.tagger.model_copy(update={"head": None})
+    tagger_cfg = engine_cfg.tagger.model_copy(update={"head": None, "short_head": None})
     if tagger_cfg.kind != "zero-shot":
         raise ConfigError(f"{recipe.engine}: tagger.kind must be zero-shot for a {RESIDUAL_TASK} head")
     encoder = engine_for(engine_cfg.encoder).encoder
@@ -343,25 +352,30 @@ def train_residual(
     loaded = [load_source(s, taxonomy, top, recipe, encoder.fingerprint) for s in recipe.sources]
     sources = {name: splits for name, _, splits in loaded}
 
-    dev = Split.concat([s["dev"] for s in sources.values()])
+    dev = Split.concat([s[dev_split(recipe)] for s in sources.values()])
     described = None if recipe.descriptions is None else description_examples(article_tagger, recipe.model)
     model, history, held_out = fit_recipe(recipe, list(sources.values()), described)
-    corrected = {n: {sp: _scores(model, s[sp]) for sp in ("dev", "test")} for n, s in sources.items()}
-    calibration = fit_calibration(np.concatenate([c["dev"] for c in corrected.values()]), dev.gold)
+    calibration = fit_calibration(_scores(model, dev), dev.gold)
+
+    def ece(split: Split) -> tuple[float, float]:
+        """Expected calibration error over all labels, and of the top label alone."""
+        p = sigmoid(calibrated_logits(calibration, _scores(model, split)))
+        best = (np.arange(len(p)), p.argmax(1))
+        return (round(expected_calibration_error(p, split.gold), 4),
+                round(expected_calibration_error(p[best], split.gold[best]), 4))
 
     per_source, extra = {}, {}
     for n, s in sources.items():
         row = {}
         for sp in ("dev", "test"):
-            p = sigmoid(calibrated_logits(calibration, corrected[n][sp]))
-            best = (np.arange(len(p)), p.argmax(1))
+            whole, cut = s[sp], s[f"{sp} {SNIPPET}"]
             row[sp] = {
-                "accuracy": round(accuracy(corrected[n][sp], s[sp].gold), 4),
-                "zero_shot_accuracy": round(accuracy(s[sp].logits, s[sp].gold), 4),
-                "snippet_accuracy": round(accuracy(_scores(model, s[f"{sp} {SNIPPET}"]), s[sp].gold), 4),
-                "ece": round(expected_calibration_error(p, s[sp].gold), 4),
-                "ece_top": round(expected_calibration_error(p[best], s[sp].gold[best]), 4),
-                "n": len(p),
+                "accuracy": round(accuracy(_scores(model, whole), whole.gold), 4),
+                "zero_shot_accuracy": round(accuracy(whole.logits, whole.gold), 4),
+                "snippet_accuracy": round(accuracy(_scores(model, cut), cut.gold), 4),
+                **dict(zip(("ece", "ece_top"), ece(whole), strict=True)),
+                **dict(zip(("snippet_ece", "snippet_ece_top"), ece(cut), strict=True)),
+                "n": len(whole.gold),
             }
         per_source[n] = row
         extra[f"{n}, mapped to the top level (ECE: all labels, and the top label alone)"] = row
@@ -395,7 +409,8 @@ def train_residual(
         task=RESIDUAL_TASK, base_encoder=engine_cfg.encoder.package or str(engine_cfg.encoder.path),
         taxonomy=[ArtifactLabel(code=lb.code, name=lb.name) for lb in top.labels],
         data_fingerprint="+".join(fp for _, fp, _ in loaded),
-        metrics=metrics, main_metric=MAIN_METRIC[RESIDUAL_TASK],
+        metrics=metrics,
+        main_metric=MAIN_METRIC[RESIDUAL_TASK] if recipe.select_on == "articles" else "snippet_accuracy",
         model={
             "views": list(recipe.model.views), "lead": recipe.model.lead,
             "calibration": calibration.model_dump(),
@@ -412,6 +427,9 @@ def train_residual(
     notes = [f"labels covered by data: {', '.join(with_data)}",
              "snippet_accuracy: each article cut to its first body sentence under its headline (a wire "
              "snippet's length)"]
+    if recipe.select_on == "snippets":
+        notes.append("a head for short items (`tagger.short_head`): dev cut to snippets picked the epoch and "
+                     "fitted the calibration; the accuracy columns of whole articles are only measured")
     if described is not None and held_out is not None:
         notes.append(f"every label also learned from its taxonomy descriptions ({len(described.gold)}, "
                      f"{len(held_out.gold)} held out), so every label is corrected; the worst topic wins "

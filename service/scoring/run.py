@@ -45,15 +45,18 @@ def pin_models(config: EngineConfig) -> tuple[ModelInfo, EngineConfig]:
     t, s = config.tagger, config.summarizer
     field = "artifact" if t.kind == "trained" else "head"  # the tagger's artifact, by kind
     tagger, tagger_folder = _pin(getattr(t, field))
+    short, short_folder = _pin(t.short_head)
     scorer, scorer_folder = _pin(s.artifact)
-    parts = [tagger or ModelInfo(name=config.name, version=config.version)]
+    heads = [m for m in (tagger, short) if m is not None]
+    parts = [ModelInfo.joined(heads) if heads else ModelInfo(name=config.name, version=config.version)]
     if scorer is not None:
         parts.append(scorer)
     if s.kind == "seq2seq":  # no versions: the folder's files are hashed, so transformers is imported
         from service.abstractive import seq2seq_model_info
 
         parts.append(seq2seq_model_info(s))
-    pinned = config.model_copy(update={"tagger": t.model_copy(update={field: tagger_folder}),
+    pinned = config.model_copy(update={"tagger": t.model_copy(update={field: tagger_folder,
+                                                                       "short_head": short_folder}),
                                        "summarizer": s.model_copy(update={"artifact": scorer_folder})})
     return ModelInfo.joined(parts), pinned
 
