@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 from service.features import words_of
-from service.sentence_graph import GRAPH_FEATURES, bm25_similarities, graph_features, pagerank
+from service.sentence_graph import (
+    GRAPH_FEATURES,
+    bm25_similarities,
+    cosine_similarities,
+    graph_features,
+    pagerank,
+)
 
 SENTENCES = [
     "The central bank raised interest rates to curb inflation.",
@@ -23,6 +29,8 @@ def test_the_hub_sentence_ranks_first_and_the_unrelated_one_last():
     assert f["bm25_as_document"][3] == 0.0 and f["bm25_as_query"][3] == 0.0
     assert min(f["textrank"][:3]) > 0.5
     assert f["textrank"].sum() == pytest.approx(4.0, rel=1e-6)  # the mean over all sentences is 1
+    assert f["textrank_cosine"][3] == 0.0 and min(f["textrank_cosine"][:3]) > 0.5
+    assert f["textrank_cosine"].sum() == pytest.approx(4.0, rel=1e-6)
 
 
 def test_stop_words_and_numbers_are_not_content_words():
@@ -42,6 +50,15 @@ def test_bm25_is_zero_on_the_diagonal_and_grows_with_shared_rare_words():
     assert sims[0, 1] > sims[0, 2] > 0 == sims[0, 3]
 
 
+def test_cosine_ignores_how_long_a_sentence_is_and_is_symmetric():
+    counts = np.array([[1, 1, 0, 0], [2, 2, 0, 0], [1, 0, 1, 0], [0, 0, 0, 3]], np.float32)
+    sims = cosine_similarities(counts)
+    assert np.all(np.diag(sims) == 0) and np.allclose(sims, sims.T)
+    assert sims[0, 1] == pytest.approx(1.0)  # the same words, twice as often
+    assert sims[0, 2] == pytest.approx(0.5) and sims[1, 2] == pytest.approx(0.5)
+    assert not sims[3].any()
+
+
 def test_pagerank_of_a_symmetric_star_puts_the_centre_first():
     star = np.zeros((4, 4))
     star[0, 1:] = star[1:, 0] = 1.0
@@ -54,4 +71,4 @@ def test_one_sentence_and_no_words_give_zeros_not_errors():
     for texts in (["Just one sentence here."], ["...", "!!"]):
         f = graph_features([words_of(t) for t in texts])
         assert all(np.all(np.isfinite(v)) for v in f.values())
-        assert f["textrank"].tolist() == [0.0] * len(texts)
+        assert f["textrank"].tolist() == f["textrank_cosine"].tolist() == [0.0] * len(texts)
