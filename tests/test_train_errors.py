@@ -143,3 +143,13 @@ def test_the_shipped_recipes_validate():
         residual = yaml.safe_load(recipe.read_text())["task"] == "zero-shot-residual"
         cfg = load_recipe(recipe) if residual else load_train_config(recipe)
         assert cfg.output.is_absolute() and cfg.name == recipe.stem
+
+
+@pytest.mark.parametrize("target", ["models/iptc-short", "configs/train/iptc-default.yaml"])
+def test_evaluate_says_where_a_residual_heads_figures_come_from(capsys, target):
+    root = Path(__file__).resolve().parent.parent
+    argv = ["evaluate", str(root / target), "--data", str(root / "nowhere.jsonl")]
+    assert cli.main(argv) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, err
+    assert "a zero-shot-residual head is measured by `newsdesk train`" in err

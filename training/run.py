@@ -27,6 +27,7 @@ from service.artifacts import (
     load_manifest,
 )
 from service.config import EncoderConfig, read_yaml
+from service.errors import ConfigError
 from service.heads import SentenceHead, head_bytes, load_head
 from service.sentence_scorer import SENTENCE_FEATURES, lexical_view
 from service.settings import PROJECT_ROOT
@@ -41,7 +42,7 @@ from training.finetune import TrainableEncoder, encoded_features, finetune, pick
 from training.headlines import fingerprint, headline_items, load_headline_examples
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
-from training.residual import train_residual
+from training.residual import load_recipe, train_residual
 from training.summary import best_length_exponent, fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
 from training.topics import (
     SplitFeatures,
@@ -343,8 +344,16 @@ def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[Arti
 def evaluate(target: Path, data: Path, split: str = "test") -> dict:
     """Metrics of an artifact (or of the active artifact of a training config's output folder) on `data`."""
     if target.is_file():
-        target = load_train_config(target).output
+        raw = read_yaml(target)
+        residual = isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK
+        target = load_recipe(target).output if residual else load_train_config(target).output
     folder, manifest = load_manifest(target)
+    if manifest.task == RESIDUAL_TASK:
+        raise ConfigError(
+            f"{folder}: a {RESIDUAL_TASK} head is measured by `newsdesk train` on its recipe's sources (its "
+            "README.md); to measure it on other data, name it in an engine config's tagger and run "
+            "`newsdesk score --config` over the data"
+        )
     cfg = load_train_config(folder / RESOLVED_CONFIG)
     encoder_cfg = cfg.model.encoder
     if manifest.encoder_finetuned:
