@@ -47,7 +47,7 @@ RECIPE = PROJECT_ROOT / "configs" / "train" / "iptc-default.yaml"
 
 def zero_shot(cfg: EngineConfig) -> ZeroShotArticleTagger:
     """The tagger the head corrects (its top level): the engine config's, without its head."""
-    cfg = cfg.model_copy(update={"tagger": cfg.tagger.model_copy(update={"head": None, "short_head": None})})
+    cfg = cfg.model_copy(update={"tagger": cfg.tagger.without_heads()})
     return ZeroShotArticleTagger.from_engine(cfg, engine_for(cfg.encoder).encoder)
 
 

@@ -106,6 +106,10 @@ class TaggerConfig(_Frozen):
                              "artifact")
         return self
 
+    def without_heads(self) -> TaggerConfig:
+        """The zero-shot tagger alone: what a head is trained against and corrects."""
+        return self.model_copy(update={"head": None, "short_head": None})
+
 
 _SEQ2SEQ_ONLY = ("path", "num_beams", "no_repeat_ngram_size", "prefix", "max_input_tokens")
 

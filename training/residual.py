@@ -340,7 +340,7 @@ def train_residual(
     folder = f"{recipe.name}-{version}"
     check_free(recipe.output, folder)
     engine_cfg = load_engine_config(recipe.engine)
-    tagger_cfg = engine_cfg.tagger.model_copy(update={"head": None, "short_head": None})
+    tagger_cfg = engine_cfg.tagger.without_heads()
     if tagger_cfg.kind != "zero-shot":
         raise ConfigError(f"{recipe.engine}: tagger.kind must be zero-shot for a {RESIDUAL_TASK} head")
     encoder = engine_for(engine_cfg.encoder).encoder

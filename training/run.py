@@ -254,9 +254,14 @@ def _command(config_path: Path, out: Path | None, promote_it: bool) -> str:
     )
 
 
-def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
+def _is_residual_recipe(config_path: Path) -> bool:
+    """A recipe for a head on the zero-shot tagger (training/residual.py), not a TrainConfig."""
     raw = read_yaml(Path(config_path))
-    if isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK:  # a head on the zero-shot tagger
+    return isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK
+
+
+def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
+    if _is_residual_recipe(config_path):
         return TrainResult(*train_residual(Path(config_path), out, promote_it))
     t0 = time.perf_counter()
     cfg = load_train_config(config_path)
@@ -344,9 +349,8 @@ def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[Arti
 def evaluate(target: Path, data: Path, split: str = "test") -> dict:
     """Metrics of an artifact (or of the active artifact of a training config's output folder) on `data`."""
     if target.is_file():
-        raw = read_yaml(target)
-        residual = isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK
-        target = load_recipe(target).output if residual else load_train_config(target).output
+        recipe = load_recipe(target) if _is_residual_recipe(target) else load_train_config(target)
+        target = recipe.output
     folder, manifest = load_manifest(target)
     if manifest.task == RESIDUAL_TASK:
         raise ConfigError(
