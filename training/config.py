@@ -187,6 +187,9 @@ class HeadlineExamples(_Strict):
 
 class SummaryConfig(_Strict):
     sentences: Annotated[int, Field(ge=1, le=50)] = 3  # the summary length the dev metric uses
+    # The length exponent at which dev judges each epoch; unset: each epoch at its best exponent of the grid,
+    # as the artifact then ships the best one (picked on dev after training either way).
+    select_exponent: Annotated[float, Field(ge=0.0, le=4.0)] | None = None
 
 
 class TrainConfig(_Strict):

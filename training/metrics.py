@@ -51,10 +51,16 @@ class Rouge:
         from rouge_score import rouge_scorer
 
         self.scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+        self.rouge2_scorer = rouge_scorer.RougeScorer(["rouge2"], use_stemmer=True)  # no ROUGE-L cost
 
     def score(self, reference: Sequence[str], summary: Sequence[str]) -> np.ndarray:
         s = self.scorer.score("\n".join(reference), "\n".join(summary))
         return np.array([s[t].fmeasure for t in ROUGE_TYPES]) * 100
+
+    def rouge2(self, reference: Sequence[str], summary: Sequence[str]) -> float:
+        """ROUGE-2 F-measure ×100 alone (what dev selection reads)."""
+        s = self.rouge2_scorer.score("\n".join(reference), "\n".join(summary))
+        return float(s["rouge2"].fmeasure * 100)
 
     def mean(self, pairs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> dict[str, float]:
         total = np.mean([self.score(r, h) for r, h in pairs], axis=0) if pairs else np.zeros(len(ROUGE_TYPES))

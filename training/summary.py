@@ -75,16 +75,22 @@ def new_head(train: Sequence[SummaryItem], cfg: TrainConfig) -> SentenceHead:
 LENGTH_EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the grid `best_length_exponent` searches on dev
 
 
+def probabilities(head: SentenceHead, it: SummaryItem) -> np.ndarray:
+    """P(in summary) of each body sentence of `it`."""
+    with torch.inference_mode():
+        return torch.sigmoid(head(torch.from_numpy(it.features))).numpy()
+
+
 def pick(
     head: SentenceHead,
     it: SummaryItem,
     n_sentences: int | None,
     cfg: SummarizerConfig,
     length_exponent: float = 0.0,
+    p: np.ndarray | None = None,
 ) -> list[str]:
-    """The summary the engine would return with this head's scores."""
-    with torch.inference_mode():
-        p = torch.sigmoid(head(torch.from_numpy(it.features))).numpy()
+    """The summary the engine would return with this head's scores (`p`: them, when already computed)."""
+    p = probabilities(head, it) if p is None else p
     words = np.array([max(it.doc.sentences[i].words, 1) for i in it.body], np.float32)
     probs = dict(zip(it.body, ranking_scores(p, words, length_exponent).tolist(), strict=True))
     n = len(it.doc.sentences)
@@ -116,11 +122,28 @@ def rouge_at(
     return rouge.mean(pairs)
 
 
+def rouge2_by_exponent(
+    head: SentenceHead, dev: Sequence[SummaryItem], n_sentences: int, rouge: Rouge
+) -> dict[float, float]:
+    """Mean ROUGE-2 at `n_sentences` for each length exponent of the grid (a summary that several
+    exponents pick alike is scored once)."""
+    totals = dict.fromkeys(LENGTH_EXPONENTS, 0.0)
+    for it in dev:
+        p = probabilities(head, it)
+        scored: dict[tuple[str, ...], float] = {}
+        for a in LENGTH_EXPONENTS:
+            summary = tuple(pick(head, it, n_sentences, ENGINE_DEFAULTS, a, p))
+            if summary not in scored:
+                scored[summary] = rouge.rouge2(it.reference, summary)
+            totals[a] += scored[summary]
+    return {a: round(t / max(len(dev), 1), 2) for a, t in totals.items()}
+
+
 def best_length_exponent(
     head: SentenceHead, dev: Sequence[SummaryItem], n_sentences: int, rouge: Rouge
 ) -> float:
     """The length exponent with the best dev ROUGE-2 at `n_sentences` (ties: the smallest)."""
-    scores = {a: rouge_at(head, dev, n_sentences, rouge, a)["rouge2"] for a in LENGTH_EXPONENTS}
+    scores = rouge2_by_exponent(head, dev, n_sentences, rouge)
     return max(LENGTH_EXPONENTS, key=lambda a: (scores[a], -a))
 
 
@@ -164,10 +187,16 @@ def fit(
             count += len(y)
         return total / max(count, 1)
 
+    def dev_score() -> float:
+        n, a = cfg.summary.sentences, cfg.summary.select_exponent
+        if a is None:
+            return max(rouge2_by_exponent(head, dev, n, rouge).values())
+        return rouge_at(head, dev, n, rouge, a)["rouge2"]
+
     yield from train_while_improving(
         head,
         epoch,
-        lambda: rouge_at(head, dev, cfg.summary.sentences, rouge)["rouge2"],
+        dev_score,
         epochs=hp.epochs,
         patience=hp.patience,
     )
