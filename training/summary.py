@@ -87,10 +87,15 @@ def pick(
     n_sentences: int | None,
     cfg: SummarizerConfig,
     length_exponent: float = 0.0,
-    p: np.ndarray | None = None,
 ) -> list[str]:
-    """The summary the engine would return with this head's scores (`p`: them, when already computed)."""
-    p = probabilities(head, it) if p is None else p
+    """The summary the engine would return with this head's scores."""
+    return pick_by(probabilities(head, it), it, n_sentences, cfg, length_exponent)
+
+
+def pick_by(
+    p: np.ndarray, it: SummaryItem, n_sentences: int | None, cfg: SummarizerConfig, length_exponent: float
+) -> list[str]:
+    """The summary the engine would return with `p`, P(in summary) of each body sentence."""
     words = np.array([max(it.doc.sentences[i].words, 1) for i in it.body], np.float32)
     probs = dict(zip(it.body, ranking_scores(p, words, length_exponent).tolist(), strict=True))
     n = len(it.doc.sentences)
@@ -103,7 +108,7 @@ def pick(
         n_words=None,
         scorer=lambda cands: np.array([probs[i] for i in cands], np.float32),
     )
-    return [it.doc.sentences[p.index].text for p in picks]
+    return [it.doc.sentences[s.index].text for s in picks]
 
 
 def rouge_at(
@@ -132,7 +137,7 @@ def rouge2_by_exponent(
         p = probabilities(head, it)
         scored: dict[tuple[str, ...], float] = {}
         for a in LENGTH_EXPONENTS:
-            summary = tuple(pick(head, it, n_sentences, ENGINE_DEFAULTS, a, p))
+            summary = tuple(pick_by(p, it, n_sentences, ENGINE_DEFAULTS, a))
             if summary not in scored:
                 scored[summary] = rouge.rouge2(it.reference, summary)
             totals[a] += scored[summary]
