@@ -48,3 +48,4 @@ def test_rouge2_by_exponent_equals_rouge_at_for_every_exponent():
     by_exponent = rouge2_by_exponent(head, dev, 2, rouge)
     assert by_exponent == {a: rouge_at(head, dev, 2, rouge, a)["rouge2"] for a in LENGTH_EXPONENTS}
     assert len(set(by_exponent.values())) > 1
+    assert rouge2_by_exponent(head, dev, 2, rouge, (0.5,)) == {0.5: by_exponent[0.5]}  # `select_exponent`

@@ -128,15 +128,19 @@ def rouge_at(
 
 
 def rouge2_by_exponent(
-    head: SentenceHead, dev: Sequence[SummaryItem], n_sentences: int, rouge: Rouge
+    head: SentenceHead,
+    dev: Sequence[SummaryItem],
+    n_sentences: int,
+    rouge: Rouge,
+    exponents: Sequence[float] = LENGTH_EXPONENTS,
 ) -> dict[float, float]:
-    """Mean ROUGE-2 at `n_sentences` for each length exponent of the grid (a summary that several
-    exponents pick alike is scored once)."""
-    totals = dict.fromkeys(LENGTH_EXPONENTS, 0.0)
+    """Mean ROUGE-2 at `n_sentences` for each length exponent (a summary that several exponents pick
+    alike is scored once)."""
+    totals = dict.fromkeys(exponents, 0.0)
     for it in dev:
         p = probabilities(head, it)
         scored: dict[tuple[str, ...], float] = {}
-        for a in LENGTH_EXPONENTS:
+        for a in exponents:
             summary = tuple(pick_by(p, it, n_sentences, ENGINE_DEFAULTS, a))
             if summary not in scored:
                 scored[summary] = rouge.rouge2(it.reference, summary)
@@ -192,16 +196,12 @@ def fit(
             count += len(y)
         return total / max(count, 1)
 
-    def dev_score() -> float:
-        n, a = cfg.summary.sentences, cfg.summary.select_exponent
-        if a is None:
-            return max(rouge2_by_exponent(head, dev, n, rouge).values())
-        return rouge_at(head, dev, n, rouge, a)["rouge2"]
-
+    a = cfg.summary.select_exponent
+    exponents = LENGTH_EXPONENTS if a is None else (a,)
     yield from train_while_improving(
         head,
         epoch,
-        dev_score,
+        lambda: max(rouge2_by_exponent(head, dev, cfg.summary.sentences, rouge, exponents).values()),
         epochs=hp.epochs,
         patience=hp.patience,
     )
