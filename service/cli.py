@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the HTTP API with uvicorn. The models load in the background; "
                                    "/readyz turns 200 when they are in.")
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    p.add_argument("--port", type=_port, default=8000, help="TCP port, 1-65535 (default: %(default)s)")
     p.add_argument("--log-level", default="info",
                    choices=["critical", "error", "warning", "info", "debug"], help="(default: %(default)s)")
     _add_config(p)
@@ -270,6 +270,16 @@ def _positive(value: str) -> int:
         n = 0
     if n < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+    return n
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 65535:  # uvicorn would fail later, with a traceback from the socket's bind
+        raise argparse.ArgumentTypeError(f"expected a TCP port from 1 to 65535, got {value!r}")
     return n
 
 

@@ -118,6 +118,17 @@ def test_missing_config(tmp_path, seed_path):
     assert_user_error(run("analyze", str(seed_path), "--config", str(tmp_path / "no.yaml")), "not found")
 
 
+@pytest.mark.parametrize("port", ["99999", "0", "http"])
+def test_serve_refuses_a_port_out_of_range(port, capsys):
+    """Before the check, uvicorn reached the socket's bind and died with an OverflowError traceback."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["serve", "--port", port])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --port: expected a TCP port from 1 to 65535, got '{port}'" in err
+    assert "Traceback" not in err
+
+
 def test_serve_with_broken_config(make_config):
     assert_user_error(run("serve", "--port", "1", "--config", str(make_config(name=None))), "name")
 
