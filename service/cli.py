@@ -263,24 +263,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive(value: str) -> int:
+def _whole(value: str, lo: int, hi: int | None, expected: str) -> int:
     try:
         n = int(value)
     except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+        n = lo - 1
+    if n < lo or (hi is not None and n > hi):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {value!r}")
     return n
+
+
+def _positive(value: str) -> int:
+    return _whole(value, 1, None, "a positive whole number")
 
 
 def _port(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 65535:  # uvicorn would fail later, with a traceback from the socket's bind
-        raise argparse.ArgumentTypeError(f"expected a TCP port from 1 to 65535, got {value!r}")
-    return n
+    # Checked here: uvicorn would fail later, with a traceback from the socket's bind.
+    return _whole(value, 1, 65535, "a TCP port from 1 to 65535")
 
 
 def one_line(message: str) -> str:

@@ -118,15 +118,19 @@ def test_missing_config(tmp_path, seed_path):
     assert_user_error(run("analyze", str(seed_path), "--config", str(tmp_path / "no.yaml")), "not found")
 
 
-@pytest.mark.parametrize("port", ["99999", "0", "http"])
-def test_serve_refuses_a_port_out_of_range(port, capsys):
-    """Before the check, uvicorn reached the socket's bind and died with an OverflowError traceback."""
+@pytest.mark.parametrize(("args", "message"), [
+    (["serve", "--port", "99999"], "argument --port: expected a TCP port from 1 to 65535, got '99999'"),
+    (["serve", "--port", "http"], "argument --port: expected a TCP port from 1 to 65535, got 'http'"),
+    (["score", "in.jsonl", "--out", "out.jsonl", "--batch-size", "0"],
+     "argument --batch-size: expected a positive whole number, got '0'"),
+])
+def test_numbers_out_of_range_are_usage_errors(args, message, capsys):
+    """A port out of range used to reach uvicorn's bind and die with an OverflowError traceback."""
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["serve", "--port", port])
+        cli.main(args)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
-    assert f"argument --port: expected a TCP port from 1 to 65535, got '{port}'" in err
-    assert "Traceback" not in err
+    assert message in err and "Traceback" not in err
 
 
 def test_serve_with_broken_config(make_config):
