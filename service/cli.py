@@ -8,6 +8,7 @@ user can fix is one line on stderr, `newsdesk: error: ...`, and exit code 2; nev
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import sys
 from collections.abc import Callable
@@ -27,6 +28,12 @@ EXIT_NOT_PROMOTED = 3  # `train --promote`: written, but worse than the active a
 # -- reading input ----------------------------------------------------------------------------------
 def decode_article(data: bytes, source: str) -> str:
     """The bytes of an article as text, or an `InputError` that says what is wrong with them."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Windows "Unicode" text files
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{source} starts as UTF-16 text but is not valid UTF-16 (offset {e.start}); "
+                             "convert it to UTF-8") from e
     if b"\x00" in data:
         raise InputError(f"{source} is a binary file (it contains NUL bytes); expected UTF-8 text")
     try:

@@ -5,6 +5,7 @@ Only one run loads the models (seconds); every error case fails before the model
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import os
@@ -83,6 +84,7 @@ def _write(tmp: Path, name: str, data: bytes) -> str:
     return str(path)
 
 
+UTF16 = codecs.BOM_UTF16_LE
 BAD_FILES: dict[str, tuple[Callable[[Path], str], tuple[str, ...]]] = {
     "missing": (lambda tmp: str(tmp / "nope.txt"), ("nope.txt", "no such file")),
     "directory": (lambda tmp: str(tmp), ("is a directory",)),
@@ -91,7 +93,20 @@ BAD_FILES: dict[str, tuple[Callable[[Path], str], tuple[str, ...]]] = {
     "nul bytes": (lambda tmp: _write(tmp, "a.bin", b"PK\x03\x04\x00\x00 zip"), ("binary", "NUL")),
     "not utf-8": (lambda tmp: _write(tmp, "latin1.txt", "Café crème".encode("latin-1")),
                   ("not valid UTF-8", "0xe9")),
+    # a lone high surrogate at the end
+    "broken utf-16": (lambda tmp: _write(tmp, "u16.txt", UTF16 + "Hi".encode("utf-16-le") + b"\x00\xd8"),
+                      ("starts as UTF-16 text but is not valid UTF-16",)),
+    "utf-16 of a binary": (lambda tmp: _write(tmp, "u16.bin", UTF16 + b"\x00\x00\x01\x02"),
+                           ("binary", "NUL")),
 }
+
+
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF8])
+def test_a_text_file_with_a_byte_order_mark_reads_as_its_text(bom):
+    """Windows saves "Unicode" text as UTF-16 with a byte-order mark."""
+    encoding = {UTF16: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be", codecs.BOM_UTF8: "utf-8"}[bom]
+    text = "Café owners in Zürich — «prices» up 5 %.\n"
+    assert cli.decode_article(bom + text.encode(encoding), "a.txt") == text
 
 
 @pytest.mark.parametrize("case", list(BAD_FILES))
