@@ -189,6 +189,21 @@ def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cach
     assert set(metrics) >= {"rouge1", "rouge2", "rougeL", "n"}
 
 
+def test_summariser_restarts_keep_the_seed_dev_scores_best(tmp_path, capsys, vector_cache):
+    def run(version: str, seed: int, restarts: int) -> tuple[dict, dict]:
+        recipe = write_recipe(tmp_path, "extractive-summary", cache=str(vector_cache), epochs=4, seed=seed,
+                              version=version, summary={"sentences": 2, "restarts": restarts})
+        code, artifact, err = train(capsys, recipe)
+        assert code == 0, err
+        return load_manifest(artifact)[1].model, load_file(str(artifact / "weights.safetensors"))
+
+    alone = {seed: run(f"seed-{seed}", seed, 1) for seed in (13, 14, 15)}
+    model, weights = run("restarts", 13, 3)
+    best = max(alone, key=lambda s: (alone[s][0]["best_dev"], -s))
+    assert model["seed"] == best and model["best_dev"] == alone[best][0]["best_dev"]
+    assert all(torch.equal(t, alone[best][1][k]) for k, t in weights.items())
+
+
 def test_promote_refuses_a_worse_model(tmp_path, capsys, vector_cache):
     good = write_recipe(tmp_path, "multi-class", cache=str(vector_cache), version="good")
     assert train(capsys, good, "--promote")[0] == 0
