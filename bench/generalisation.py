@@ -1,7 +1,8 @@
 """Does the default IPTC tagger's head generalise beyond the data set it learned from? (issue 4)
 
 The head of `configs/train/iptc-default.yaml` is fitted three times, exactly as `newsdesk train` does
-(`training.residual`: train splits, dev picks the epoch and fits the calibration) but on BBC only, on
+(`training.residual`: train splits, dev picks the epoch and fits the calibration, the recipe's group
+classifier learns from the same train splits) but on BBC only, on
 Reuters only and on both (each with the recipe's description examples, when it has them), and each is
 measured on both sources' test splits beside the zero-shot tagger alone (the same logits, no head):
 
@@ -18,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import torch
 
 from bench.tune_tagger import CONFLICT, SEED, SNIPPETS
 from service.analyzer import Analyzer
 from service.config import EngineConfig, load_engine_config
 from service.settings import PROJECT_ROOT
-from service.tagger import ZeroShotTagger, calibrated_logits, sigmoid
+from service.tagger import ZeroShotTagger, sigmoid
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import load_taxonomy
 from training.data import Example
@@ -34,11 +34,10 @@ from training.residual import (
     Split,
     accuracy,
     description_examples,
-    featurise,
-    fit_calibration,
-    fit_recipe,
+    fit_head,
     load_recipe,
     load_source,
+    split_of,
 )
 from training.vectors import VectorCache, encode_examples, engine_for
 
@@ -60,39 +59,27 @@ def snippets(recipe: ResidualRecipe, top: ZeroShotTagger, engine: Analyzer
     examples.append(Example("seed", None, SEED.read_text(encoding="utf-8")))
     docs = encode_examples(engine, examples, VectorCache(recipe.cache, engine), "snippets")
     no_gold = np.zeros(0)
-    return Split(*featurise(docs, top, recipe.model), no_gold), [(code, title) for code, title, _ in items]
+    return split_of(docs, no_gold, top, recipe.model), [(code, title) for code, title, _ in items]
 
 
-Scorer = Callable[[Split], tuple[np.ndarray, np.ndarray]]  # an article's logits and probabilities
+Scorer = Callable[[Split], np.ndarray]  # articles' probabilities
 
 
-def zero_shot_scores(s: Split) -> tuple[np.ndarray, np.ndarray]:
-    return s.logits, sigmoid(s.logits)  # the zero-shot logits are already calibrated
+def zero_shot_scores(s: Split) -> np.ndarray:
+    return sigmoid(s.logits)  # the zero-shot logits are already calibrated
 
 
 def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], chosen: list[str],
                 described: Split | None) -> tuple[Scorer, np.ndarray]:
     """A head fitted on the chosen sources (and the recipe's description examples) as `train_residual`
     fits it, and which labels it covers."""
-    model, _, _ = fit_recipe(recipe, [sources[n] for n in chosen], described)
-
-    def corrected(s: Split) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.from_numpy(s.logits), torch.from_numpy(s.views)).numpy()
-
-    cal = fit_calibration(np.concatenate([corrected(sources[n]["dev"]) for n in chosen]),
-                          np.concatenate([sources[n]["dev"].gold for n in chosen]))
-
-    def score(s: Split) -> tuple[np.ndarray, np.ndarray]:
-        z = corrected(s)
-        return z, sigmoid(calibrated_logits(cal, z))
-
-    return score, model.covered.numpy().astype(bool)
+    fitted, _, _ = fit_head(recipe, [sources[n] for n in chosen], described)
+    return fitted.probabilities, fitted.model.covered.numpy().astype(bool)
 
 
-def measure(logits: np.ndarray, probs: np.ndarray, gold: np.ndarray) -> str:
+def measure(probs: np.ndarray, gold: np.ndarray) -> str:
     best = (np.arange(len(probs)), probs.argmax(1))
-    return (f"{accuracy(logits, gold):.3f} / {expected_calibration_error(probs, gold):.4f} / "
+    return (f"{accuracy(probs, gold):.3f} / {expected_calibration_error(probs, gold):.4f} / "
             f"{expected_calibration_error(probs[best], gold[best]):.4f}")
 
 
@@ -120,8 +107,8 @@ def main() -> None:
     print("| " + " | ".join(cols) + " |\n" + "| --- " * len(cols) + "|")
     lost = {}
     for label, (score, covered) in heads.items():
-        cells = [measure(*score(s["test"]), s["test"].gold) for s in sources.values()]
-        won = [codes[i] for i in score(snips)[0].argmax(1)]
+        cells = [measure(score(s["test"]), s["test"].gold) for s in sources.values()]
+        won = [codes[i] for i in score(snips).argmax(1)]
         lost[label] = [f"{names[c]} {t!r} -> {names[w]}" for (c, t), w in zip(topics, won[:-1], strict=True)
                        if c != w]
         covers = "-" if covered is None else ", ".join(names[c] for c, k in zip(codes, covered, strict=True)

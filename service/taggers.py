@@ -15,7 +15,7 @@ from service.tagger import TagScore, ZeroShotTagger
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
 from service.vector_cache import encode_cached
-from service.zero_shot_head import ResidualHead, zero_shot_fingerprint
+from service.zero_shot_head import Correction, ResidualHead, zero_shot_fingerprint
 
 if TYPE_CHECKING:
     from service.analyzer import EncodedArticle, Prepared
@@ -110,7 +110,7 @@ class ZeroShotArticleTagger:
         head = self.short_head if short else self.head
         if head is not None:
             doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
-            probabilities = functools.partial(self._with_head, head, head.offsets(doc))
+            probabilities = functools.partial(self._with_head, head, head.correction(doc))
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
@@ -126,9 +126,9 @@ class ZeroShotArticleTagger:
         # sort is stable, so each still comes after its parent.
         return sorted(out, key=lambda t: -t.score)[:max_tags]
 
-    def _with_head(self, head: ResidualHead, offsets: np.ndarray, sims: np.ndarray) -> np.ndarray:
-        """Top-level probabilities: the head's correction added to the zero-shot logits."""
-        return head.probabilities(self.tagger.logits(sims), offsets)
+    def _with_head(self, head: ResidualHead, correction: Correction, sims: np.ndarray) -> np.ndarray:
+        """Top-level probabilities: the zero-shot logits with the head's correction."""
+        return head.probabilities(self.tagger.logits(sims), correction)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {

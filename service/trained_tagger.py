@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -66,18 +66,22 @@ class TopicModel:
 
 def load_topic_model(folder: Path, manifest: Manifest) -> TopicModel:
     m = manifest.model
-    head = load_head("topic", m["head"], folder / WEIGHTS)
-    tfidf = None
-    if m["head"]["vocab_size"]:
-        tfidf = TfidfView.load(folder / VOCAB)
+    return read_topic_model(m, folder / WEIGHTS, folder / VOCAB, manifest.task == "multi-label")
+
+
+def read_topic_model(spec: dict[str, Any], weights: Path, vocab: Path, multi_label: bool) -> TopicModel:
+    """A topic model from its manifest entry (`head` shape, `views`, `lead`), weights and TF-IDF vocabulary
+    (read only when the head has a sparse part)."""
+    head = load_head("topic", spec["head"], weights)
+    tfidf = TfidfView.load(vocab) if spec["head"]["vocab_size"] else None
     assert isinstance(head, TopicHead)
     return TopicModel(
         head,
         tfidf,
-        list(m["views"]),
-        int(m["lead"]),
-        manifest.task == "multi-label",
-        bool(m.get("at_least_one", False)),
+        list(spec["views"]),
+        int(spec["lead"]),
+        multi_label,
+        bool(spec.get("at_least_one", False)),
     )
 
 

@@ -4,8 +4,11 @@ For the labels its training data covered, a label's logit is the zero-shot calib
 correction read from the article's dense views; every other label keeps its zero-shot logit, so topics
 without training data stay reachable through their descriptions. A head may also have learned one factor
 for every zero-shot logit (1 where it did not). Probabilities come from a calibration of those logits
-fitted on dev. The head is tied to the descriptions and settings it was trained against
-(`zero_shot_fingerprint`): changing them without retraining is refused.
+fitted on dev. A head may carry a group classifier too (`TopicGroup`): among the topics its data covers
+well, a multi-class model over dense views and TF-IDF shares out the probability the head gives those
+topics together; how much that is, against every other topic, the head alone decides. The head is tied to
+the descriptions and settings it was trained against (`zero_shot_fingerprint`): changing them without
+retraining is refused.
 """
 
 from __future__ import annotations
@@ -20,15 +23,48 @@ import torch
 from safetensors import SafetensorError
 from safetensors.numpy import load_file
 
-from service.artifacts import WEIGHTS, Manifest, load_manifest
+from service.artifacts import VOCAB, WEIGHTS, Manifest, load_manifest
 from service.config import CalibrationConfig, TaggerConfig
 from service.errors import ConfigError
 from service.features import EncodedText, article_views
 from service.schemas import ModelInfo
 from service.tagger import calibrated_logits, sigmoid
 from service.taxonomy import Label
+from service.trained_tagger import TopicModel, read_topic_model
 
 RESIDUAL_TASK = "zero-shot-residual"
+GROUP_WEIGHTS = "group.safetensors"  # beside the head's weights; its TF-IDF vocabulary is VOCAB
+
+
+def resplit(p: np.ndarray, rows: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """`p` (labels on the last axis) with the probability of the labels `rows` together shared out among
+    them as `shares` (each row of it sums to 1) says; every other label keeps its own. Only where that
+    probability is at least 0.5: the group learned from articles of its own topics, and an article more
+    likely about another topic (the seed: conflict first, then politics, with a little economy) is
+    outside what it knows."""
+    out = np.array(p, dtype=np.float32, copy=True)
+    mass = p[..., rows].sum(-1, keepdims=True)
+    out[..., rows] = np.where(mass >= 0.5, mass * shares, p[..., rows])
+    return out
+
+
+@dataclass
+class TopicGroup:
+    """A multi-class model among some of the head's labels (`rows`, the ones its data covers well)."""
+
+    rows: np.ndarray  # label indices, in the model's output order
+    model: TopicModel
+
+    def shares(self, doc: EncodedText) -> np.ndarray:
+        return self.model.predict([doc])[0]
+
+
+@dataclass
+class Correction:
+    """What a head reads off one article: offsets to its zero-shot logits, and its group's shares."""
+
+    offsets: np.ndarray
+    shares: np.ndarray | None
 
 
 def zero_shot_fingerprint(labels: list[Label], cfg: TaggerConfig, encoder_fingerprint: str) -> str:
@@ -54,6 +90,7 @@ class ResidualHead:
     views: list[str]
     lead: int
     calibration: CalibrationConfig
+    group: TopicGroup | None = None
 
     @property
     def model_info(self) -> ModelInfo:
@@ -81,13 +118,26 @@ class ResidualHead:
             raise ConfigError(f"{field}: {folder / WEIGHTS} is not a residual head's weights: {e}") from e
         if weight.shape[1] != len(codes) or bias.shape != (len(codes),) or covered.shape != (len(codes),):
             raise ConfigError(f"{field}: {folder / WEIGHTS} does not fit {len(codes)} labels")
+        group = None
+        if "group" in m:
+            g = m["group"]
+            try:
+                model = read_topic_model(g, folder / GROUP_WEIGHTS, folder / VOCAB, multi_label=False)
+            except (OSError, SafetensorError, ValueError) as e:
+                raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e}") from e
+            group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
         return cls(manifest, weight, bias, covered, scale, list(m["views"]), int(m["lead"]),
-                   CalibrationConfig.model_validate(m["calibration"]))
+                   CalibrationConfig.model_validate(m["calibration"]), group)
 
-    def offsets(self, doc: EncodedText) -> np.ndarray:
-        """The correction to each label's zero-shot logit (zero for labels without training data)."""
+    def correction(self, doc: EncodedText) -> Correction:
+        """The offsets to each label's zero-shot logit (zero for labels without training data), and the
+        group's shares."""
         x = article_views(torch.from_numpy(doc.vectors), doc.plan(self.lead), self.views).numpy()
-        return np.where(self.covered, x @ self.weight + self.bias, 0.0).astype(np.float32)
+        offsets = np.where(self.covered, x @ self.weight + self.bias, 0.0).astype(np.float32)
+        return Correction(offsets, None if self.group is None else self.group.shares(doc))
 
-    def probabilities(self, zero_shot_logits: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-        return sigmoid(calibrated_logits(self.calibration, self.scale * zero_shot_logits + offsets))
+    def probabilities(self, zero_shot_logits: np.ndarray, correction: Correction) -> np.ndarray:
+        p = sigmoid(calibrated_logits(self.calibration, self.scale * zero_shot_logits + correction.offsets))
+        if self.group is None or correction.shares is None:
+            return p
+        return resplit(p, self.group.rows, correction.shares)

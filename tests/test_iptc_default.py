@@ -11,6 +11,7 @@ import pytest
 from bench.tune_tagger import SNIPPETS
 from service.analyzer import Analyzer
 from service.artifacts import WEIGHTS, resolve_artifact
+from service.config import CalibrationConfig
 from service.errors import ConfigError
 from service.features import EncodedText
 from service.schemas import AnalyzeRequest, AnalyzeResponse
@@ -18,7 +19,18 @@ from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import load_label_map, load_taxonomy
 from service.text import Sentence
-from training.residual import ResidualModel, description_examples, snippet, snippet_split
+from service.zero_shot_head import GROUP_WEIGHTS, ResidualHead, resplit
+from training.residual import (
+    FittedHead,
+    Residual,
+    ResidualModel,
+    ResidualRecipe,
+    Split,
+    description_examples,
+    fit_group,
+    snippet,
+    snippet_split,
+)
 
 CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
 
@@ -31,9 +43,73 @@ def seed_response(analyzer: Analyzer, seed_text: str) -> AnalyzeResponse:
 def test_the_default_uses_the_shipped_heads(analyzer: Analyzer, project_root: Path) -> None:
     for name in ("iptc-default", "iptc-short"):
         folder = resolve_artifact(project_root / "models" / name)
-        assert (folder / WEIGHTS).stat().st_size <= 2 * 1024 * 1024
+        weights = sum(f.stat().st_size for f in (folder / WEIGHTS, folder / GROUP_WEIGHTS) if f.exists())
+        assert weights <= 2 * 1024 * 1024
         assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
     assert analyzer.model_info.name.split("+")[:2] == ["iptc-default", "iptc-short"]
+
+
+def test_the_default_heads_group_is_bbcs_five_desks(analyzer: Analyzer) -> None:
+    """The shipped head's group classifier covers the topics with 100+ train articles (BBC's five desks,
+    not labour: Reuters has 40), all of them topics the head itself corrects."""
+    tagger = analyzer.tagger
+    assert isinstance(tagger, ZeroShotArticleTagger) and isinstance(tagger.head, ResidualHead)
+    group = tagger.head.group
+    assert group is not None and tagger.short_head is not None and tagger.short_head.group is None
+    codes = [tagger.tagger.labels[i].code for i in group.rows]
+    assert sorted(codes) == ["medtop:01000000", "medtop:04000000", "medtop:11000000", "medtop:13000000",
+                             "medtop:15000000"]
+    assert tagger.head.covered[group.rows].all()
+
+
+def test_resplit_shares_out_the_groups_probability_and_leaves_the_rest() -> None:
+    p = np.array([[0.1, 0.5, 0.3, 0.05], [0.3, 0.2, 0.1, 0.2], [0.5, 0.2, 0.3, 0.0]], np.float32)
+    rows = np.array([2, 1])
+    shares = np.array([[0.75, 0.25], [0.5, 0.5], [0.9, 0.1]], np.float32)  # in `rows` order
+    out = resplit(p, rows, shares)
+    assert np.allclose(out[:, [0, 3]], p[:, [0, 3]])
+    assert np.allclose(out[:, rows].sum(1), p[:, rows].sum(1))
+    assert np.allclose(out[0, [2, 1]], [0.6, 0.2]) and np.allclose(out[2, [2, 1]], [0.45, 0.05])
+    assert np.allclose(out[1], p[1])  # the group's topics together under 0.5: not its article
+    assert np.allclose(resplit(p[0], rows, shares[0]), out[0])  # one article: labels on the only axis
+
+
+def _words_split(
+    words_by_label: dict[int, tuple[str, int]], n_labels: int, rng: np.random.Generator
+) -> Split:
+    texts, gold = [], []
+    for label, (word, n) in words_by_label.items():
+        texts += [f"{word} {rng.choice(['said', 'today', 'report', 'news'])} item {i}" for i in range(n)]
+        gold += [label] * n
+    g = np.eye(n_labels, dtype=np.float32)[gold]
+    dim = 4  # one 1-dimensional view per name in ResidualModel().views
+    return Split(np.zeros_like(g), rng.normal(size=(len(gold), dim)).astype(np.float32), g, texts)
+
+
+def test_the_group_learns_topics_with_enough_examples_and_decides_among_them() -> None:
+    rng = np.random.default_rng(0)
+    recipe = ResidualRecipe.model_validate({
+        "name": "t", "task": "zero-shot-residual", "engine": "e.yaml", "output": "out",
+        "sources": [{"recipe": "r.yaml", "map": "m.yaml"}], "group": {"min_examples": 20, "c": 4.0},
+    })
+    # two sources; label 3 has too few examples to join; label 1 comes from the second source only
+    first = _words_split({0: ("markets", 30), 2: ("election", 30), 3: ("strike", 5)}, 4, rng)
+    second = _words_split({1: ("football", 25), 0: ("shares", 10)}, 4, rng)
+    group = fit_group(recipe, [first, second])
+    assert group is not None and sorted(group.rows.tolist()) == [0, 1, 2]
+    assert fit_group(recipe, [first.take(first.gold[:, 0] > 0)]) is None  # one topic: nothing to decide
+    assert fit_group(recipe.model_copy(update={"group": None}), [first, second]) is None
+
+    # A head with no correction of its own: flat zero-shot logits, so the group alone decides among its
+    # topics, and label 3 keeps exactly the probability the head gives it.
+    head = FittedHead(Residual(4, np.ones(4, bool)), CalibrationConfig(slope=1.0, margin_slope=0.0,
+                                                                        intercept=0.0), group)
+    words = {0: ("markets", 1), 1: ("football", 1), 2: ("election", 1), 3: ("strike", 1)}
+    probe = _words_split(words, 4, rng)
+    p = head.probabilities(probe)
+    assert p[:3].argmax(1).tolist() == [0, 1, 2]
+    assert np.allclose(p[:, 3], 0.5) and np.allclose(p[:, :3].sum(1), 1.5)
+    assert p[0, 0] > 0.5 + 0.1  # the group's share, not the flat head's 0.5
 
 
 def test_seed_top_level_is_conflict_then_politics(seed_response) -> None:

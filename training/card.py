@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from service.artifacts import Manifest
 
 _SHOWN = (
-    "accuracy", "zero_shot_accuracy", "snippet_accuracy", "ece", "ece_top", "snippet_ece", "snippet_ece_top",
+    "accuracy", "accuracy_without_group", "zero_shot_accuracy", "outside_group_accuracy",
+    "group_topics_accuracy", "snippet_accuracy", "ece", "ece_top", "snippet_ece", "snippet_ece_top",
     "micro_f1", "macro_f1",
     "rouge1", "rouge2", "rougeL", "n",
 )

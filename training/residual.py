@@ -31,23 +31,28 @@ from service.artifacts import (
     MANIFEST,
     MODEL_CARD,
     RESOLVED_CONFIG,
+    VOCAB,
     WEIGHTS,
     ArtifactLabel,
     Manifest,
 )
 from service.config import CalibrationConfig, _resolve, load_engine_config, validate_yaml
 from service.errors import ConfigError
-from service.features import VIEWS, EncodedText, article_views
+from service.features import VIEWS, EncodedText, TfidfView, article_views
+from service.heads import TopicHead, head_bytes
 from service.settings import PROJECT_ROOT
 from service.tagger import ZeroShotTagger, calibrated_logits, lead, sigmoid
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
-from service.zero_shot_head import RESIDUAL_TASK, zero_shot_fingerprint
+from service.trained_tagger import TopicModel
+from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
 from training.artifact import Promotion, check_free, promote, write_artifact
 from training.card import model_card
-from training.config import DEFAULT_CACHE, load_train_config
+from training.config import DEFAULT_CACHE, TfidfConfig, load_train_config
 from training.data import DataError, load_dataset
 from training.metrics import expected_calibration_error
+from training.topics import SplitFeatures, fit_linear_on
+from training.topics import logits as topic_logits
 from training.vectors import VectorCache, encode_examples, engine_for
 
 SPLITS = ("train", "dev", "test")
@@ -95,6 +100,18 @@ class SnippetExamples(_Strict):
     weight: Annotated[float, Field(gt=0)] = 0.25  # all of a source's snippets, beside it (dev-picked)
 
 
+class GroupConfig(_Strict):
+    """A multi-class model among the topics the sources cover well, over dense views and TF-IDF: it shares
+    out the probability the head gives those topics together (`service.zero_shot_head.TopicGroup`). Trained
+    on the sources' train articles of those topics, each source weighing the same; the head's own
+    correction is a linear function of sentence vectors only, and TF-IDF is what separates neighbouring
+    desks (politics from economy) best."""
+
+    min_examples: Annotated[int, Field(ge=1)] = 100  # train articles (all sources) a topic needs to join
+    tfidf: TfidfConfig = TfidfConfig()
+    c: Annotated[float, Field(gt=0)] = 4.0  # inverse L2 strength of the logistic regression
+
+
 class ResidualRecipe(_Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     version: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -106,6 +123,7 @@ class ResidualRecipe(_Strict):
     training: ResidualTraining = ResidualTraining()
     descriptions: DescriptionExamples | None = None  # the taxonomy's descriptions as examples of every label
     snippets: SnippetExamples | None = None  # the sources' train articles cut short, as examples too
+    group: GroupConfig | None = None
     # What the head is for, and so what dev picks its epoch and fits its calibration on: whole articles, or
     # the dev articles cut to a snippet (a head for short items, `tagger.short_head`; its main metric is then
     # `snippet_accuracy`).
@@ -130,13 +148,21 @@ class Split:
     logits: np.ndarray  # (articles, labels) zero-shot calibrated logits
     views: np.ndarray  # (articles, features)
     gold: np.ndarray  # (articles, labels) 0/1: the mapped top-level labels
+    texts: list[str]  # what a TF-IDF view reads of each (`EncodedText.terms_text`)
 
     @staticmethod
     def concat(parts: list[Split]) -> Split:
-        return Split(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("logits", "views", "gold")))
+        arrays = (np.concatenate([getattr(p, f) for p in parts]) for f in ("logits", "views", "gold"))
+        return Split(*arrays, [t for p in parts for t in p.texts])
 
     def take(self, rows: np.ndarray) -> Split:
-        return Split(self.logits[rows], self.views[rows], self.gold[rows])
+        """The rows given by index or by a boolean mask."""
+        texts = [self.texts[i] for i in np.arange(len(self.texts))[rows]]
+        return Split(self.logits[rows], self.views[rows], self.gold[rows], texts)
+
+
+def split_of(docs: list[EncodedText], gold: np.ndarray, top: ZeroShotTagger, model: ResidualModel) -> Split:
+    return Split(*featurise(docs, top, model), gold, [d.terms_text for d in docs])
 
 
 def featurise(
@@ -168,7 +194,7 @@ def snippet(doc: EncodedText, sentences: int, title: bool) -> EncodedText:
 def snippet_split(docs: list[EncodedText], gold: np.ndarray, forms: list[tuple[int, bool]],
                   top: ZeroShotTagger, model: ResidualModel) -> Split:
     """Every article in each (sentences, title) form, one after the other."""
-    parts = [Split(*featurise([snippet(d, n, t) for d in docs], top, model), gold) for n, t in forms]
+    parts = [split_of([snippet(d, n, t) for d in docs], gold, top, model) for n, t in forms]
     return Split.concat(parts)
 
 
@@ -179,16 +205,19 @@ def description_examples(tagger: ZeroShotArticleTagger, model: ResidualModel) ->
     top = tagger.tagger
     counts = [len(lb.prompts()) for lb in top.labels]
     vectors, owner = [top.descriptions], [np.repeat(np.arange(len(counts)), counts)]
+    texts = [p for lb in top.labels for p in lb.prompts()]
     index = {lb.code: i for i, lb in enumerate(top.labels)}
     for code, kids in tagger.children.items():
         vectors.append(kids.descriptions)
         owner.append(np.full(len(kids.descriptions), index[code]))
+        texts += [p for lb in kids.labels for p in lb.prompts()]
     vecs = np.concatenate(vectors)
     leave_out = np.full(len(vecs), -1)
     leave_out[: len(top.descriptions)] = np.arange(len(top.descriptions))
     logits = top.logits(top.text_scores(vecs, leave_out))
     gold = np.eye(len(counts), dtype=np.float32)[np.concatenate(owner)]
-    return Split(logits.astype(np.float32), np.tile(vecs, (1, len(model.views))).astype(np.float32), gold)
+    views = np.tile(vecs, (1, len(model.views))).astype(np.float32)
+    return Split(logits.astype(np.float32), views, gold, texts)
 
 
 def held_out_descriptions(described: Split, cfg: DescriptionExamples) -> tuple[Split, Split]:
@@ -220,7 +249,7 @@ def load_source(source: Source, taxonomy: Taxonomy, top: ZeroShotTagger, recipe:
                 for code in label_map.labels[label]:
                     gold[i, codes.index(taxonomy.ancestor(code))] = 1
         docs = encode_examples(engine, rows, cache, f"{tc.name} {split}")
-        out[split] = Split(*featurise(docs, top, recipe.model), gold)
+        out[split] = split_of(docs, gold, top, recipe.model)
         if split != "train":  # measured: the first body sentence and the title, as a wire snippet reads
             out[f"{split} {SNIPPET}"] = snippet_split(docs, gold, [(1, True)], top, recipe.model)
         elif recipe.snippets is not None:
@@ -330,6 +359,65 @@ def fit_recipe(
     return model, history, held_out
 
 
+def fit_group(recipe: ResidualRecipe, trains: list[Split]) -> TopicGroup | None:
+    """The recipe's group classifier, fitted on the train articles of the topics with enough of them (None
+    when fewer than two topics have)."""
+    cfg = recipe.group
+    if cfg is None:
+        return None
+    rows = np.flatnonzero(sum((s.gold > 0).sum(0) for s in trains) >= cfg.min_examples)
+    if len(rows) < 2:
+        return None
+    parts = [s.take(s.gold[:, rows].sum(1) > 0) for s in trains]
+    parts = [p for p in parts if len(p.gold)]
+    t = cfg.tfidf
+    tfidf = TfidfView.fit((x for p in parts for x in p.texts), ngrams=t.ngrams, min_df=t.min_df,
+                          max_terms=t.max_terms)
+    head = TopicHead(parts[0].views.shape[1], len(tfidf), len(rows))
+    model = TopicModel(head, tfidf, list(recipe.model.views), recipe.model.lead, multi_label=False)
+    # a multi-label row (a few Reuters articles) counts for its first topic of the group
+    feats = [_group_features(model, p, np.eye(len(rows), dtype=np.float32)[p.gold[:, rows].argmax(1)])
+             for p in parts]
+    n = sum(len(p.gold) for p in parts)
+    weight = np.concatenate([np.full(len(p.gold), n / (len(parts) * len(p.gold))) for p in parts])
+    fit_linear_on(model, feats, cfg.c, dense_weight=1.0, seed=recipe.seed, sample_weight=weight)
+    head.eval()
+    return TopicGroup(rows, model)
+
+
+def _group_features(model: TopicModel, split: Split, gold: np.ndarray) -> SplitFeatures:
+    assert model.tfidf is not None
+    return SplitFeatures(torch.from_numpy(split.views), model.tfidf.sparse_rows(split.texts), gold)
+
+
+@dataclass
+class FittedHead:
+    """A trained head as the engine runs it: corrected logits, their calibration, the group's shares."""
+
+    model: Residual
+    calibration: CalibrationConfig
+    group: TopicGroup | None
+
+    def probabilities(self, split: Split) -> np.ndarray:
+        p = sigmoid(calibrated_logits(self.calibration, _scores(self.model, split)))
+        if self.group is None:
+            return p
+        unknown = np.zeros((len(split.texts), len(self.group.rows)), np.float32)
+        feats = _group_features(self.group.model, split, unknown)
+        shares = torch.softmax(topic_logits(self.group.model, feats), -1).numpy()
+        return resplit(p, self.group.rows, shares)
+
+
+def fit_head(
+    recipe: ResidualRecipe, sources: list[dict[str, Split]], described: Split | None
+) -> tuple[FittedHead, list[tuple[int, float]], Split | None]:
+    """`fit_recipe`, then the calibration of its logits on dev and the recipe's group classifier."""
+    model, history, held_out = fit_recipe(recipe, sources, described)
+    dev = Split.concat([s[dev_split(recipe)] for s in sources])
+    calibration = fit_calibration(_scores(model, dev), dev.gold)
+    return FittedHead(model, calibration, fit_group(recipe, [s["train"] for s in sources])), history, held_out
+
+
 def train_residual(
     config_path: Path, out: Path | None = None, promote_it: bool = False
 ) -> tuple[Path, Promotion | None]:
@@ -352,14 +440,13 @@ def train_residual(
     loaded = [load_source(s, taxonomy, top, recipe, encoder.fingerprint) for s in recipe.sources]
     sources = {name: splits for name, _, splits in loaded}
 
-    dev = Split.concat([s[dev_split(recipe)] for s in sources.values()])
     described = None if recipe.descriptions is None else description_examples(article_tagger, recipe.model)
-    model, history, held_out = fit_recipe(recipe, list(sources.values()), described)
-    calibration = fit_calibration(_scores(model, dev), dev.gold)
+    fitted, history, held_out = fit_head(recipe, list(sources.values()), described)
+    model, calibration, group = fitted.model, fitted.calibration, fitted.group
 
     def ece(split: Split) -> tuple[float, float]:
         """Expected calibration error over all labels, and of the top label alone."""
-        p = sigmoid(calibrated_logits(calibration, _scores(model, split)))
+        p = fitted.probabilities(split)
         best = (np.arange(len(p)), p.argmax(1))
         return (round(expected_calibration_error(p, split.gold), 4),
                 round(expected_calibration_error(p[best], split.gold[best]), 4))
@@ -370,13 +457,15 @@ def train_residual(
         for sp in ("dev", "test"):
             whole, cut = s[sp], s[f"{sp} {SNIPPET}"]
             row[sp] = {
-                "accuracy": round(accuracy(_scores(model, whole), whole.gold), 4),
+                "accuracy": round(accuracy(fitted.probabilities(whole), whole.gold), 4),
                 "zero_shot_accuracy": round(accuracy(whole.logits, whole.gold), 4),
-                "snippet_accuracy": round(accuracy(_scores(model, cut), cut.gold), 4),
+                "snippet_accuracy": round(accuracy(fitted.probabilities(cut), cut.gold), 4),
                 **dict(zip(("ece", "ece_top"), ece(whole), strict=True)),
                 **dict(zip(("snippet_ece", "snippet_ece_top"), ece(cut), strict=True)),
                 "n": len(whole.gold),
             }
+            if group is not None:
+                row[sp]["accuracy_without_group"] = round(accuracy(_scores(model, whole), whole.gold), 4)
         per_source[n] = row
         extra[f"{n}, mapped to the top level (ECE: all labels, and the top label alone)"] = row
     first = next(iter(per_source.values()))
@@ -384,7 +473,7 @@ def train_residual(
     if held_out is not None:
         # Reachability of every topic, the ones no data set covers too: held-out descriptions won by their
         # own topic (the worst topic's share beside the mean).
-        won = _scores(model, held_out)
+        won = fitted.probabilities(held_out)
         own = held_out.gold.argmax(1)
         per_topic = [accuracy(won[own == j], held_out.gold[own == j]) for j in np.unique(own)]
         metrics["descriptions"] = {
@@ -393,6 +482,14 @@ def train_residual(
             "worst_topic_accuracy": round(min(per_topic), 4),
             "n": len(won),
         }
+        if group is not None:
+            # the group reads articles; one-line descriptions of its own topics are what it reads worst
+            outside = ~np.isin(own, group.rows)
+            metrics["descriptions"].update({
+                "accuracy_without_group": round(accuracy(_scores(model, held_out), held_out.gold), 4),
+                "outside_group_accuracy": round(accuracy(won[outside], held_out.gold[outside]), 4),
+                "group_topics_accuracy": round(accuracy(won[~outside], held_out.gold[~outside]), 4),
+            })
         extra[f"held-out descriptions (every {recipe.descriptions.held_out}th, not trained on), top-1 "
               "among the top-level topics"] = {"held out": metrics["descriptions"]}
 
@@ -416,8 +513,13 @@ def train_residual(
             "calibration": calibration.model_dump(),
             "covered": [c for c, k in zip(codes, covered, strict=True) if k],
             "zero_shot_fingerprint": zero_shot_fingerprint(top.labels, tagger_cfg, encoder.fingerprint),
+            **({} if group is None else {"group": {
+                "codes": [codes[i] for i in group.rows], "head": group.model.head.shape,
+                "views": group.model.views, "lead": group.model.lead,
+            }}),
         },
-        files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]),
+        files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]
+                     + ([] if group is None else [GROUP_WEIGHTS, VOCAB])),
     )
     sizes = {f"{n} {sp}": len(s[sp].gold) for n, s in sources.items() for sp in SPLITS}
     where = config_path.resolve()
@@ -434,7 +536,13 @@ def train_residual(
         notes.append(f"every label also learned from its taxonomy descriptions ({len(described.gold)}, "
                      f"{len(held_out.gold)} held out), so every label is corrected; the worst topic wins "
                      f"{metrics['descriptions']['worst_topic_accuracy']} of its held-out descriptions")
+    if group is not None:
+        names = ", ".join(codes[i] for i in group.rows)
+        notes.append(f"a group classifier (TF-IDF + dense views, multinomial logistic regression) shares out "
+                     f"the probability of {names} among them; `accuracy_without_group` is the head alone")
     files = {
+        **({} if group is None else {GROUP_WEIGHTS: head_bytes(group.model.head),
+                                     VOCAB: group.model.tfidf.to_json().encode()}),
         WEIGHTS: weights,
         RESOLVED_CONFIG: yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False).encode(),
         MODEL_CARD: model_card(manifest, sizes, notes, [], extra, f"newsdesk train {rel}").encode(),

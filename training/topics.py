@@ -155,7 +155,8 @@ def _design(model: TopicModel, splits: Sequence[SplitFeatures], w: float) -> tup
 
 
 def _solve(
-    x: csr_matrix, gold: np.ndarray, c: float, multi_label: bool, seed: int
+    x: csr_matrix, gold: np.ndarray, c: float, multi_label: bool, seed: int,
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(coef, bias) of a linear head on x: one-vs-rest LinearSVC (labels absent from these rows, or on
     every row, get a bias of -10: never predicted) or multinomial logistic regression."""
@@ -164,9 +165,10 @@ def _solve(
     from sklearn.svm import LinearSVC
 
     if not multi_label:
-        est = LogisticRegression(C=c, max_iter=5000).fit(x, gold.argmax(1))
+        est = LogisticRegression(C=c, max_iter=5000).fit(x, gold.argmax(1), sample_weight=sample_weight)
         return est.coef_, est.intercept_
     present = (gold.sum(0) > 0) & (gold.sum(0) < len(gold))
+    assert sample_weight is None, "one-vs-rest LinearSVC is fitted without row weights"
     ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed)).fit(x, gold[:, present])
     coef, bias = np.zeros((gold.shape[1], x.shape[1])), np.full(gold.shape[1], -10.0)
     coef[present] = np.vstack([e.coef_ for e in ovr.estimators_])
@@ -206,9 +208,18 @@ def fit_linear(
 
 def refit_linear(model: TopicModel, splits: Sequence[SplitFeatures], c: float, cfg: TrainConfig) -> None:
     """The linear head fitted again, with the C dev picked, on all these splits together (train + dev)."""
-    x, gold = _design(model, splits, cfg.training.dense_weight)
-    coef, bias = _solve(x, gold, c, model.multi_label, cfg.seed)
-    _set_linear(model, coef, bias, cfg.training.dense_weight)
+    fit_linear_on(model, splits, c, dense_weight=cfg.training.dense_weight, seed=cfg.seed)
+
+
+def fit_linear_on(
+    model: TopicModel, splits: Sequence[SplitFeatures], c: float, *, dense_weight: float, seed: int,
+    sample_weight: np.ndarray | None = None,
+) -> None:
+    """The linear head fitted exactly on these splits' rows together, each row weighing `sample_weight`
+    (multi-class only) or the same."""
+    x, gold = _design(model, splits, dense_weight)
+    coef, bias = _solve(x, gold, c, model.multi_label, seed, sample_weight)
+    _set_linear(model, coef, bias, dense_weight)
 
 
 def cross_validated_logits(
