@@ -123,9 +123,12 @@ class ResidualHead:
             g = m["group"]
             try:
                 model = read_topic_model(g, folder / GROUP_WEIGHTS, folder / VOCAB, multi_label=False)
-            except (OSError, SafetensorError, ValueError) as e:
-                raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e}") from e
-            group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
+                group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
+            except (OSError, SafetensorError, ValueError, KeyError, TypeError) as e:
+                raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e!r}") from e
+            if len(group.rows) != model.head.shape["n_labels"]:
+                n = len(group.rows)
+                raise ConfigError(f"{field}: {folder}: its group classifier does not fit its {n} topics")
         return cls(manifest, weight, bias, covered, scale, list(m["views"]), int(m["lead"]),
                    CalibrationConfig.model_validate(m["calibration"]), group)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,23 @@ def test_a_head_trained_against_other_descriptions_is_refused(make_config, proje
     })
     with pytest.raises(ConfigError, match="retrain"):
         Analyzer.from_config_file(path)
+
+
+@pytest.mark.parametrize("damage", ["vocab", "weights", "codes"])
+def test_a_head_with_a_damaged_group_is_refused(make_config, project_root: Path, tmp_path: Path,
+                                                damage: str) -> None:
+    folder = tmp_path / "head"
+    shutil.copytree(resolve_artifact(project_root / "models" / "iptc-default"), folder)
+    if damage == "vocab":
+        (folder / "vocab.json").write_text('{"ngrams": 2, "terms": [')
+    elif damage == "weights":
+        (folder / GROUP_WEIGHTS).write_bytes(b"not safetensors")
+    else:
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["model"]["group"]["codes"] = manifest["model"]["group"]["codes"][:2]
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="tagger.head: .*group classifier"):
+        Analyzer.from_config_file(make_config(tagger={"head": str(folder)}))
 
 
 def test_the_head_needs_the_zero_shot_kind(make_config, project_root: Path) -> None:
