@@ -8,7 +8,9 @@ ones where the data says so), and labels no source covers keep their zero-shot l
 `descriptions`, the taxonomy's own descriptions (every level's, each counted for its top-level topic) are
 examples too: every label is then covered and corrected, and the labels no data set covers learn from
 their descriptions what the articles of other topics look like, so the head cannot push them aside for
-free. A calibration of the corrected logits is fitted on dev; test is only measured.
+free. A calibration of the corrected logits is fitted on dev; test is only measured. With `group`, a
+multi-class model over TF-IDF and the same views, fitted on the train articles of the topics with enough of
+them, then shares out the probability the head gives those topics together (`fit_group`).
 """
 
 from __future__ import annotations
