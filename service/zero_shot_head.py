@@ -54,9 +54,12 @@ class TopicGroup:
 
     rows: np.ndarray  # label indices, in the model's output order
     model: TopicModel
+    temperature: float = 1.0  # of its softmax, fitted on dev
 
     def shares(self, doc: EncodedText) -> np.ndarray:
-        return self.model.predict([doc])[0]
+        with torch.inference_mode():
+            logits = self.model.head(self.model.dense(doc)[None], self.model.sparse([doc.terms_text]))
+            return torch.softmax(logits[0] / self.temperature, -1).numpy()
 
 
 @dataclass
@@ -123,7 +126,8 @@ class ResidualHead:
             g = m["group"]
             try:
                 model = read_topic_model(g, folder / GROUP_WEIGHTS, folder / VOCAB, multi_label=False)
-                group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
+                rows = np.array([codes.index(c) for c in g["codes"]])
+                group = TopicGroup(rows, model, float(g["temperature"]))
             except (OSError, SafetensorError, ValueError, KeyError, TypeError) as e:
                 raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e!r}") from e
             if len(group.rows) != model.head.shape["n_labels"]:

@@ -29,6 +29,7 @@ from training.residual import (
     Split,
     description_examples,
     fit_group,
+    fit_group_temperature,
     snippet,
     snippet_split,
 )
@@ -111,6 +112,15 @@ def test_the_group_learns_topics_with_enough_examples_and_decides_among_them() -
     assert p[:3].argmax(1).tolist() == [0, 1, 2]
     assert np.allclose(p[:, 3], 0.5) and np.allclose(p[:, :3].sum(1), 1.5)
     assert p[0, 0] > 0.5 + 0.1  # the group's share, not the flat head's 0.5
+
+    # Its softmax temperature is fitted on dev: never a worse log-loss there than the plain softmax.
+    def log_loss(t: float) -> float:
+        group.temperature = t
+        q = head.probabilities(probe)
+        return float(-np.log(np.where(probe.gold > 0, q, 1 - q)).mean())
+
+    fitted = fit_group_temperature(head, probe)
+    assert 0.05 <= fitted <= 4.5 and log_loss(fitted) <= log_loss(1.0)
 
 
 def test_seed_top_level_is_conflict_then_politics(seed_response) -> None:

@@ -401,23 +401,49 @@ class FittedHead:
     group: TopicGroup | None
 
     def probabilities(self, split: Split) -> np.ndarray:
-        p = sigmoid(calibrated_logits(self.calibration, _scores(self.model, split)))
+        p = self.head_probabilities(split)
         if self.group is None:
             return p
-        unknown = np.zeros((len(split.texts), len(self.group.rows)), np.float32)
-        feats = _group_features(self.group.model, split, unknown)
-        shares = torch.softmax(topic_logits(self.group.model, feats), -1).numpy()
+        shares = torch.softmax(self.group_logits(split) / self.group.temperature, -1).numpy()
         return resplit(p, self.group.rows, shares)
+
+    def head_probabilities(self, split: Split) -> np.ndarray:
+        return sigmoid(calibrated_logits(self.calibration, _scores(self.model, split)))
+
+    def group_logits(self, split: Split) -> torch.Tensor:
+        assert self.group is not None
+        unknown = np.zeros((len(split.texts), len(self.group.rows)), np.float32)
+        return topic_logits(self.group.model, _group_features(self.group.model, split, unknown))
+
+
+def fit_group_temperature(head: FittedHead, dev: Split) -> float:
+    """The temperature of the group's softmax under which dev's final probabilities are likeliest (binary
+    log-loss over every article and label, as the head's calibration is fitted). The group's logistic
+    regression is fitted on train and, regularised, shares out less sharply than dev bears out."""
+    from scipy.optimize import minimize_scalar
+
+    assert head.group is not None
+    base, logits, rows = head.head_probabilities(dev), head.group_logits(dev), head.group.rows
+
+    def log_loss(log_t: float) -> float:
+        p = resplit(base, rows, torch.softmax(logits / float(np.exp(log_t)), -1).numpy())
+        return float(-np.log(np.clip(np.where(dev.gold > 0, p, 1 - p), 1e-9, 1.0)).mean())
+
+    return round(float(np.exp(minimize_scalar(log_loss, bounds=(-3.0, 1.5), method="bounded").x)), 4)
 
 
 def fit_head(
     recipe: ResidualRecipe, sources: list[dict[str, Split]], described: Split | None
 ) -> tuple[FittedHead, list[tuple[int, float]], Split | None]:
-    """`fit_recipe`, then the calibration of its logits on dev and the recipe's group classifier."""
+    """`fit_recipe`, then the calibration of its logits on dev, the recipe's group classifier and its
+    temperature (on dev too)."""
     model, history, held_out = fit_recipe(recipe, sources, described)
     dev = Split.concat([s[dev_split(recipe)] for s in sources])
-    calibration = fit_calibration(_scores(model, dev), dev.gold)
-    return FittedHead(model, calibration, fit_group(recipe, [s["train"] for s in sources])), history, held_out
+    fitted = FittedHead(model, fit_calibration(_scores(model, dev), dev.gold),
+                        fit_group(recipe, [s["train"] for s in sources]))
+    if fitted.group is not None:
+        fitted.group.temperature = fit_group_temperature(fitted, dev)
+    return fitted, history, held_out
 
 
 def train_residual(
@@ -517,7 +543,7 @@ def train_residual(
             "zero_shot_fingerprint": zero_shot_fingerprint(top.labels, tagger_cfg, encoder.fingerprint),
             **({} if group is None else {"group": {
                 "codes": [codes[i] for i in group.rows], "head": group.model.head.shape,
-                "views": group.model.views, "lead": group.model.lead,
+                "views": group.model.views, "lead": group.model.lead, "temperature": group.temperature,
             }}),
         },
         files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]
@@ -540,8 +566,9 @@ def train_residual(
                      f"{metrics['descriptions']['worst_topic_accuracy']} of its held-out descriptions")
     if group is not None:
         names = ", ".join(codes[i] for i in group.rows)
-        notes.append(f"a group classifier (TF-IDF + dense views, multinomial logistic regression) shares out "
-                     f"the probability of {names} among them; `accuracy_without_group` is the head alone")
+        notes.append(f"a group classifier (TF-IDF + dense views, multinomial logistic regression; softmax "
+                     f"temperature {group.temperature}, fitted on dev) shares out the probability of {names} "
+                     "among them where that is at least 0.5; `accuracy_without_group` is the head alone")
     files = {
         **({} if group is None else {GROUP_WEIGHTS: head_bytes(group.model.head),
                                      VOCAB: group.model.tfidf.to_json().encode()}),
