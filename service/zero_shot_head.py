@@ -50,16 +50,17 @@ def resplit(p: np.ndarray, rows: np.ndarray, shares: np.ndarray) -> np.ndarray:
 
 @dataclass
 class TopicGroup:
-    """A multi-class model among some of the head's labels (`rows`, the ones its data covers well)."""
+    """A multi-class model among some of the head's labels (`rows`, the ones its data covers well). It reads
+    the same dense views as the head (same names, same lead) and its own TF-IDF row."""
 
     rows: np.ndarray  # label indices, in the model's output order
     model: TopicModel
-    temperature: float = 1.0  # of its softmax, fitted on dev
 
-    def shares(self, doc: EncodedText) -> np.ndarray:
+    def shares(self, views: torch.Tensor, terms_text: str) -> np.ndarray:
+        """Its softmax over its topics, from the article's dense views (the head's) and its text."""
         with torch.inference_mode():
-            logits = self.model.head(self.model.dense(doc)[None], self.model.sparse([doc.terms_text]))
-            return torch.softmax(logits[0] / self.temperature, -1).numpy()
+            m = self.model
+            return m.probabilities(m.head(views[None], m.sparse([terms_text])))[0].numpy()
 
 
 @dataclass
@@ -126,22 +127,23 @@ class ResidualHead:
             g = m["group"]
             try:
                 model = read_topic_model(g, folder / GROUP_WEIGHTS, folder / VOCAB, multi_label=False)
-                rows = np.array([codes.index(c) for c in g["codes"]])
-                group = TopicGroup(rows, model, float(g["temperature"]))
+                group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
             except (OSError, SafetensorError, ValueError, KeyError, TypeError) as e:
                 raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e!r}") from e
             if len(group.rows) != model.head.shape["n_labels"]:
                 n = len(group.rows)
                 raise ConfigError(f"{field}: {folder}: its group classifier does not fit its {n} topics")
+            if (model.views, model.lead) != (list(m["views"]), int(m["lead"])):
+                raise ConfigError(f"{field}: {folder}: its group classifier reads other views than the head")
         return cls(manifest, weight, bias, covered, scale, list(m["views"]), int(m["lead"]),
                    CalibrationConfig.model_validate(m["calibration"]), group)
 
     def correction(self, doc: EncodedText) -> Correction:
         """The offsets to each label's zero-shot logit (zero for labels without training data), and the
         group's shares."""
-        x = article_views(torch.from_numpy(doc.vectors), doc.plan(self.lead), self.views).numpy()
-        offsets = np.where(self.covered, x @ self.weight + self.bias, 0.0).astype(np.float32)
-        return Correction(offsets, None if self.group is None else self.group.shares(doc))
+        x = article_views(torch.from_numpy(doc.vectors), doc.plan(self.lead), self.views)
+        offsets = np.where(self.covered, x.numpy() @ self.weight + self.bias, 0.0).astype(np.float32)
+        return Correction(offsets, None if self.group is None else self.group.shares(x, doc.terms_text))
 
     def probabilities(self, zero_shot_logits: np.ndarray, correction: Correction) -> np.ndarray:
         p = sigmoid(calibrated_logits(self.calibration, self.scale * zero_shot_logits + correction.offsets))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from bench.tune_tagger import SNIPPETS
 from service.analyzer import Analyzer
@@ -30,6 +31,7 @@ from training.residual import (
     description_examples,
     fit_group,
     fit_group_temperature,
+    set_group_temperature,
     snippet,
     snippet_split,
 )
@@ -113,14 +115,16 @@ def test_the_group_learns_topics_with_enough_examples_and_decides_among_them() -
     assert np.allclose(p[:, 3], 0.5) and np.allclose(p[:, :3].sum(1), 1.5)
     assert p[0, 0] > 0.5 + 0.1  # the group's share, not the flat head's 0.5
 
-    # Its softmax temperature is fitted on dev: never a worse log-loss there than the plain softmax.
-    def log_loss(t: float) -> float:
-        group.temperature = t
-        q = head.probabilities(probe)
+    # Its softmax temperature is fitted on dev and divided into its weights: never a worse log-loss there
+    # than the plain softmax.
+    def log_loss(q: np.ndarray) -> float:
         return float(-np.log(np.where(probe.gold > 0, q, 1 - q)).mean())
 
+    plain, logits = head.probabilities(probe), head.group_logits(probe)
     fitted = fit_group_temperature(head, probe)
-    assert 0.05 <= fitted <= 4.5 and log_loss(fitted) <= log_loss(1.0)
+    set_group_temperature(group, fitted)
+    assert torch.allclose(head.group_logits(probe), logits / fitted, atol=1e-4)
+    assert 0.05 <= fitted <= 4.5 and log_loss(head.probabilities(probe)) <= log_loss(plain)
 
 
 def test_seed_top_level_is_conflict_then_politics(seed_response) -> None:

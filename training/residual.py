@@ -399,12 +399,13 @@ class FittedHead:
     model: Residual
     calibration: CalibrationConfig
     group: TopicGroup | None
+    group_temperature: float = 1.0  # already divided into the group's weights; kept for the card
 
     def probabilities(self, split: Split) -> np.ndarray:
         p = self.head_probabilities(split)
         if self.group is None:
             return p
-        shares = torch.softmax(self.group_logits(split) / self.group.temperature, -1).numpy()
+        shares = torch.softmax(self.group_logits(split), -1).numpy()
         return resplit(p, self.group.rows, shares)
 
     def head_probabilities(self, split: Split) -> np.ndarray:
@@ -432,6 +433,16 @@ def fit_group_temperature(head: FittedHead, dev: Split) -> float:
     return round(float(np.exp(minimize_scalar(log_loss, bounds=(-3.0, 1.5), method="bounded").x)), 4)
 
 
+def set_group_temperature(group: TopicGroup, temperature: float) -> None:
+    """Divide the group's logits by `temperature` for good: its linear head's weights are scaled, so the
+    engine runs a plain softmax and needs no temperature of its own."""
+    head = group.model.head
+    assert isinstance(head.dense, torch.nn.Linear)  # `fit_group` builds a linear head
+    with torch.no_grad():
+        for param in head.parameters():
+            param.div_(temperature)
+
+
 def fit_head(
     recipe: ResidualRecipe, sources: list[dict[str, Split]], described: Split | None
 ) -> tuple[FittedHead, list[tuple[int, float]], Split | None]:
@@ -442,7 +453,9 @@ def fit_head(
     fitted = FittedHead(model, fit_calibration(_scores(model, dev), dev.gold),
                         fit_group(recipe, [s["train"] for s in sources]))
     if fitted.group is not None:
-        fitted.group.temperature = fit_group_temperature(fitted, dev)
+        temperature = fit_group_temperature(fitted, dev)
+        set_group_temperature(fitted.group, temperature)
+        fitted.group_temperature = temperature
     return fitted, history, held_out
 
 
@@ -543,7 +556,8 @@ def train_residual(
             "zero_shot_fingerprint": zero_shot_fingerprint(top.labels, tagger_cfg, encoder.fingerprint),
             **({} if group is None else {"group": {
                 "codes": [codes[i] for i in group.rows], "head": group.model.head.shape,
-                "views": group.model.views, "lead": group.model.lead, "temperature": group.temperature,
+                "views": group.model.views, "lead": group.model.lead,
+                "temperature": fitted.group_temperature,  # applied to its weights already
             }}),
         },
         files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]
@@ -567,8 +581,9 @@ def train_residual(
     if group is not None:
         names = ", ".join(codes[i] for i in group.rows)
         notes.append(f"a group classifier (TF-IDF + dense views, multinomial logistic regression; softmax "
-                     f"temperature {group.temperature}, fitted on dev) shares out the probability of {names} "
-                     "among them where that is at least 0.5; `accuracy_without_group` is the head alone")
+                     f"temperature {fitted.group_temperature}, fitted on dev) shares out the probability of "
+                     f"{names} among them where that is at least 0.5; `accuracy_without_group` is the head "
+                     "alone")
     files = {
         **({} if group is None else {GROUP_WEIGHTS: head_bytes(group.model.head),
                                      VOCAB: group.model.tfidf.to_json().encode()}),
