@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from transformers import AutoConfig, AutoTokenizer
 
 from service.config import EncoderConfig
@@ -39,6 +40,9 @@ class SentenceEncoder:
         self.path = resolve_encoder_path(cfg)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
+            # numpy's OpenBLAS would start a thread per core for read-out's small products; two workers
+            # (or the server's batches) then fight over the cores: 6 -> 31 ms an article (bench/README.md)
+            threadpool_limits(cfg.threads)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         config = AutoConfig.from_pretrained(self.path)
         self.dim = int(config.hidden_size)
