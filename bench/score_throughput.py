@@ -1,6 +1,7 @@
 """Batch scoring throughput on BBC News: the local engine beside a naive loop, and Ray beside local.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.score_throughput [--limit N] [--naive 200] [--ray]
+        [--config C] [--runtime torch-bf16] [--encoder-batch 16]
 
 The naive loop is one `Analyzer.analyze` per article in this process (torch on every core); the
 local engine is `newsdesk score`'s (worker processes, batches across articles); with --ray, the Ray
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.bbc import BBC
-from service.config import load_engine_config
+from service.config import EncoderConfig, EngineConfig, load_engine_config
 from service.scoring.job import ScoreJob
 from service.scoring.local import cpu_count
 from service.scoring.progress import Progress
@@ -28,11 +29,11 @@ from service.settings import DEFAULT_CONFIG
 BBC_JSONL = BBC / "bbc_news_summary.jsonl"
 
 
-def naive(rows: list[dict], config_path: Path) -> float:
+def naive(rows: list[dict], config: EngineConfig) -> float:
     from service.analyzer import Analyzer
     from service.schemas import AnalyzeRequest
 
-    an = Analyzer.from_config_file(config_path)
+    an = Analyzer(config)
     an.analyze(AnalyzeRequest(text=rows[0]["article"]))  # warm-up
     t = time.perf_counter()
     for r in rows:
@@ -56,6 +57,8 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--ray", action="store_true", help="also run the Ray engine on the same input")
     ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="engine config")
+    ap.add_argument("--runtime", help="encoder.runtime instead of the config's (e.g. torch-bf16)")
+    ap.add_argument("--encoder-batch", type=int, help="encoder.batch_size instead of the config's")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as scratch:
         run(args, Path(scratch))
@@ -66,12 +69,16 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     src = tmp / "bbc.jsonl"
     src.write_text("".join(json.dumps({"id": r["id"], "article": r["article"]}) + "\n" for r in rows))
     config = load_engine_config(args.config)
+    encoder = {k: v for k, v in (("runtime", args.runtime), ("batch_size", args.encoder_batch)) if v}
+    config = config.model_copy(  # validated: a typo in --runtime is an error, not a silent default
+        update={"encoder": EncoderConfig.model_validate(config.encoder.model_dump() | encoder)})
 
     def job(name: str) -> ScoreJob:
         return ScoreJob(src, tmp / name, config, ("article",), batch_size=args.batch_size)
 
-    print(f"{len(rows)} BBC articles, {cpu_count()} cores, {args.workers} workers, batch {args.batch_size}")
-    naive_rate = naive(rows[: args.naive], args.config)
+    print(f"{len(rows)} BBC articles, {cpu_count()} cores, {args.workers} workers, batch {args.batch_size}; "
+          f"encoder {config.encoder.runtime}, batches of {config.encoder.batch_size} sentences")
+    naive_rate = naive(rows[: args.naive], config)
     print(f"naive loop (Analyzer.analyze per article, {args.naive} articles): {naive_rate:.2f} articles/s")
     local_s, n, local_rate = timed_score(job("local.jsonl"), "local", args.workers)
     print(f"local engine: {n} articles in {local_s:.1f} s (with model loading) = "

@@ -1,5 +1,5 @@
 """Engine speed study: torch threads, length bucketing and padding waste, spaCy components, spaCy beside
-the encoder, and int8 dynamic quantisation with its agreement with fp32 on the BBC test split.
+the encoder, and int8 dynamic quantisation and bfloat16 with their agreement with fp32 on the BBC test split.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.speed_study [--parts threads,buckets,spacy,overlap,int8]
                                                            [--articles 0] [--runs 15] [--config C]
@@ -187,6 +187,10 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
     models: dict[str, Forward] = {"fp32": fp32, "ONNX Runtime, fp32": OnnxForward(
         an.encoder.path, an.encoder.fingerprint, an.config.encoder.threads, get_settings().cache_root)}
     models |= {v: TorchForward(quantised(fp32.module, v)) for v in INT8_VARIANTS}
+    enc = an.encoder
+    models["ONNX Runtime, int8"] = OnnxForward(enc.path, enc.fingerprint, an.config.encoder.threads,
+                                               get_settings().cache_root, int8=True)
+    models["torch, bfloat16 autocast"] = TorchForward(fp32.module, bf16=True)
 
     def enc_with(forward: Forward) -> Callable[[], object]:
         def f() -> object:
@@ -195,7 +199,8 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
         return f
 
     ms = timed({k: enc_with(m) for k, m in models.items()}, runs)
-    print(f"\n## ONNX Runtime and int8 dynamic quantisation (torch.ao) against torch fp32, BBC test: "
+    print(f"\n## ONNX Runtime, int8 dynamic quantisation (torch.ao, ONNX Runtime) and bfloat16 against torch "
+          f"fp32, BBC test: "
           f"{len(prepared)} articles")
     print("  variant                          seed encoder pass    top-tag agreement   summary overlap   "
           "cosine to fp32 (seed sentences)")

@@ -48,7 +48,8 @@ class SentenceEncoder:
         self.dim = int(config.hidden_size)
         self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
         self.forward: Forward = (
-            TorchForward.load(self.path) if cfg.runtime == "torch" else
+            TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16") if cfg.runtime.startswith("torch")
+            else
             OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root,
                         int8=cfg.runtime == "onnx-int8")
         )
@@ -66,9 +67,10 @@ class SentenceEncoder:
 
     @property
     def cache_key(self) -> str:
-        """What cached vectors depend on: the model, and int8 weights, whose vectors differ (onnx and torch
-        agree to ~1e-5)."""
-        return f"{self.fingerprint}|int8" if self.cfg.runtime == "onnx-int8" else self.fingerprint
+        """What cached vectors depend on: the model, and int8 weights or bfloat16 products, whose vectors
+        differ (onnx and torch float32 agree to ~1e-5)."""
+        variant = {"onnx-int8": "int8", "torch-bf16": "bf16"}.get(self.cfg.runtime)
+        return f"{self.fingerprint}|{variant}" if variant else self.fingerprint
 
     @property
     def name(self) -> str:

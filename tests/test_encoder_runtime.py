@@ -105,3 +105,18 @@ def test_int8_vectors_are_cached_apart_from_fp32(analyzer):
     int8 = SentenceEncoder(EncoderConfig(threads=1, runtime="onnx-int8"))
     assert int8.fingerprint == analyzer.encoder.fingerprint
     assert int8.cache_key != analyzer.encoder.cache_key
+
+
+def test_bfloat16_runtime_is_float32_to_a_hair_and_cached_apart(analyzer):
+    bf16 = SentenceEncoder(EncoderConfig(threads=1, runtime="torch-bf16"))
+    assert isinstance(bf16.forward, TorchForward) and bf16.forward.bf16
+    assert bf16.fingerprint == analyzer.encoder.fingerprint
+    assert bf16.cache_key not in {analyzer.encoder.cache_key,
+                                  SentenceEncoder(EncoderConfig(threads=1, runtime="onnx-int8")).cache_key}
+    a = analyzer.encoder.encode(TEXTS, with_tokens=True)
+    b = bf16.encode(TEXTS, with_tokens=True)
+    assert b.vectors.dtype == np.float32 and b.vectors.shape == a.vectors.shape
+    cosine = np.sum(a.vectors * b.vectors, axis=1)[np.linalg.norm(a.vectors, axis=1) > 0]
+    assert len(cosine) >= len(TEXTS) - 1 and 0.999 < cosine.min() and not np.array_equal(a.vectors, b.vectors)
+    assert a.tokens is not None and b.tokens is not None
+    assert [s.shape for s, _ in a.tokens] == [s.shape for s, _ in b.tokens]
