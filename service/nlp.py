@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 import spacy
@@ -17,6 +18,8 @@ from thinc.api import use_ops
 
 from service.config import SpacyConfig
 from service.errors import ConfigError
+from service.pos_table import FACTORY as POS_TABLE
+from service.pos_table import PosTable
 
 _PENDING = "newsdesk_pending_annotation"  # Doc.user_data key: segmented, not yet annotated
 
@@ -32,14 +35,20 @@ class SpacyPipeline:
         unknown = [c for c in cfg.components if c not in names]
         if unknown:
             raise ConfigError(f"spacy.components: {unknown} not in {cfg.package} ({sorted(names)})")
+        # Without `attribute_ruler` among the components, POS comes from its table (service/pos_table.py).
+        table_only = "tagger" in cfg.components and "attribute_ruler" in names - set(cfg.components)
+        keep = set(cfg.components) | ({"attribute_ruler"} if table_only else set())
         # Matrix products through numpy (OpenBLAS) rather than thinc's blis, whose wheel falls back to its
         # generic kernels on CPUs it does not know (AMD Zen 5 here): tok2vec and NER 42 -> 29 ms a BBC
         # article, the same tags and entities on all 2,225 (bench/README.md, "Batch scoring").
         with use_ops("numpy", use_blis=False):
-            nlp = mod.load(exclude=[c for c in names if c not in cfg.components])
-        for c in cfg.components:
+            nlp = mod.load(exclude=[c for c in names if c not in keep])
+        for c in keep:
             if c in nlp.disabled:
                 nlp.enable_pipe(c)
+        if table_only and (table := PosTable.of(nlp.get_pipe("attribute_ruler"), "parser" in keep)):
+            nlp.add_pipe(POS_TABLE, after="attribute_ruler", config=asdict(table))
+            nlp.remove_pipe("attribute_ruler")
         nlp.max_length = cfg.max_length
         self.nlp = nlp
         self.has_pos = "tagger" in cfg.components
