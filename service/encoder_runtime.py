@@ -65,7 +65,11 @@ class TorchForward:
         if bf16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
             log.warning("encoder.runtime torch-bf16: this CPU has no bfloat16 instructions; expect it to be "
                         "slower than the default runtime (onnx)")
-        return cls(_states_module(model_dir), bf16=bf16)
+        module = _states_module(model_dir)
+        for layer in module.modules() if bf16 else []:
+            if isinstance(layer, torch.nn.Linear):  # cast once, not on every call: the same states
+                layer.to(torch.bfloat16)
+        return cls(module, bf16=bf16)
 
     def __call__(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         import torch
