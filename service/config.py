@@ -28,7 +28,7 @@ class EncoderConfig(_Frozen):
     threads: Annotated[int, Field(ge=0)] = 0  # 0: leave torch's default
     # onnx: ONNX Runtime, exported once into the cache folder (service/encoder_runtime.py); torch: eager;
     # onnx-int8: int8 weights, ~2x faster, 99 % the same top tags (bench/README.md, "Speed study");
-    # torch-bf16: bfloat16 products, ~1.35x faster than onnx on CPUs with bfloat16 instructions only
+    # torch-bf16: bfloat16 products, ~1.5x faster than onnx on CPUs with bfloat16 instructions only
     runtime: Literal["onnx", "onnx-int8", "torch", "torch-bf16"] = "onnx"
 
 

@@ -47,12 +47,12 @@ class SentenceEncoder:
         config = AutoConfig.from_pretrained(self.path)
         self.dim = int(config.hidden_size)
         self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
-        self.forward: Forward = (
-            TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16") if cfg.runtime.startswith("torch")
-            else
-            OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root,
-                        int8=cfg.runtime == "onnx-int8")
-        )
+        self.forward: Forward
+        if cfg.runtime.startswith("torch"):
+            self.forward = TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16")
+        else:
+            self.forward = OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root,
+                                       int8=cfg.runtime == "onnx-int8")
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0

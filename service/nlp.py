@@ -40,7 +40,7 @@ class SpacyPipeline:
         keep = set(cfg.components) | ({"attribute_ruler"} if table_only else set())
         # Matrix products through numpy (OpenBLAS) rather than thinc's blis, whose wheel falls back to its
         # generic kernels on CPUs it does not know (AMD Zen 5 here): tok2vec and NER 42 -> 29 ms a BBC
-        # article, the same tags and entities on all 2,225 (bench/README.md, "Batch scoring").
+        # article, the same tags and entities on all 2,225 (bench/README.md, "Where the CPU went").
         with use_ops("numpy", use_blis=False):
             nlp = mod.load(exclude=[c for c in names if c not in keep])
         for c in keep:

@@ -1,9 +1,9 @@
 """Universal POS from the tagger's fine tags, by the spaCy package's own attribute_ruler table.
 
 en_core_web_sm's attribute_ruler maps each Penn tag to a POS, with exceptions for some words ("that"/IN is
-SCONJ, "somebody"/NN is PRON) and for whitespace. As a Matcher over every token it cost 6 ms a BBC article,
-13 % of spaCy; read as two dictionaries it gives the same POS on all 993,343 BBC tokens for a fraction of
-that. A package whose ruler has patterns these dictionaries cannot express keeps its ruler.
+SCONJ, "somebody"/NN is PRON) and for whitespace. As a Matcher over every token it cost 6 ms a BBC article;
+read as two dictionaries it gives the same POS on all 993,343 tokens of BBC's 2,225 articles for a fraction
+of that. A package whose ruler has patterns these dictionaries cannot express keeps its ruler.
 """
 
 from __future__ import annotations
