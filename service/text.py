@@ -141,7 +141,55 @@ def clean_text(raw: str) -> CleanText:
             continue
         out_c.append(ch)
         out_o.append(o)
-    return CleanText("".join(out_c), out_o, len(raw), was_html, raw)
+    text = "".join(out_c)
+    return CleanText(text if was_html else unwrap_lines(text), out_o, len(raw), was_html, raw)
+
+
+# Hard-wrapped plain text (wire copy, e-mail, plain-text archives) breaks its lines at a fixed width, inside
+# sentences; since every line break ends a sentence, its sentences would come out as line fragments.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_RUNS_ON = re.compile(
+    r"(?:[,(/&–—-]|\b(?:a|an|the|of|to|in|on|at|for|and|or|but|with|by|from|as|that|its|their|his|her))$",
+    re.I,
+)
+
+
+def unwrap_lines(text: str) -> str:
+    """`text` with the line breaks of hard wrapping turned into spaces (same length: offsets hold).
+
+    The text counts as wrapped when its lines share a width (30–120 characters, the 90th percentile of
+    line lengths) and at least half of the lines carried on by an unindented line fill that width without
+    ending a sentence. Then such a break is a space when its line does not end a sentence and either fills
+    the width, ends on a word that cannot end one ("the", "of", a comma), or the next line opens in lower
+    case. Paragraphs (a blank or indented next line), tables and headlines (short lines; the first line
+    or one in capitals only by the last two tests) keep their breaks. Text with a paragraph a line is
+    left as it is.
+    """
+    lines = text.split("\n")
+    lengths = sorted(len(x.rstrip()) for x in lines if x.strip())
+    if len(lengths) < 4:
+        return text
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    if not 30 <= width <= 120:
+        return text
+
+    def fills(line: str) -> bool:
+        return len(line.rstrip()) >= 0.75 * width and not _SENTENCE_END.search(line.rstrip())
+
+    carried = [i for i in range(len(lines) - 1) if lines[i].strip() and lines[i + 1][:1].strip()]
+    if sum(fills(lines[i]) for i in carried) * 2 < max(len(carried), 4):
+        return text
+    out = list(text)
+    pos = 0
+    for i, line in enumerate(lines[:-1]):
+        pos += len(line)
+        body = line.rstrip()
+        if i in carried and not _SENTENCE_END.search(body):
+            headline_like = i == 0 or body.isupper()
+            if (fills(line) and not headline_like) or _RUNS_ON.search(body) or lines[i + 1][0].islower():
+                out[pos] = " "
+        pos += 1
+    return "".join(out)
 
 
 # Abbreviations after which a sentence splitter must not break.

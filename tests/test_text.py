@@ -158,3 +158,50 @@ def test_original_slices_plain_text_exactly_and_html_cleanly():
     html = clean_text("<p>Fish &amp; chips</p><p>Second paragraph here.</p>")
     at = html.text.index("Fish")
     assert html.original(at, at + len("Fish & chips")) == "Fish & chips"
+
+
+# Wire copy wrapped at 60 columns, paragraphs indented (written for this test).
+WRAPPED = (
+    "HARBOUR CITY APPROVES NEW FERRY ROUTE\n"
+    "The city council of Harbour City approved a new ferry route\n"
+    "linking the old port with the northern islands on Tuesday,\n"
+    "officials said after a long debate.\n"
+    "    The route will cost the council about four million dollars\n"
+    "a year and should carry its first passengers in the spring,\n"
+    "the harbour master told reporters.\n"
+    "    Fares were not announced.\n"
+    "    Results for the year:\n"
+    "    Passengers 1.2 mln vs 1.1 mln\n"
+    "    Revenue 8.4 mln vs 7.9 mln\n"
+)
+
+
+def test_hard_wrapped_lines_are_joined_into_sentences():
+    clean = clean_text(WRAPPED)
+    assert len(clean.text) == len(WRAPPED)
+    sentences = label_sentences(clean.text, sentence_spans(clean.text, [(0, len(clean.text))]))
+    texts = [s.text for s in sentences]
+    assert texts[0] == "HARBOUR CITY APPROVES NEW FERRY ROUTE"  # a headline line keeps its break
+    assert sentences[0].role == "headline"
+    assert texts[1].startswith("The city council") and texts[1].endswith("after a long debate.")
+    assert texts[2].startswith("The route will cost") and texts[2].endswith("told reporters.")
+    assert texts[-2:] == ["Passengers 1.2 mln vs 1.1 mln", "Revenue 8.4 mln vs 7.9 mln"]  # a table too
+    for s in sentences:  # offsets still slice the input; the original keeps its line breaks
+        a, b = clean.span(s.start, s.end)
+        assert clean.original(s.start, s.end) == WRAPPED[a:b]
+        assert WRAPPED[a:b].replace("\n", " ") == s.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A paragraph a line, short lines ending sentences.
+        "Title of the piece\nFirst short paragraph here.\nSecond one here.\nThird one, also short.\nEnd.\n",
+        # A list of items without full stops: short lines, no shared width.
+        "Shopping list\neggs\nmilk and bread\nbutter\ncheese from the market\napples\n",
+        # Long paragraphs, one a line (the BBC layout).
+        "Headline here\n\n" + ("A long paragraph sentence that goes on and on. " * 6 + "\n\n") * 3,
+    ],
+)
+def test_text_that_is_not_wrapped_keeps_its_line_breaks(text):
+    assert clean_text(text).text == text
