@@ -19,6 +19,14 @@ _BLOCK_TAGS = {
     "table", "section", "article", "header", "footer", "blockquote", "figure", "figcaption",
     "title", "body", "html", "hr", "pre", "dd", "dt", "aside", "nav", "main",
 }
+_INLINE_TAGS = {
+    "a", "abbr", "address", "audio", "b", "base", "bdi", "bdo", "big", "button", "canvas", "caption",
+    "center", "cite", "code", "col", "colgroup", "data", "del", "details", "dfn", "dialog", "em", "embed",
+    "fieldset", "font", "form", "head", "i", "iframe", "img", "input", "ins", "kbd", "label", "legend",
+    "link", "map", "mark", "meta", "noscript", "object", "option", "picture", "q", "s", "samp", "script",
+    "select", "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg",
+    "tbody", "template", "textarea", "tfoot", "thead", "time", "tt", "u", "var", "video", "wbr",
+}
 # Characters that carry no text: dropped, with their offsets.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
@@ -50,7 +58,15 @@ class CleanText:
 
 
 def looks_like_html(text: str) -> bool:
-    return len(_HTML_TAG.findall(text[:20000])) >= 2
+    """Two or more HTML tags (of elements HTML has), comments or doctypes. Angle brackets around other
+    names are text: wire copy writes tickers and companies so ("<MC.T>", "<James Capel and Co>")."""
+    found = 0
+    for m in _HTML_TAG.finditer(text[:20000]):
+        name = (m.group(2) or "").lower()
+        found += not name or name in _BLOCK_TAGS or name in _INLINE_TAGS
+        if found >= 2:
+            return True
+    return False
 
 
 def _strip_html(text: str) -> tuple[str, list[int]]:

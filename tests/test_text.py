@@ -205,3 +205,13 @@ def test_hard_wrapped_lines_are_joined_into_sentences():
 )
 def test_text_that_is_not_wrapped_keeps_its_line_breaks(text):
     assert clean_text(text).text == text
+
+
+def test_angle_brackets_around_tickers_and_names_are_text_not_html():
+    raw = WRAPPED.replace("Harbour City approved", "Harbour City <HCY.L> approved").replace(
+        "the harbour master", "<Harbour Board Ltd> and the harbour master")
+    clean = clean_text(raw)
+    assert not clean.was_html
+    assert "<HCY.L>" in clean.text and "<Harbour Board Ltd>" in clean.text
+    assert "\n" not in clean.text.split("\n    ")[0].split("\n", 1)[1]  # and the wrapping is undone
+    assert clean_text("<P>First.</P> <p>Second.</p>").was_html  # HTML's own tags, any case

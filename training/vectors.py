@@ -29,8 +29,9 @@ from service.settings import DEFAULT_CONFIG
 from service.text import Sentence, label_roles
 from training.data import DataError, Example
 
-# Bump when preparation changes in a way the fingerprints below cannot see (2: hard-wrapped lines joined).
-PREPARATION_VERSION = "2"
+# Bump when preparation changes in a way the fingerprints below cannot see (2: hard-wrapped lines joined;
+# 3: tickers in angle brackets no longer make wire copy HTML).
+PREPARATION_VERSION = "3"
 CHUNK = 128  # articles per encoder call: their sentences are sorted by length together
 
 
