@@ -310,7 +310,7 @@ _BOILERPLATE = re.compile(
 # "Pictured:", "Reuters/…", or is only an agency's name...
 _CAPTION = re.compile(
     r"^(\(?(photo|photograph|image|picture|video|caption|illustration)s?( credit| caption)?:|pictured:|"
-    r"\(?(getty images|reuters|ap|afp|epa|pa( media)?|shutterstock|alamy)\)?$|"
+    r"\(?(getty images|reuters?|ap|afp|epa|pa( media)?|shutterstock|alamy)\)?$|"  # "REUTER": 1980s sign-off
     r"(reuters|ap|afp|epa|getty images|pa) ?/|ap photo\b)",
     re.I,
 )

@@ -80,6 +80,7 @@ def test_headline_byline_and_boilerplate_roles():
     "Share this article", "Share on Facebook", "Read more: Why rates rose", "Related:", "Related articles",
     "Related: Fed holds rates", "Follow us on Twitter", "Follow BBC News on Instagram",
     "Sign up for our newsletter", "Click here to subscribe", "(Reporting by Jane Doe; Editing by John Smith)",
+    "REUTER", "Reuters",
 ])
 def test_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
