@@ -302,7 +302,8 @@ _BOILERPLATE = re.compile(
     r"follow (us|@\w+|[\w .'@-]{1,40}? on (twitter|x|facebook|instagram|tiktok|threads|bluesky|linkedin|"
     r"youtube))\b|sign up\b|subscribe\b|advertisement$|"
     r"related( (articles?|stories|topics|content|coverage|links|reading))?( ?:|$)|see also:|"
-    r"copyright\b|©|all rights reserved|\((additional )?(reporting|writing|editing) by\b|"
+    r"copyright\b|©|all rights reserved|scroll down\b|sorry,? we are (not|unable)|comments are (now )?closed|"
+    r"\((additional )?(reporting|writing|editing) by\b|"
     r"updated?:? |published:? |posted:? |last updated\b)",
     re.I,
 )
@@ -344,13 +345,28 @@ _DATE = re.compile(
     r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4})?)?$",
     re.I,
 )
+# A time before the date: "10:51 EST, 24 March 2013", "4:10 PM on 12th January 2012".
+_TIME_DATE = re.compile(
+    rf"^\d{{1,2}}[:.]\d{{2}}(?: ?[ap]\.?m\.?)?(?: [A-Z]{{2,4}})?,? (?:on )?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})$",
+    re.I,
+)
+# Some sites (and the text dumps made of them) write a header as fragments closed by " ." and " | .":
+# "By . Jane Smith . PUBLISHED: . 10:51 EST, 24 March 2013 . | . UPDATED: ...". A fragment is judged
+# without its closing dots and bars.
+_CLOSING_DOTS = re.compile(r"(?:\s*[.|])+$")
+_BARE_BY = re.compile(r"^by$", re.I)
+_NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&|for|of|in|the))*$", re.I)
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 
 
 def is_boilerplate(text: str) -> bool:
     """Page furniture rather than article text: bylines, dateline-only lines, captions and credits,
     share/read-more/follow/sign-up lines, publishing times."""
-    return any(p.search(text) for p in (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE))
+    core = _CLOSING_DOTS.sub("", text).strip()  # not for bylines: "By Christmas, the shops were full."
+    whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE)
+    fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
+    return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
 
 
 def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
@@ -371,6 +387,11 @@ def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
         if _CAPTION.search(line[0].text) or _CREDIT_END.search(line[-1].text):
             for s in line:
                 s.role = "boilerplate"
+    for by, name in zip(sentences, sentences[1:], strict=False):  # "By ." then "Jane Smith ."
+        if _BARE_BY.search(_CLOSING_DOTS.sub("", by.text).strip()):
+            core = _CLOSING_DOTS.sub("", name.text).strip()
+            if len(core.split()) <= 6 and _NAMES.search(core):
+                name.role = "boilerplate"
     if len(sentences) > 1:
         first = sentences[0]
         nxt = sentences[1]

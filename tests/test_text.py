@@ -80,7 +80,9 @@ def test_headline_byline_and_boilerplate_roles():
     "Share this article", "Share on Facebook", "Read more: Why rates rose", "Related:", "Related articles",
     "Related: Fed holds rates", "Follow us on Twitter", "Follow BBC News on Instagram",
     "Sign up for our newsletter", "Click here to subscribe", "(Reporting by Jane Doe; Editing by John Smith)",
-    "REUTER", "Reuters",
+    "REUTER", "Reuters", "By .", "PUBLISHED: .", "10:51 EST, 24 March 2013 . | .",
+    "4:10 PM on 12th January 2012 .",
+    "Scroll down for video", "Sorry we are not currently accepting comments on this article.",
 ])
 def test_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -216,3 +218,22 @@ def test_angle_brackets_around_tickers_and_names_are_text_not_html():
     assert "<HCY.L>" in clean.text and "<Harbour Board Ltd>" in clean.text
     assert "\n" not in clean.text.split("\n    ")[0].split("\n", 1)[1]  # and the wrapping is undone
     assert clean_text("<P>First.</P> <p>Second.</p>").was_html  # HTML's own tags, any case
+
+
+def test_a_header_written_as_fragments_is_boilerplate():
+    """Some sites' text dumps write the header as fragments closed by " ." (written for this test)."""
+    text = ("By . Jane Smith . PUBLISHED: . 10:51 EST, 24 March 2013 . | . "
+            "UPDATED: . 12:03 EST, 24 March 2013 . "
+            "A council approved a new ferry route on Tuesday. By then the debate had lasted a day.")
+    spans = sentence_spans(text, [(a, b) for a, b in _fragments(text)])
+    roles = {s.text: s.role for s in label_sentences(text, spans)}
+    assert roles["By ."] == roles["Jane Smith ."] == "boilerplate"
+    assert roles["A council approved a new ferry route on Tuesday."] == "body"
+    assert roles["By then the debate had lasted a day."] == "body"
+
+
+def _fragments(text: str) -> list[tuple[int, int]]:
+    """Proposals cut after every " . " and ". " (what a sentence splitter does with such a header)."""
+    cuts = [i + 2 for i in range(len(text) - 1) if text[i : i + 2] == ". "]
+    bounds = [0, *cuts, len(text)]
+    return list(zip(bounds, bounds[1:], strict=False))
