@@ -174,12 +174,13 @@ def unwrap_lines(text: str) -> str:
     """`text` with the line breaks of hard wrapping turned into spaces (same length: offsets hold).
 
     The text counts as wrapped when its lines share a width (30–120 characters, the 90th percentile of
-    line lengths) and at least half of the lines carried on by an unindented line fill that width without
-    ending a sentence. Then such a break is a space when its line does not end a sentence and either fills
-    the width, ends on a word that cannot end one ("the", "of", a comma), or the next line opens in lower
-    case. Paragraphs (a blank or indented next line), tables and headlines (short lines; the first line
-    or one in capitals only by the last two tests) keep their breaks. Text with a paragraph a line is
-    left as it is.
+    line lengths), at least half of the lines carried on by an unindented line fill that width without
+    ending a sentence, and a third of those plainly cut a sentence (the next line opens in lower case or a
+    digit, or the line ends on "the", a comma). Then a break is a space when its line does not end a
+    sentence and either fills the width, ends on a word that cannot end one ("the", "of", a comma), or
+    the next line opens in lower case. Paragraphs (a blank or indented next line), tables
+    and headlines (short lines; the first line or one in capitals only by the last two tests) keep their
+    breaks. Text with a paragraph a line, or a list of headlines, is left as it is.
     """
     lines = text.split("\n")
     lengths = sorted(len(x.rstrip()) for x in lines if x.strip())
@@ -193,7 +194,14 @@ def unwrap_lines(text: str) -> str:
         return len(line.rstrip()) >= 0.75 * width and not _SENTENCE_END.search(line.rstrip())
 
     carried = [i for i in range(len(lines) - 1) if lines[i].strip() and lines[i + 1][:1].strip()]
-    if sum(fills(lines[i]) for i in carried) * 2 < max(len(carried), 4):
+    filled = [i for i in carried if fills(lines[i])]
+    # Wrapping cuts sentences anywhere, so many lines go on in lower case (or end on "the", a comma); a list
+    # of headlines does not.
+    mid_sentence = sum(
+        lines[i + 1][0].islower() or lines[i + 1][0].isdigit() or bool(_RUNS_ON.search(lines[i].rstrip()))
+        for i in filled
+    )
+    if len(filled) * 2 < max(len(carried), 4) or mid_sentence * 3 < len(filled):
         return text
     out = list(text)
     pos = 0

@@ -202,6 +202,10 @@ def test_hard_wrapped_lines_are_joined_into_sentences():
         "Title of the piece\nFirst short paragraph here.\nSecond one here.\nThird one, also short.\nEnd.\n",
         # A list of items without full stops: short lines, no shared width.
         "Shopping list\neggs\nmilk and bread\nbutter\ncheese from the market\napples\n",
+        # A digest of headlines: lines of a shared width, no closing stops, each opening in capitals.
+        "Fed holds rates steady as inflation cools\nApple unveils new iPhone at September event\n"
+        "Storm batters coast, thousands without power\nCouncil approves ferry route to the islands\n"
+        "Markets rally after jobs report beats hopes\nMinister resigns over leaked budget papers\n",
         # Long paragraphs, one a line (the BBC layout).
         "Headline here\n\n" + ("A long paragraph sentence that goes on and on. " * 6 + "\n\n") * 3,
     ],

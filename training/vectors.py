@@ -30,8 +30,8 @@ from service.text import Sentence, label_roles
 from training.data import DataError, Example
 
 # Bump when preparation changes in a way the fingerprints below cannot see (2: hard-wrapped lines joined;
-# 3: tickers in angle brackets no longer make wire copy HTML).
-PREPARATION_VERSION = "3"
+# 3: tickers in angle brackets no longer make wire copy HTML; 4: a list of headlines is not wrapped text).
+PREPARATION_VERSION = "4"
 CHUNK = 128  # articles per encoder call: their sentences are sorted by length together
 
 
