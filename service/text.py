@@ -121,7 +121,8 @@ def _strip_html(text: str) -> tuple[str, list[int]]:
 
 
 def clean_text(raw: str) -> CleanText:
-    """Normalise line ends and odd whitespace, drop invisible characters, strip HTML.
+    """Normalise line ends and odd whitespace, drop invisible characters, strip HTML, join the lines of
+    hard-wrapped plain text (`unwrap_lines`).
 
     Runs of spaces inside a line are kept, so for plain text a sentence's
     offsets slice exactly its text out of the input.
@@ -178,9 +179,9 @@ def unwrap_lines(text: str) -> str:
     ending a sentence, and a third of those plainly cut a sentence (the next line opens in lower case or a
     digit, or the line ends on "the", a comma). Then a break is a space when its line does not end a
     sentence and either fills the width, ends on a word that cannot end one ("the", "of", a comma), or
-    the next line opens in lower case. Paragraphs (a blank or indented next line), tables
-    and headlines (short lines; the first line or one in capitals only by the last two tests) keep their
-    breaks. Text with a paragraph a line, or a list of headlines, is left as it is.
+    the next line opens in lower case. Paragraphs (a blank or indented next line), tables and headlines
+    (short lines; the first line or one in capitals only by the last two tests) keep their breaks. Text
+    with a paragraph a line, or a list of headlines, is left as it is.
     """
     lines = text.split("\n")
     lengths = sorted(len(x.rstrip()) for x in lines if x.strip())
@@ -205,10 +206,11 @@ def unwrap_lines(text: str) -> str:
         return text
     out = list(text)
     pos = 0
+    continued = set(carried)
     for i, line in enumerate(lines[:-1]):
         pos += len(line)
         body = line.rstrip()
-        if i in carried and not _SENTENCE_END.search(body):
+        if i in continued and not _SENTENCE_END.search(body):
             headline_like = i == 0 or body.isupper()
             if (fills(line) and not headline_like) or _RUNS_ON.search(body) or lines[i + 1][0].islower():
                 out[pos] = " "
