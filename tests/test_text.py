@@ -241,3 +241,15 @@ def _fragments(text: str) -> list[tuple[int, int]]:
     cuts = [i + 2 for i in range(len(text) - 1) if text[i : i + 2] == ". "]
     bounds = [0, *cuts, len(text)]
     return list(zip(bounds, bounds[1:], strict=False))
+
+
+def test_the_engine_summarises_wrapped_copy_in_whole_sentences(analyzer):
+    from service.schemas import AnalyzeOptions, AnalyzeRequest
+
+    res = analyzer.analyze(AnalyzeRequest(text=WRAPPED, options=AnalyzeOptions(summary_sentences=2)))
+    picked = res.summary.sentences
+    assert len(picked) == 2
+    for s in picked:
+        assert WRAPPED[s.start : s.end] == s.text  # offsets slice the input, line breaks and all
+        assert s.text[0].isupper() and s.text.endswith(".")  # a whole sentence, not a line
+    assert not any(s.text.startswith("HARBOUR CITY") for s in picked)  # the headline line is not one
