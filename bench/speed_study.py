@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -184,12 +185,11 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
 
     an.encoder.forward = fp32
     reference = answers()
-    models: dict[str, Forward] = {"fp32": fp32, "ONNX Runtime, fp32": OnnxForward(
-        an.encoder.path, an.encoder.fingerprint, an.config.encoder.threads, get_settings().cache_root)}
+    onnx = functools.partial(OnnxForward, an.encoder.path, an.encoder.fingerprint, an.config.encoder.threads,
+                             get_settings().cache_root)
+    models: dict[str, Forward] = {"fp32": fp32, "ONNX Runtime, fp32": onnx()}
     models |= {v: TorchForward(quantised(fp32.module, v)) for v in INT8_VARIANTS}
-    enc = an.encoder
-    models["ONNX Runtime, int8"] = OnnxForward(enc.path, enc.fingerprint, an.config.encoder.threads,
-                                               get_settings().cache_root, int8=True)
+    models["ONNX Runtime, int8"] = onnx(int8=True)
     models["torch, bfloat16 autocast"] = TorchForward(fp32.module, bf16=True)
 
     def enc_with(forward: Forward) -> Callable[[], object]:
@@ -199,9 +199,8 @@ def study_int8(an: Analyzer, seed_texts: list[str], n_articles: int, runs: int) 
         return f
 
     ms = timed({k: enc_with(m) for k, m in models.items()}, runs)
-    print(f"\n## ONNX Runtime, int8 dynamic quantisation (torch.ao, ONNX Runtime) and bfloat16 against torch "
-          f"fp32, BBC test: "
-          f"{len(prepared)} articles")
+    print("\n## ONNX Runtime, int8 dynamic quantisation (torch.ao, ONNX Runtime) and bfloat16 against torch "
+          f"fp32, BBC test: {len(prepared)} articles")
     print("  variant                          seed encoder pass    top-tag agreement   summary overlap   "
           "cosine to fp32 (seed sentences)")
     an.encoder.forward = fp32

@@ -62,10 +62,11 @@ class TorchForward:
     def load(cls, model_dir: Path, *, bf16: bool = False) -> TorchForward:
         import torch
 
-        if bf16 and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-            log.warning("encoder.runtime torch-bf16: this CPU has no bfloat16 instructions; expect it to be "
-                        "slower than the default runtime (onnx)")
-        if bf16:  # oneDNN keeps primitives for 1,024 shapes; every batch has its own: RSS grew 23 % (bench/)
+        if bf16:
+            if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                log.warning("encoder.runtime torch-bf16: this CPU has no bfloat16 instructions; expect it to "
+                            "be slower than the default runtime (onnx)")
+            # oneDNN keeps primitives for 1,024 shapes; every batch has its own: RSS grew 23 % (bench/)
             os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16")
         module = _states_module(model_dir)
         for layer in module.modules() if bf16 else []:

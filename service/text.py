@@ -184,22 +184,23 @@ def unwrap_lines(text: str) -> str:
     with a paragraph a line, or a list of headlines, is left as it is.
     """
     lines = text.split("\n")
-    lengths = sorted(len(x.rstrip()) for x in lines if x.strip())
+    bodies = [x.rstrip() for x in lines]
+    lengths = sorted(len(b) for b in bodies if b.strip())
     if len(lengths) < 4:
         return text
     width = lengths[int(0.9 * (len(lengths) - 1))]
     if not 30 <= width <= 120:
         return text
 
-    def fills(line: str) -> bool:
-        return len(line.rstrip()) >= 0.75 * width and not _SENTENCE_END.search(line.rstrip())
+    def fills(i: int) -> bool:
+        return len(bodies[i]) >= 0.75 * width and not _SENTENCE_END.search(bodies[i])
 
-    carried = [i for i in range(len(lines) - 1) if lines[i].strip() and lines[i + 1][:1].strip()]
-    filled = [i for i in carried if fills(lines[i])]
+    carried = [i for i in range(len(lines) - 1) if bodies[i].strip() and lines[i + 1][:1].strip()]
+    filled = [i for i in carried if fills(i)]
     # Wrapping cuts sentences anywhere, so many lines go on in lower case (or end on "the", a comma); a list
     # of headlines does not.
     mid_sentence = sum(
-        lines[i + 1][0].islower() or lines[i + 1][0].isdigit() or bool(_RUNS_ON.search(lines[i].rstrip()))
+        lines[i + 1][0].islower() or lines[i + 1][0].isdigit() or bool(_RUNS_ON.search(bodies[i]))
         for i in filled
     )
     if len(filled) * 2 < max(len(carried), 4) or mid_sentence * 3 < len(filled):
@@ -209,10 +210,10 @@ def unwrap_lines(text: str) -> str:
     continued = set(carried)
     for i, line in enumerate(lines[:-1]):
         pos += len(line)
-        body = line.rstrip()
+        body = bodies[i]
         if i in continued and not _SENTENCE_END.search(body):
             headline_like = i == 0 or body.isupper()
-            if (fills(line) and not headline_like) or _RUNS_ON.search(body) or lines[i + 1][0].islower():
+            if (fills(i) and not headline_like) or _RUNS_ON.search(body) or lines[i + 1][0].islower():
                 out[pos] = " "
         pos += 1
     return "".join(out)
@@ -365,6 +366,12 @@ _TIME_DATE = re.compile(
 # "By . Jane Smith . PUBLISHED: . 10:51 EST, 24 March 2013 . | . UPDATED: ...". A fragment is judged
 # without its closing dots and bars.
 _CLOSING_DOTS = re.compile(r"(?:\s*[.|])+$")
+
+
+def _fragment_core(text: str) -> str:
+    return _CLOSING_DOTS.sub("", text).strip()
+
+
 _BARE_BY = re.compile(r"^by$", re.I)
 _NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&|for|of|in|the))*$", re.I)
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
@@ -373,7 +380,7 @@ _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
 def is_boilerplate(text: str) -> bool:
     """Page furniture rather than article text: bylines, dateline-only lines, captions and credits,
     share/read-more/follow/sign-up lines, publishing times."""
-    core = _CLOSING_DOTS.sub("", text).strip()  # not for bylines: "By Christmas, the shops were full."
+    core = _fragment_core(text)  # not for bylines: "By Christmas, the shops were full."
     whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE)
     fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
     return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
@@ -398,8 +405,8 @@ def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
             for s in line:
                 s.role = "boilerplate"
     for by, name in zip(sentences, sentences[1:], strict=False):  # "By ." then "Jane Smith ."
-        if _BARE_BY.search(_CLOSING_DOTS.sub("", by.text).strip()):
-            core = _CLOSING_DOTS.sub("", name.text).strip()
+        if _BARE_BY.search(_fragment_core(by.text)):
+            core = _fragment_core(name.text)
             if len(core.split()) <= 6 and _NAMES.search(core):
                 name.role = "boilerplate"
     if len(sentences) > 1:
