@@ -87,6 +87,21 @@ def test_liblinear_solver_picks_c_on_dev(tmp_path, capsys, vector_cache):
     assert evaluate(capsys, artifact, tmp_path / "test.jsonl")["micro_f1"] == manifest.metrics["micro_f1"]
 
 
+def test_liblinear_solver_tells_two_topics_apart(tmp_path, capsys, vector_cache):
+    """Two classes: the logistic regression's one row of weights becomes two logits, not two copies."""
+    recipe = write_recipe(
+        tmp_path, "multi-class", cache=str(vector_cache), training={"solver": "liblinear", "c_grid": [1.0]},
+        taxonomy={"labels": [{"id": t, "name": t.title()} for t in ("sport", "business")]},
+    )
+    for name, seed in (("train", 1), ("dev", 2), ("test", 3)):
+        rows = articles(6 if name == "train" else 3, seed=seed, topics=("sport", "business"))
+        write_jsonl(tmp_path / f"{name}.jsonl", [{**r, "label": r["labels"][0]} for r in rows])
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    assert manifest.metrics["accuracy"] >= 0.8 and manifest.metrics["n"] == 6
+
+
 def test_liblinear_refit_with_cross_validated_thresholds(tmp_path, capsys, vector_cache):
     recipe = write_recipe(
         tmp_path,

@@ -166,6 +166,8 @@ def _solve(
 
     if not multi_label:
         est = LogisticRegression(C=c, max_iter=5000).fit(x, gold.argmax(1), sample_weight=sample_weight)
+        if len(est.classes_) == 2:  # one row, the second class's logit against the first's: softmax([0, z])
+            return np.vstack([np.zeros_like(est.coef_), est.coef_]), np.r_[0.0, est.intercept_]
         return est.coef_, est.intercept_
     present = (gold.sum(0) > 0) & (gold.sum(0) < len(gold))
     assert sample_weight is None, "one-vs-rest LinearSVC is fitted without row weights"
