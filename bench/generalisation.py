@@ -73,6 +73,8 @@ def head_scores(recipe: ResidualRecipe, sources: dict[str, dict[str, Split]], ch
                 described: Split | None) -> tuple[Scorer, np.ndarray]:
     """A head fitted on the chosen sources (and the recipe's description examples) as `train_residual`
     fits it, and which labels it covers."""
+    names = list(sources)  # in the recipe's order
+    recipe = recipe.model_copy(update={"sources": [recipe.sources[names.index(n)] for n in chosen]})
     fitted, _, _ = fit_head(recipe, [sources[n] for n in chosen], described)
     return fitted.probabilities, fitted.model.covered.numpy().astype(bool)
 

@@ -69,6 +69,9 @@ class _Strict(BaseModel):
 class Source(_Strict):
     recipe: Path  # a training config whose data and splits are used (its task and model are not)
     map: Path  # its labels mapped onto the taxonomy's codes
+    # its train articles' loss beside the other sources' (balance: sources): a source whose labels cover one
+    # desk only (Reuters files economy alone) says nothing of the other topics an article is also about
+    weight: Annotated[float, Field(gt=0)] = 1.0
 
 
 class ResidualModel(_Strict):
@@ -84,7 +87,7 @@ class ResidualTraining(_Strict):
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
     check_every: Annotated[int, Field(ge=1)] = 20  # epochs between dev checks; the best one is kept
     # articles: every article weighs the same (a large source dominates); sources: each source's mean
-    # loss weighs the same (and the descriptions' by their weight)
+    # loss weighs its `weight` (and the descriptions' theirs)
     balance: Literal["articles", "sources"] = "articles"
 
 
@@ -105,7 +108,7 @@ class SnippetExamples(_Strict):
 class GroupConfig(_Strict):
     """A multi-class model among the topics the sources cover well, over dense views and TF-IDF: it shares
     out the probability the head gives those topics together (`service.zero_shot_head.TopicGroup`). Trained
-    on the sources' train articles of those topics, each source weighing the same; the head's own
+    on the sources' train articles of those topics, each source by its `weight`; the head's own
     correction is a linear function of sentence vectors only, and TF-IDF is what separates neighbouring
     desks (politics from economy) best."""
 
@@ -141,7 +144,8 @@ def load_recipe(path: Path) -> ResidualRecipe:
         "engine": _resolve(base, cfg.engine),
         "output": _resolve(base, cfg.output),
         "cache": _resolve(base, cfg.cache),
-        "sources": [Source(recipe=_resolve(base, s.recipe), map=_resolve(base, s.map)) for s in cfg.sources],
+        "sources": [s.model_copy(update={"recipe": _resolve(base, s.recipe), "map": _resolve(base, s.map)})
+                    for s in cfg.sources],
     })
 
 
@@ -349,9 +353,10 @@ def fit_recipe(
 ) -> tuple[Residual, list[tuple[int, float]], Split | None]:
     """`fit` on these sources' train splits (dev picks the epoch) and, when the recipe has them, its
     description examples but the held-out ones; and those held-out descriptions (None without)."""
-    parts = [(s["train"], 1.0) for s in sources]
+    weights = [source.weight for source in recipe.sources]
+    parts = [(s["train"], w) for s, w in zip(sources, weights, strict=True)]
     if recipe.snippets is not None:
-        parts += [(s[SNIPPETS], recipe.snippets.weight) for s in sources]
+        parts += [(s[SNIPPETS], recipe.snippets.weight * w) for s, w in zip(sources, weights, strict=True)]
     held_out = None
     if described is not None and recipe.descriptions is not None:
         trained_on, held_out = held_out_descriptions(described, recipe.descriptions)
@@ -370,8 +375,9 @@ def fit_group(recipe: ResidualRecipe, trains: list[Split]) -> TopicGroup | None:
     rows = np.flatnonzero(sum((s.gold > 0).sum(0) for s in trains) >= cfg.min_examples)
     if len(rows) < 2:
         return None
-    parts = [s.take(s.gold[:, rows].sum(1) > 0) for s in trains]
-    parts = [p for p in parts if len(p.gold)]
+    taken = [(s.take(s.gold[:, rows].sum(1) > 0), source.weight)
+             for s, source in zip(trains, recipe.sources, strict=True)]
+    parts, weights = zip(*[(p, w) for p, w in taken if len(p.gold)], strict=True)
     t = cfg.tfidf
     tfidf = TfidfView.fit((x for p in parts for x in p.texts), ngrams=t.ngrams, min_df=t.min_df,
                           max_terms=t.max_terms)
@@ -381,7 +387,9 @@ def fit_group(recipe: ResidualRecipe, trains: list[Split]) -> TopicGroup | None:
     feats = [_group_features(model, p, np.eye(len(rows), dtype=np.float32)[p.gold[:, rows].argmax(1)])
              for p in parts]
     n = sum(len(p.gold) for p in parts)
-    weight = np.concatenate([np.full(len(p.gold), n / (len(parts) * len(p.gold))) for p in parts])
+    # each source's articles together weigh its `weight` (sources alike by default), whatever its size
+    weight = np.concatenate([np.full(len(p.gold), w * n / (sum(weights) * len(p.gold)))
+                             for p, w in zip(parts, weights, strict=True)])
     fit_linear_on(model, feats, cfg.c, dense_weight=1.0, seed=recipe.seed, sample_weight=weight)
     head.eval()
     return TopicGroup(rows, model)
