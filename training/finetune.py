@@ -65,9 +65,12 @@ def _texts(doc: EncodedText) -> list[str]:
 
 def dense_batch(model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText]) -> torch.Tensor:
     texts = [t for d in docs for t in _texts(d)]
-    vectors = torch.cat(
-        [encoder(texts[a : a + SENTENCE_BATCH]) for a in range(0, len(texts), SENTENCE_BATCH)]
-    )
+    # by length, as the engine encodes: each forward pads to its longest sentence, and attention grows with
+    # the square of that
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = torch.cat([encoder([texts[i] for i in order[a : a + SENTENCE_BATCH]])
+                         for a in range(0, len(order), SENTENCE_BATCH)])
+    vectors = vectors[torch.argsort(torch.tensor(order))]  # back in the articles' order
     out, start = [], 0
     for d in docs:
         n = len(_texts(d))
@@ -83,6 +86,38 @@ def encoded_features(
     with torch.inference_mode():
         parts = [dense_batch(model, encoder, docs[a : a + 64]).cpu() for a in range(0, len(docs), 64)]
     return SplitFeatures(torch.cat(parts), base.sparse, base.gold)
+
+
+def passes(docs: Sequence[EncodedText], rows: Sequence[int], budget: int) -> list[list[int]]:
+    """`rows` in consecutive groups of at most `budget` sentences (an article longer than that alone)."""
+    out: list[list[int]] = []
+    used = budget
+    for r in rows:
+        n = len(_texts(docs[r]))
+        if used + n > budget:
+            out.append([])
+            used = 0
+        out[-1].append(r)
+        used += n
+    return out
+
+
+def backward_batch(
+    model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText], train: SplitFeatures,
+    rows: Sequence[int], target: torch.Tensor, loss_fn: nn.Module, budget: int,
+) -> float:
+    """The batch's mean loss, its gradients accumulated pass by pass (`passes`): the gradients of one pass
+    over the whole batch, with the encoder's activations of `budget` sentences at most in memory."""
+    head, device = model.head, target.device
+    width = len(model.tfidf) if model.tfidf else 0
+    total = 0.0
+    for part in passes(docs, rows, budget):
+        dense = dense_batch(model, encoder, [docs[i] for i in part])
+        _, sparse = train.batch(part, width)
+        loss = loss_fn(head(dense, None if sparse is None else sparse.to(device)), target[part])
+        (loss * (len(part) / len(rows))).backward()
+        total += loss.item() * len(part)
+    return total / len(rows)
 
 
 def finetune(
@@ -117,7 +152,6 @@ def finetune(
     )
     loss_fn: nn.Module = nn.BCEWithLogitsLoss() if model.multi_label else nn.CrossEntropyLoss()
     target = torch.from_numpy(train.gold if model.multi_label else train.gold.argmax(1)).to(device)
-    width = len(model.tfidf) if model.tfidf else 0
     gen = torch.Generator().manual_seed(cfg.seed)
 
     def epoch() -> float:
@@ -125,15 +159,12 @@ def finetune(
         total = 0.0
         for a in range(0, len(order), hp.batch_size):
             rows = order[a : a + hp.batch_size]
-            dense = dense_batch(model, encoder, [train_docs[i] for i in rows])
-            _, sparse = train.batch(rows, width)
-            loss = loss_fn(head(dense, None if sparse is None else sparse.to(device)), target[rows])
             opt.zero_grad()
-            loss.backward()
+            loss = backward_batch(model, encoder, train_docs, train, rows, target, loss_fn, hp.pass_sentences)
             nn.utils.clip_grad_norm_(both.parameters(), 1.0)
             opt.step()
             sched.step()
-            total += loss.item() * len(rows)
+            total += loss * len(rows)
         return total / len(order)
 
     def dev_score() -> float:
