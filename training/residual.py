@@ -69,8 +69,9 @@ class _Strict(BaseModel):
 class Source(_Strict):
     recipe: Path  # a training config whose data and splits are used (its task and model are not)
     map: Path  # its labels mapped onto the taxonomy's codes
-    # its train articles' loss beside the other sources' (balance: sources): a source whose labels cover one
-    # desk only (Reuters files economy alone) says nothing of the other topics an article is also about
+    # a factor on its train articles' loss (under balance: sources, the source's share beside the others'): a
+    # source whose labels cover one desk only (Reuters files economy alone) says nothing of the other topics
+    # an article is also about
     weight: Annotated[float, Field(gt=0)] = 1.0
 
 
