@@ -289,3 +289,23 @@ def test_evaluate_checks_labels_against_the_artifact(tmp_path, capsys, vector_ca
     assert "'weather' is not in the artifact's taxonomy" in err and "row" in err
     manifest = json.loads((artifact / MANIFEST).read_text())
     assert manifest["name"] == "tiny"
+
+
+def test_max_train_examples_draws_rows_at_random_and_checks_them(tmp_path, capsys, vector_cache):
+    """A file sorted by label cut to its first rows would hold one label: the cut is a seeded sample, and
+    what it leaves is checked like any split (a one-line error, not the solver's traceback)."""
+    recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache),
+                          training={"solver": "liblinear", "c_grid": [1.0], "max_train_examples": 9})
+    train_file = tmp_path / "train.jsonl"
+    rows = [json.loads(line) for line in train_file.read_text().splitlines()]
+    write_jsonl(train_file, sorted(rows, key=lambda r: r["label"]))
+    code, artifact, _ = train(capsys, recipe)
+    assert code == 0
+    _, manifest = load_manifest(artifact)
+    assert manifest.metrics["accuracy"] >= 0.6
+
+    raw = yaml.safe_load(recipe.read_text())
+    raw["training"]["max_train_examples"] = 1
+    recipe.write_text(yaml.safe_dump(raw))
+    code, _, err = train(capsys, recipe)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

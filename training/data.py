@@ -266,6 +266,12 @@ def load_dataset(cfg: TrainConfig) -> Dataset:
     for split in SPLITS:
         if not splits.get(split):
             raise DataError(f"the {split} split is empty; check data.{split} / data.ids / the ratios")
+    most = cfg.training.max_train_examples
+    if most and most < len(splits["train"]):
+        # a seeded sample, not the first rows: a file sorted by label would leave one label
+        keep = sorted(random.Random(cfg.seed).sample(range(len(splits["train"])), most))
+        splits["train"] = [splits["train"][i] for i in keep]
+        notes.append(f"train cut to {len(keep)} rows drawn at random (training.max_train_examples)")
     taxonomy: list[ArtifactLabel] = []
     if cfg.task != "extractive-summary":
         taxonomy = _taxonomy(cfg, splits, notes)
@@ -273,7 +279,4 @@ def load_dataset(cfg: TrainConfig) -> Dataset:
         for split in SPLITS:
             if not splits[split]:
                 raise DataError(f"the {split} split has no row left with a label of the taxonomy")
-    if cfg.training.max_train_examples:
-        splits["train"] = splits["train"][: cfg.training.max_train_examples]
-        notes.append(f"train cut to its first {len(splits['train'])} rows (training.max_train_examples)")
     return Dataset(splits, taxonomy, fingerprint(splits), notes)
