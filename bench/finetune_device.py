@@ -154,7 +154,7 @@ def run(folder: Path, encoder_path: Path, out: Path, finetune_epochs: int = 8) -
             run_info.update(finetune_epochs=history, finetune_seconds=round(time.perf_counter() - t2, 1))
             enc.to(device)
             for s in ("dev", "test"):
-                feats[s] = encoded_features(model, enc, docs[s], feats[s])
+                feats[s] = encoded_features(model, enc, docs[s], feats[s], ft.training.pass_tokens)
             enc.to("cpu")
         if model.multi_label:
             run_info["thresholds"], _ = tune_thresholds(model, feats["dev"])  # sets model.at_least_one

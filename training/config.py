@@ -161,9 +161,10 @@ class HyperParams(_Strict):
     batch_size: Annotated[int, Field(ge=1)] = 32
     lr: Annotated[float, Field(gt=0.0)] = 1e-3
     encoder_lr: Annotated[float, Field(gt=0.0)] = 3e-5  # finetune only
-    # finetune only: sentences through the encoder per backward pass. A batch's articles are split into passes
-    # under it (an article never is) and their gradients summed, so memory is bounded whatever the batch.
-    pass_sentences: Annotated[int, Field(ge=1)] = 128
+    # finetune only: tokens through the encoder per backward pass. A batch's articles are split into passes
+    # under it (an article never is) and their gradients summed, and each pass's sentences into forwards of
+    # as many padded tokens, so memory is bounded whatever the batch and the sentences' lengths.
+    pass_tokens: Annotated[int, Field(ge=1)] = 4096
     weight_decay: Annotated[float, Field(ge=0.0)] = 1e-4
     patience: Annotated[int, Field(ge=1)] = 5  # epochs without a better dev score before stopping
     device: Literal["auto", "cpu", "cuda"] = "auto"

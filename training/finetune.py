@@ -20,8 +20,6 @@ from training.config import TrainConfig
 from training.loop import Progress, train_while_improving
 from training.topics import SplitFeatures, dev_metric
 
-SENTENCE_BATCH = 256  # sentences per forward pass when scoring dev without gradients
-
 
 def pick_device(wanted: str) -> str:
     if wanted == "auto":
@@ -35,6 +33,11 @@ class TrainableEncoder(nn.Module):
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path)
         self.max_length = window
+
+    def lengths(self, texts: Sequence[str]) -> list[int]:
+        """Each text's tokens, cut to the window as `forward` cuts them."""
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        return [len(i) for i in ids]
 
     def forward(self, texts: Sequence[str]) -> torch.Tensor:
         device = next(self.model.parameters()).device
@@ -63,14 +66,26 @@ def _texts(doc: EncodedText) -> list[str]:
     return [s.text for s in doc.sentences] + ([doc.title] if doc.title else [])
 
 
-def dense_batch(model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText]) -> torch.Tensor:
+def forwards(lengths: Sequence[int], budget: int) -> list[list[int]]:
+    """Indices of `lengths`, shortest first, in forwards of at most `budget` padded tokens (count × longest;
+    a text longer than that alone). Memory grows with padded tokens, and attention with the square of
+    the longest, so a count of sentences bounds nothing: one long sentence pads all the others."""
+    out: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: lengths[i]):
+        if not out or (len(out[-1]) + 1) * lengths[i] > budget:
+            out.append([])
+        out[-1].append(i)
+    return out
+
+
+def dense_batch(
+    model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText], budget: int
+) -> torch.Tensor:
     texts = [t for d in docs for t in _texts(d)]
-    # by length, as the engine encodes: each forward pads to its longest sentence, and attention grows with
-    # the square of that
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = torch.cat([encoder([texts[i] for i in order[a : a + SENTENCE_BATCH]])
-                         for a in range(0, len(order), SENTENCE_BATCH)])
-    vectors = vectors[torch.argsort(torch.tensor(order))]  # back in the articles' order
+    groups = forwards(encoder.lengths(texts), budget)
+    vectors = torch.cat([encoder([texts[i] for i in g]) for g in groups])
+    order = torch.tensor([i for g in groups for i in g])
+    vectors = vectors[torch.argsort(order)]  # back in the articles' order
     out, start = [], 0
     for d in docs:
         n = len(_texts(d))
@@ -80,39 +95,47 @@ def dense_batch(model: TopicModel, encoder: TrainableEncoder, docs: Sequence[Enc
 
 
 def encoded_features(
-    model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText], base: SplitFeatures
+    model: TopicModel,
+    encoder: TrainableEncoder,
+    docs: Sequence[EncodedText],
+    base: SplitFeatures,
+    budget: int,
 ) -> SplitFeatures:
     """`base` with its dense views recomputed by the (fine-tuned) encoder."""
     with torch.inference_mode():
-        parts = [dense_batch(model, encoder, docs[a : a + 64]).cpu() for a in range(0, len(docs), 64)]
-    return SplitFeatures(torch.cat(parts), base.sparse, base.gold)
+        return SplitFeatures(dense_batch(model, encoder, docs, budget).cpu(), base.sparse, base.gold)
 
 
-def passes(docs: Sequence[EncodedText], rows: Sequence[int], budget: int) -> list[list[int]]:
-    """`rows` in consecutive groups of at most `budget` sentences (an article longer than that alone)."""
+def doc_tokens(encoder: TrainableEncoder, docs: Sequence[EncodedText]) -> list[int]:
+    """Each article's tokens: its sentences' and headline's, as the encoder reads them."""
+    return [sum(encoder.lengths(_texts(d))) for d in docs]
+
+
+def passes(tokens: Sequence[int], rows: Sequence[int], budget: int) -> list[list[int]]:
+    """`rows` in consecutive groups of at most `budget` tokens (`tokens[row]` each; an article longer than
+    that alone)."""
     out: list[list[int]] = []
     used = budget
     for r in rows:
-        n = len(_texts(docs[r]))
-        if used + n > budget:
+        if used + tokens[r] > budget:
             out.append([])
             used = 0
         out[-1].append(r)
-        used += n
+        used += tokens[r]
     return out
 
 
 def backward_batch(
     model: TopicModel, encoder: TrainableEncoder, docs: Sequence[EncodedText], train: SplitFeatures,
-    rows: Sequence[int], target: torch.Tensor, loss_fn: nn.Module, budget: int,
+    rows: Sequence[int], tokens: Sequence[int], target: torch.Tensor, loss_fn: nn.Module, budget: int,
 ) -> float:
     """The batch's mean loss, its gradients accumulated pass by pass (`passes`): the gradients of one pass
-    over the whole batch, with the encoder's activations of `budget` sentences at most in memory."""
+    over the whole batch, with the encoder's activations of about `budget` tokens at most in memory."""
     head, device = model.head, target.device
     width = len(model.tfidf) if model.tfidf else 0
     total = 0.0
-    for part in passes(docs, rows, budget):
-        dense = dense_batch(model, encoder, [docs[i] for i in part])
+    for part in passes(tokens, rows, budget):
+        dense = dense_batch(model, encoder, [docs[i] for i in part], budget)
         _, sparse = train.batch(part, width)
         loss = loss_fn(head(dense, None if sparse is None else sparse.to(device)), target[part])
         (loss * (len(part) / len(rows))).backward()
@@ -153,6 +176,7 @@ def finetune(
     loss_fn: nn.Module = nn.BCEWithLogitsLoss() if model.multi_label else nn.CrossEntropyLoss()
     target = torch.from_numpy(train.gold if model.multi_label else train.gold.argmax(1)).to(device)
     gen = torch.Generator().manual_seed(cfg.seed)
+    tokens = doc_tokens(encoder, train_docs)
 
     def epoch() -> float:
         order = torch.randperm(len(train_docs), generator=gen).tolist()
@@ -160,7 +184,9 @@ def finetune(
         for a in range(0, len(order), hp.batch_size):
             rows = order[a : a + hp.batch_size]
             opt.zero_grad()
-            loss = backward_batch(model, encoder, train_docs, train, rows, target, loss_fn, hp.pass_sentences)
+            loss = backward_batch(
+                model, encoder, train_docs, train, rows, tokens, target, loss_fn, hp.pass_tokens
+            )
             nn.utils.clip_grad_norm_(both.parameters(), 1.0)
             opt.step()
             sched.step()
@@ -168,7 +194,7 @@ def finetune(
         return total / len(order)
 
     def dev_score() -> float:
-        return dev_metric(model, encoded_features(model, encoder, dev_docs, dev), device)
+        return dev_metric(model, encoded_features(model, encoder, dev_docs, dev, hp.pass_tokens), device)
 
     yield from train_while_improving(both, epoch, dev_score, epochs=hp.epochs, patience=hp.patience)
     encoder.to("cpu")

@@ -119,7 +119,7 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
             f"fine-tune ({device})",
         )
         for s in ("dev", "test"):
-            feats[s] = encoded_features(model, encoder, docs[s], feats[s])
+            feats[s] = encoded_features(model, encoder, docs[s], feats[s], hp.pass_tokens)
     fitted_on = [feats["train"]] + ([feats["dev"]] if hp.refit else [])
     tuning: dict = {}
     metrics: dict = {}
