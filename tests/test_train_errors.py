@@ -17,6 +17,7 @@ from train_fixtures import write_jsonl, write_recipe
 
 from service import cli
 from training.config import load_train_config
+from training.data import SPLITS
 from training.residual import load_recipe
 
 Mutate = Callable[[Path, dict[str, Any]], None]
@@ -31,6 +32,18 @@ def _rows(folder: Path, name: str, change: Callable[[list[dict]], None]) -> None
 
 def _drop(rows: list[dict], field: str) -> None:
     del rows[2][field]
+
+
+def _one_table(folder: Path, raw: dict[str, Any], listed_twice: str) -> None:
+    """The three split files as one table split by an ids file, `listed_twice` (a train id) also in test."""
+    splits = {
+        s: [json.loads(x) for x in (folder / f"{s}.jsonl").read_text().splitlines()] for s in SPLITS
+    }
+    write_jsonl(folder / "all.jsonl", [row for rows in splits.values() for row in rows])
+    ids = {s: [row["id"] for row in rows] for s, rows in splits.items()}
+    ids["test"].append(listed_twice)
+    (folder / "splits.json").write_text(json.dumps(ids))
+    raw["data"] = {"path": "all.jsonl", "ids": "splits.json", "fields": raw["data"]["fields"]}
 
 
 CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
@@ -78,6 +91,33 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         ("taxonomy", "either `labels` or `from_data`"),
     ),
     ("no dev split", lambda f, r: r["data"].pop("dev"), ("data", "`dev` is missing")),
+    (
+        "a file not in UTF-8",
+        lambda f, r: (f / "dev.jsonl").write_bytes((f / "dev.jsonl").read_bytes().replace(b"e", b"\xe9", 1)),
+        ("dev.jsonl line 1: not UTF-8 (byte 0xe9",),
+    ),
+    (
+        "a line that is not JSON",
+        lambda f, r: (f / "train.jsonl").write_text((f / "train.jsonl").read_text() + "{not json\n"),
+        ("train.jsonl: cannot read it as json: JSON parse error",),
+    ),
+    (
+        "an id twice",
+        lambda f, r: _rows(f, "test.jsonl", lambda rows: rows[4].update(id=rows[1]["id"])),
+        ("test.jsonl row 5: id", "repeats", "test.jsonl row 2"),
+    ),
+    (
+        "an id in two splits",
+        lambda f, r: _rows(f, "test.jsonl", lambda rows: rows[0].update(id="business-1-0")),
+        ("test.jsonl row 1: id 'business-1-0' repeats", "train.jsonl row"),
+    ),
+    (
+        "an ids file listing an article twice",
+        lambda f, r: _one_table(f, r, listed_twice="business-1-0"),
+        ("splits.json: id 'business-1-0' is listed under train and test",),
+    ),
+    ("output is a file", lambda f, r: (r.update(output="taken"), (f / "taken").write_text("")),
+     ("output:", "taken is a file, not a folder")),
     (
         "liblinear with a hidden layer",
         lambda f, r: (r["training"].update(solver="liblinear"), r["model"].update(hidden=8)),

@@ -41,6 +41,10 @@ def remove_stale_temps(output: Path) -> None:
 
 
 def check_free(output: Path, folder: str) -> None:
+    """Before any work: the artifact's folder can be made in `output` and is not taken."""
+    existing = next(p for p in (output, *output.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"output: {existing} is a file, not a folder")
     if (output / folder).exists():
         raise ConfigError(f"{output / folder} exists already; set another `version` or leave it out")
 

@@ -46,11 +46,32 @@ class Dataset:
     notes: list[str]  # what was left out or carved, for the model card
 
 
+def check_utf8(path: Path) -> None:
+    """A text table must be UTF-8: `datasets` reads JSON bytes unchecked and fails only later, deep in
+    pyarrow, without saying where."""
+    with path.open("rb") as f:
+        for n, line in enumerate(f, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"{path} line {n}: not UTF-8 (byte 0x{line[e.start]:02x} at column {e.start + 1}); "
+                    "save it as UTF-8"
+                ) from None
+
+
+def _root_cause(e: BaseException) -> BaseException:
+    while e.__cause__ is not None:
+        e = e.__cause__
+    return e
+
+
 def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
     """Rows of a jsonl/csv/parquet file or a `datasets` save_to_disk folder."""
     import datasets
 
     datasets.disable_progress_bars()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)  # a file it cannot read is our one-line error
     if not path.exists():
         raise DataError(f"{path}: no such data file")
     if fmt == "dataset" or (fmt == "auto" and path.is_dir()):
@@ -66,10 +87,13 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
             raise DataError(
                 f"{path}: cannot tell the format from the suffix {path.suffix!r}; set data.format"
             )
+        if builder in ("json", "csv"):
+            check_utf8(path)
         try:
             ds = datasets.load_dataset(builder, data_files=str(path), split="train")
         except Exception as e:  # the builders raise many kinds; each means the file cannot be read
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            root = _root_cause(e)  # "An error occurred while generating the dataset" wraps what went wrong
+            reason = (str(root).strip().splitlines() or [type(root).__name__])[0]
             raise DataError(f"{path}: cannot read it as {builder}: {reason}") from e
     rows = ds.to_list()
     if not rows:
@@ -155,6 +179,18 @@ def _carve(train: list[Example], ratio: float, rng: random.Random) -> list[Examp
     return carved
 
 
+def check_unique_ids(examples: list[Example]) -> None:
+    """A repeated id would put one article in two splits (test figures on seen data) or count it twice."""
+    first: dict[str, Example] = {}
+    for ex in examples:
+        if ex.id in first:
+            raise DataError(
+                f"{ex.source}: id {ex.id!r} repeats {first[ex.id].source} (data.fields.id); "
+                "drop the duplicate rows"
+            )
+        first[ex.id] = ex
+
+
 def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]:
     try:
         ids = json.loads(ids_file.read_text(encoding="utf-8"))
@@ -174,6 +210,12 @@ def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]
                 f"{ids_file}: {split} id {unknown[0]!r} is not in the data ({len(unknown)} such ids)"
             )
         out[split] = [by_id[str(i)] for i in listed]
+    listed_in: dict[str, str] = {}
+    for split, rows in out.items():
+        for ex in rows:
+            if ex.id in listed_in:
+                raise DataError(f"{ids_file}: id {ex.id!r} is listed under {listed_in[ex.id]} and {split}")
+            listed_in[ex.id] = split
     return out
 
 
@@ -187,6 +229,8 @@ def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]
     rng = random.Random(cfg.seed)
     if d.path is not None:
         examples = to_examples(read_table(d.path, d.format), cfg, d.path, notes)
+        if d.fields.id:
+            check_unique_ids(examples)
         if d.ids is not None:
             return _by_ids(examples, d.ids)
         splits: dict[str, list[Example]] = {"train": examples}
@@ -197,6 +241,8 @@ def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]
             src = getattr(d, split)
             if isinstance(src, Path):
                 splits[split] = to_examples(read_table(src, d.format), cfg, src, notes)
+        if d.fields.id:
+            check_unique_ids([ex for rows in splits.values() for ex in rows])
     for split in ("test", "dev"):
         src = getattr(d, split)
         if isinstance(src, Ratio):
