@@ -34,8 +34,10 @@ def evaluate(capsys, target: Path, data: Path, *extra: str) -> dict:
 
 def test_multi_class_trains_evaluates_and_writes_a_whole_artifact(tmp_path, capsys, vector_cache):
     recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache))
-    code, artifact, _ = train(capsys, recipe)
+    code, artifact, err = train(capsys, recipe)
     assert code == 0 and artifact.parent == tmp_path / "out" and artifact.name.startswith("tiny-")
+    # no terminal here, so no bar: one line an epoch instead, for logs
+    assert "head: epoch 1/8, loss " in err and "head: epoch 2/8" in err, err
     folder, manifest = load_manifest(artifact)
     assert sorted(p.name for p in folder.iterdir()) == sorted(manifest.files)
     assert {"confusion_matrix.png", "training.png", "README.md", "config.yaml", "weights.safetensors"} <= set(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -81,12 +82,21 @@ class TrainResult:
 
 
 def _epochs(progress: Iterator[Progress], total: int, desc: str) -> list[Progress]:
+    """The epochs, on a progress bar on a terminal, else one line each on stderr (a log of an hour's
+    fine-tuning otherwise stays empty until the end)."""
     history = []
+    t0 = time.perf_counter()
     with tqdm(total=total, desc=desc, unit="epoch", disable=None, leave=False) as bar:
         for p in progress:
             history.append(p)
             bar.set_postfix(loss=f"{p.loss:.4f}", dev=f"{p.dev_score:.4f}", best=f"{p.best_score:.4f}")
             bar.update(1)
+            if bar.disable:
+                print(
+                    f"{desc}: epoch {p.epoch}/{total}, loss {p.loss:.4f}, dev {p.dev_score:.4f}, best "
+                    f"{p.best_score:.4f} (epoch {p.best_epoch}), {time.perf_counter() - t0:.0f} s",
+                    file=sys.stderr, flush=True,
+                )
     return history
 
 
