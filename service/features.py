@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from service.errors import ConfigError
 from service.text import Sentence
 
 # Dense views, each one vector of the encoder's width: the mean and the element-wise max over body
@@ -153,8 +154,11 @@ class TfidfView:
 
     @classmethod
     def load(cls, path: Path) -> TfidfView:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(raw["terms"], np.asarray(raw["idf"], np.float32), int(raw["ngrams"]))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(raw["terms"], np.asarray(raw["idf"], np.float32), int(raw["ngrams"]))
+        except (OSError, ValueError, KeyError, TypeError) as e:  # ValueError: bad JSON, UTF-8 or numbers
+            raise ConfigError(f"{path}: not a TF-IDF vocabulary ({e!r}); restore the file or retrain") from e
 
     def sparse_rows(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CSR parts (indptr, indices, values) of the texts' rows."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 from torch import nn
 
@@ -79,7 +80,10 @@ def load_head(kind: str, shape: dict[str, Any], path: Path) -> nn.Module:
         raise ConfigError(
             f"{path}: the manifest's model shape {shape} does not describe a {kind} head: {e}"
         ) from e
-    state = load_file(str(path))
+    try:
+        state = load_file(str(path))
+    except (OSError, SafetensorError) as e:
+        raise ConfigError(f"{path}: cannot read the weights ({e}); restore the file or retrain") from e
     try:
         head.load_state_dict({k: v for k, v in state.items() if k in head.state_dict()}, strict=True)
     except RuntimeError as e:

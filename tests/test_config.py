@@ -7,6 +7,8 @@ import yaml
 
 from service.config import load_engine_config
 from service.errors import ConfigError
+from service.features import TfidfView
+from service.heads import TopicHead, head_bytes, load_head
 from service.settings import DEFAULT_CONFIG
 from service.taxonomy import load_taxonomy
 
@@ -81,3 +83,21 @@ def test_taxonomy_errors(tmp_path):
         load_taxonomy(_write(tmp_path, dup))
     with pytest.raises(ConfigError, match="labels"):
         load_taxonomy(_write(tmp_path, {"name": "t", "labels": []}))
+
+
+def test_damaged_artifact_files_are_config_errors_naming_them(tmp_path):
+    """A weights file cut short (a copy interrupted, a disk full) or a vocabulary that is not one: one line
+    naming the file, not safetensors' or json's traceback."""
+    head = TopicHead(dense_dim=4, vocab_size=0, n_labels=2)
+    whole = head_bytes(head)
+    weights = tmp_path / "weights.safetensors"
+    weights.write_bytes(whole)
+    assert isinstance(load_head("topic", head.shape, weights), TopicHead)
+    weights.write_bytes(whole[:100])
+    with pytest.raises(ConfigError, match=r"weights\.safetensors: cannot read the weights"):
+        load_head("topic", head.shape, weights)
+    vocab = tmp_path / "vocab.json"
+    for damaged in ('{"terms": ["a"], "idf": [1.0', '{"terms": ["a"]}', "\udcff"):
+        vocab.write_text(damaged, encoding="utf-8", errors="surrogateescape")
+        with pytest.raises(ConfigError, match=r"vocab\.json: not a TF-IDF vocabulary"):
+            TfidfView.load(vocab)
