@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from threadpoolctl import threadpool_limits
 from transformers import AutoConfig, AutoTokenizer
 
 from service.config import EncoderConfig
 from service.encoder_runtime import Forward, OnnxForward, TorchForward
+from service.errors import ConfigError
 from service.model_folder import encoder_fingerprint, resolve_encoder_path
 from service.settings import get_settings
 
@@ -43,16 +45,20 @@ class SentenceEncoder:
             # numpy's OpenBLAS would start a thread per core for read-out's small products; two workers
             # (or the server's batches) then fight over the cores: 6 -> 31 ms an article (bench/README.md)
             threadpool_limits(cfg.threads)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-        config = AutoConfig.from_pretrained(self.path)
-        self.dim = int(config.hidden_size)
-        self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
-        self.forward: Forward
-        if cfg.runtime.startswith("torch"):
-            self.forward = TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16")
-        else:
-            self.forward = OnnxForward(self.path, self.fingerprint, cfg.threads, get_settings().cache_root,
-                                       int8=cfg.runtime == "onnx-int8")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+            config = AutoConfig.from_pretrained(self.path)
+            self.dim = int(config.hidden_size)
+            self.window = min(cfg.max_tokens, int(config.max_position_embeddings)) - 2
+            self.forward: Forward
+            if cfg.runtime.startswith("torch"):
+                self.forward = TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16")
+            else:
+                self.forward = OnnxForward(self.path, self.fingerprint, cfg.threads,
+                                           get_settings().cache_root, int8=cfg.runtime == "onnx-int8")
+        except (OSError, ValueError, SafetensorError) as e:  # a folder missing files, or files cut short
+            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+            raise ConfigError(f"encoder: cannot load the model in {self.path}: {reason}") from e
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0

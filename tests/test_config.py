@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from service.config import load_engine_config
+from service.config import EncoderConfig, load_engine_config
+from service.encoder import SentenceEncoder
 from service.errors import ConfigError
 from service.features import TfidfView
 from service.heads import TopicHead, head_bytes, load_head
+from service.model_folder import resolve_encoder_path
 from service.settings import DEFAULT_CONFIG
 from service.taxonomy import load_taxonomy
 
@@ -101,3 +103,15 @@ def test_damaged_artifact_files_are_config_errors_naming_them(tmp_path):
         vocab.write_text(damaged, encoding="utf-8", errors="surrogateescape")
         with pytest.raises(ConfigError, match=r"vocab\.json: not a TF-IDF vocabulary"):
             TfidfView.load(vocab)
+
+
+def test_an_encoder_folder_with_its_weights_cut_short_is_a_config_error(tmp_path):
+    """A fine-tuned tagger's `encoder/` (or any configured encoder folder) whose weights are damaged."""
+    source = resolve_encoder_path(EncoderConfig())
+    for f in source.iterdir():
+        if f.is_file() and f.suffix != ".onnx":
+            (tmp_path / f.name).symlink_to(f)
+    (tmp_path / "model.safetensors").unlink()
+    (tmp_path / "model.safetensors").write_bytes((source / "model.safetensors").read_bytes()[:5000])
+    with pytest.raises(ConfigError, match="encoder: cannot load the model in .*: Error while deserializing"):
+        SentenceEncoder(EncoderConfig(package=None, path=tmp_path, runtime="torch"))
