@@ -121,6 +121,16 @@ def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
                       "row 2": "field 'body' is not valid UTF-8 (byte 0xe9)"}
 
 
+def test_a_csv_quote_never_closed_is_an_error_not_one_row_holding_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,body\na1,"Shares rose.\nBanks led."\nb2,"Rain fell\nc3,The home side won.\n')
+    got = articles(path)
+    assert [a.id for a in got if isinstance(a, Article)] == ["a1"]  # a value over two lines, closed: fine
+    errors = {e.at: e.error for e in got if isinstance(e, RowError)}
+    assert errors == {"row 2": 'malformed CSV: a quote (") opened in this row is never closed, so it holds '
+                                "every line after it"}
+
+
 # -- the commit protocol ----------------------------------------------------------------------------
 def test_keyset_holds_exactly_what_was_added() -> None:
     ks = KeySet(f"id:{i}" for i in range(70_000))  # more than one merge

@@ -184,6 +184,7 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                                              strings_can_be_null=False),
     )
     n = 0
+    last: RawRow | None = None  # held back: an unclosed quote folds the rest of the file into it
     for batch in reader:
         yield from malformed
         malformed.clear()
@@ -198,8 +199,27 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 except UnicodeDecodeError as e:
                     problem = f"field {c!r} is not valid UTF-8 (byte 0x{cols[c][i][e.start]:02x})"
                     break
-            yield RawRow(f.name, f"row {n}", None if problem else fields, problem)
+            if last is not None:
+                yield last
+            last = RawRow(f.name, f"row {n}", None if problem else fields, problem)
+    if last is not None:
+        spans_lines = last.fields is not None and any("\n" in str(v) for v in last.fields.values())
+        if spans_lines and _ends_inside_quotes(f.path):
+            last = RawRow(f.name, last.at, None, 'malformed CSV: a quote (") opened in this row is never '
+                                                 "closed, so it holds every line after it")
+        yield last
     yield from malformed
+
+
+def _ends_inside_quotes(path: Path) -> bool:
+    """Whether the file ends inside a quoted value (Arrow, like most readers, takes it to the end)."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        try:
+            for _ in csv.reader(fh, strict=True):
+                pass
+        except csv.Error as e:
+            return "unexpected end of data" in str(e)
+    return False
 
 
 def _read_parquet(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
