@@ -128,8 +128,8 @@ class ResidualHead:
             try:
                 model = read_topic_model(g, folder / GROUP_WEIGHTS, folder / VOCAB, multi_label=False)
                 group = TopicGroup(np.array([codes.index(c) for c in g["codes"]]), model)
-            except (OSError, SafetensorError, ValueError, KeyError, TypeError) as e:
-                raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e!r}") from e
+            except (OSError, SafetensorError, ValueError, KeyError, TypeError, ConfigError) as e:
+                raise ConfigError(f"{field}: {folder}: its group classifier does not load: {e}") from e
             if len(group.rows) != model.head.shape["n_labels"]:
                 n = len(group.rows)
                 raise ConfigError(f"{field}: {folder}: its group classifier does not fit its {n} topics")
