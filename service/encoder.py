@@ -19,7 +19,7 @@ from transformers import AutoConfig, AutoTokenizer
 
 from service.config import EncoderConfig
 from service.encoder_runtime import Forward, OnnxForward, TorchForward
-from service.errors import ConfigError
+from service.errors import ConfigError, first_line
 from service.model_folder import encoder_fingerprint, resolve_encoder_path
 from service.settings import get_settings
 
@@ -57,8 +57,7 @@ class SentenceEncoder:
                 self.forward = OnnxForward(self.path, self.fingerprint, cfg.threads,
                                            get_settings().cache_root, int8=cfg.runtime == "onnx-int8")
         except (OSError, ValueError, SafetensorError) as e:  # a folder missing files, or files cut short
-            reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-            raise ConfigError(f"encoder: cannot load the model in {self.path}: {reason}") from e
+            raise ConfigError(f"encoder: cannot load the model in {self.path}: {first_line(e)}") from e
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id or 0

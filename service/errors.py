@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def first_line(e: BaseException) -> str:
+    """An exception's message cut to one line (its type's name when it has none), for one-line errors."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
 class NewsdeskError(Exception):
     """Base class for errors a user can act on (bad input, bad config)."""
 

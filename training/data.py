@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from service.artifacts import ArtifactLabel
-from service.errors import NewsdeskError
+from service.errors import NewsdeskError, first_line
 from training.config import DataConfig, Fields, Ratio, TrainConfig
 
 SPLITS = ("train", "dev", "test")
@@ -92,9 +92,8 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
         try:
             ds = datasets.load_dataset(builder, data_files=str(path), split="train")
         except Exception as e:  # the builders raise many kinds; each means the file cannot be read
-            root = _root_cause(e)  # "An error occurred while generating the dataset" wraps what went wrong
-            reason = (str(root).strip().splitlines() or [type(root).__name__])[0]
-            raise DataError(f"{path}: cannot read it as {builder}: {reason}") from e
+            # "An error occurred while generating the dataset" wraps what went wrong
+            raise DataError(f"{path}: cannot read it as {builder}: {first_line(_root_cause(e))}") from e
     rows = ds.to_list()
     if not rows:
         raise DataError(f"{path}: no rows")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.errors import InputError
+from service.errors import InputError, first_line
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SAVED_DATASET_FILES = ("state.json", "dataset_info.json")
@@ -98,10 +98,6 @@ def columns_of(f: InputFile) -> list[str] | None:
     except Exception as e:  # pyarrow/datasets raise their own types for a corrupt file
         raise InputError(f"cannot read {f.path} as {f.format}: {first_line(e)}") from e
     return None
-
-
-def first_line(e: Exception) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
 def count_rows(f: InputFile) -> int:
