@@ -256,7 +256,8 @@ class Analyzer:
         elif "summary" in parts:
             n_sent = None if opt.summary_words else (opt.summary_sentences or cfg.summarizer.sentences)
             scorer = None if self.sentence_scorer is None else self.sentence_scorer.scorer_for(
-                EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector))
+                EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector),
+                cfg.summarizer.max_candidates)
             picks = summarize(cfg.summarizer, p.sentences, e.sentence_vectors, doc_vec,
                               n_sentences=n_sent, n_words=opt.summary_words, scorer=scorer)
             sents = []

@@ -129,6 +129,9 @@ class SummarizerConfig(_Frozen):
     position_weight: float = 0.1
     position_decay: Annotated[float, Field(gt=0.0)] = 0.5
     redundancy: Annotated[float, Field(ge=0.0, le=1.0)] = 0.85
+    # Only the first this many body sentences are candidates: the learned scorer's sentence graph grows with
+    # their square (2,000 one-line sentences: 3 s). Prose at limits.max_chars has about 800.
+    max_candidates: Annotated[int, Field(ge=1)] = 1000
     # seq2seq only: the model folder and how to generate.
     path: Path | None = None
     num_beams: Annotated[int, Field(ge=1, le=16)] = 2

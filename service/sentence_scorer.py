@@ -93,10 +93,13 @@ def _term_weights(words: list[list[str]], tfidf: TfidfView) -> np.ndarray:
     )
 
 
-def sentence_features(doc: EncodedText, tfidf: TfidfView | None) -> tuple[list[int], np.ndarray]:
-    """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order). With no
-    corpus view (`tfidf` None) the lexical features weigh words within the article."""
-    body = [s.index for s in doc.sentences if s.role == "body"]
+def sentence_features(
+    doc: EncodedText, tfidf: TfidfView | None, limit: int | None = None
+) -> tuple[list[int], np.ndarray]:
+    """The body sentences' indices and their features (one row each, in SENTENCE_FEATURES order), of the
+    first `limit` body sentences only when given (read as the whole article). With no corpus view (`tfidf`
+    None) the lexical features weigh words within the article."""
+    body = [s.index for s in doc.sentences if s.role == "body"][:limit]
     if not body:
         return [], np.zeros((0, len(SENTENCE_FEATURES)), np.float32)
     vecs = doc.vectors[body]
@@ -175,16 +178,16 @@ class LearnedSentenceScorer:
         return cls(manifest, head, lexical_view(folder, manifest))
 
     @torch.inference_mode()
-    def score(self, doc: EncodedText) -> dict[int, float]:
-        """Sentence index → ranking score, for every body sentence."""
-        body, feats = sentence_features(doc, self.tfidf)
+    def score(self, doc: EncodedText, limit: int | None = None) -> dict[int, float]:
+        """Sentence index → ranking score, for every body sentence (the first `limit` when given)."""
+        body, feats = sentence_features(doc, self.tfidf, limit)
         if not body:
             return {}
         probs = torch.sigmoid(self.head(torch.from_numpy(feats))).numpy()
         words = np.array([max(doc.sentences[i].words, 1) for i in body], np.float32)
         return dict(zip(body, ranking_scores(probs, words, self.length_exponent).tolist(), strict=True))
 
-    def scorer_for(self, doc: EncodedText) -> Callable[[list[int]], np.ndarray]:
-        """What `summarize` calls with its candidates (body sentences): their scores."""
-        scores = self.score(doc)
+    def scorer_for(self, doc: EncodedText, limit: int | None = None) -> Callable[[list[int]], np.ndarray]:
+        """What `summarize` calls with its candidates (of the first `limit` body sentences): their scores."""
+        scores = self.score(doc, limit)
         return lambda candidates: np.array([scores[i] for i in candidates], np.float32)

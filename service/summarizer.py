@@ -40,9 +40,10 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
     `scorer` (a learned one) scores the candidates; by default centrality plus position does.
     Returns the picks in article order. With `n_words`, the summary never exceeds it.
     """
-    candidates = [s.index for s in sentences if s.role == "body" and s.words >= cfg.min_words]
+    body = [s for s in sentences if s.role == "body"][: cfg.max_candidates]
+    candidates = [s.index for s in body if s.words >= cfg.min_words]
     if not candidates:  # very short text: any body sentence will do
-        candidates = [s.index for s in sentences if s.role == "body"]
+        candidates = [s.index for s in body]
     if not candidates:
         return []
     if scorer is None:

@@ -138,3 +138,25 @@ def test_the_shipped_scorer_needs_nothing_outside_its_folder(analyzer, tmp_path)
     e = analyzer.encode([p])[0]
     doc = EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector)
     assert moved.score(doc) == pytest.approx(analyzer.sentence_scorer.score(doc))
+
+
+def test_only_the_first_max_candidates_body_sentences_compete(analyzer):
+    # The sentence graph costs the square of the candidates: a text of thousands of one-line sentences
+    # would take minutes and gigabytes. Past `max_candidates` body sentences, none is read or picked.
+    p = analyzer.prepare(AnalyzeRequest(text=ARTICLE))
+    e = analyzer.encode([p])[0]
+    doc = EncodedText.of_article(p.sentences, e.sentence_vectors, p.title, e.title_vector)
+    body = [s.index for s in p.sentences if s.role == "body"]
+    assert len(body) == len(BODY) and set(analyzer.sentence_scorer.score(doc, 3)) == set(body[:3])
+    cfg = analyzer.config.summarizer.model_copy(update={"max_candidates": 3})
+    zero = np.zeros(e.sentence_vectors.shape[1], np.float32)
+
+    def later_first(candidates: list[int]) -> np.ndarray:
+        return np.array(candidates, np.float32)
+
+    picks = summarize(cfg, p.sentences, e.sentence_vectors, zero, n_sentences=2, n_words=None,
+                      scorer=later_first)
+    assert [k.index for k in picks] == body[1:3]  # body[0] is the bare quote
+    shipped = summarize(cfg, p.sentences, e.sentence_vectors, zero, n_sentences=3, n_words=None,
+                        scorer=analyzer.sentence_scorer.scorer_for(doc, 3))
+    assert {k.index for k in shipped} <= set(body[:3])
