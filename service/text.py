@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 _HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
@@ -33,20 +34,22 @@ _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 @dataclass
 class CleanText:
-    """Cleaned text plus `origin[i]`: the input offset of cleaned character i."""
+    """Cleaned text plus `origin[i]`: the input offset of cleaned character i, and `ends[i]`: the offset
+    just after its source (a decoded HTML reference such as `&eacute;` spans several; None: origin + 1)."""
 
     text: str
     origin: list[int]
     input_length: int
     was_html: bool = False
     raw: str = ""  # the input it was cleaned from
+    ends: list[int] | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Input offsets of the cleaned span [start, end)."""
         if end <= start:
             pos = self.origin[start] if start < len(self.origin) else self.input_length
             return pos, pos
-        return self.origin[start], self.origin[end - 1] + 1
+        return self.origin[start], self.ends[end - 1] if self.ends else self.origin[end - 1] + 1
 
     def original(self, start: int, end: int) -> str:
         """The cleaned span as the input has it: for plain text exactly `input[a:b]` (invisible and
@@ -69,10 +72,12 @@ def looks_like_html(text: str) -> bool:
     return False
 
 
-def _strip_html(text: str) -> tuple[str, list[int]]:
-    """Drop tags (blocks become newlines), skip script/style, decode entities."""
+def _strip_html(text: str) -> tuple[str, list[int], list[int]]:
+    """Drop tags (blocks become newlines), skip script/style, decode entities. Returns the text and each
+    character's start and end in `text`."""
     out: list[str] = []
     origin: list[int] = []
+    ends: list[int] = []
     skips = [(m.start(), m.end()) for m in _HTML_SKIP.finditer(text)]
     pos = 0
 
@@ -85,10 +90,12 @@ def _strip_html(text: str) -> tuple[str, list[int]]:
                 for ch in decoded:
                     out.append(ch)
                     origin.append(i)
+                    ends.append(m.end())
                 i = m.end()
             else:
                 out.append(text[i])
                 origin.append(i)
+                ends.append(i + 1)
                 i += 1
 
     for m in _HTML_TAG.finditer(text):
@@ -108,6 +115,7 @@ def _strip_html(text: str) -> tuple[str, list[int]]:
         if name in _BLOCK_TAGS:
             out.append("\n")
             origin.append(m.start())
+            ends.append(m.start() + 1)
         pos = m.end()
     a = pos
     for s, e in skips:
@@ -117,7 +125,7 @@ def _strip_html(text: str) -> tuple[str, list[int]]:
             emit_text(a, s)
         a = max(a, e)
     emit_text(a, len(text))
-    return "".join(out), origin
+    return "".join(out), origin, ends
 
 
 def clean_text(raw: str) -> CleanText:
@@ -128,13 +136,16 @@ def clean_text(raw: str) -> CleanText:
     offsets slice exactly its text out of the input.
     """
     was_html = looks_like_html(raw)
+    ends: Sequence[int]
     if was_html:
-        text, origin = _strip_html(raw)
+        text, origin, ends = _strip_html(raw)
     else:
         text, origin = raw, list(range(len(raw)))
+        ends = range(1, len(raw) + 1)
     chars: list[str] = []
     keep: list[int] = []
-    for ch, o in zip(text, origin, strict=True):
+    keep_ends: list[int] = []
+    for ch, o, e in zip(text, origin, ends, strict=True):
         if ch in _INVISIBLE:
             continue
         if ch in "\r\u2028\u2029\x0b\x0c\x85":
@@ -150,16 +161,21 @@ def clean_text(raw: str) -> CleanText:
             continue
         chars.append(ch)
         keep.append(o)
+        keep_ends.append(e)
     # \r\n became \n\n: fold it back so paragraphs keep their shape.
     out_c: list[str] = []
     out_o: list[int] = []
-    for ch, o in zip(chars, keep, strict=True):
+    out_e: list[int] = []
+    for ch, o, e in zip(chars, keep, keep_ends, strict=True):
         if ch == "\n" and out_c and out_c[-1] == "\n" and out_o[-1] == o - 1 and raw[o - 1] == "\r":
             continue
         out_c.append(ch)
         out_o.append(o)
+        out_e.append(e)
     text = "".join(out_c)
-    return CleanText(text if was_html else unwrap_lines(text), out_o, len(raw), was_html, raw)
+    if not was_html:
+        return CleanText(unwrap_lines(text), out_o, len(raw), False, raw)
+    return CleanText(text, out_o, len(raw), True, raw, out_e)
 
 
 # Hard-wrapped plain text (wire copy, e-mail, plain-text archives) breaks its lines at a fixed width, inside

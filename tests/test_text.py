@@ -34,6 +34,16 @@ def test_html_is_stripped_with_offsets():
     assert raw[a:b] == "Second."
 
 
+def test_a_span_ending_on_an_html_reference_takes_all_of_it():
+    raw = "<p>Caf&eacute; owner Jos&#233; met &quot;Fran&ccedil;ois&quot; at Smith &amp; Co.</p><p>Next.</p>"
+    c = clean_text(raw)
+    for word, source in [("Café", "Caf&eacute;"), ("José", "Jos&#233;"),
+                         ('"François"', "&quot;Fran&ccedil;ois&quot;"), ("Smith & Co.", "Smith &amp; Co.")]:
+        i = c.text.index(word)
+        a, b = c.span(i, i + len(word))
+        assert raw[a:b] == source
+
+
 def _split(text: str, cuts: list[int]) -> list[str]:
     """Feed the refiner a naive splitter's proposals (split after every '. ')."""
     bounds = [0, *cuts, len(text)]
