@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 Part = Literal["tags", "summary", "entities", "keywords"]
 ALL_PARTS: tuple[Part, ...] = ("tags", "summary", "entities", "keywords")
@@ -22,15 +22,23 @@ class AnalyzeOptions(BaseModel):
     summary_words: int | None = Field(default=None, ge=1, le=5000)
     max_keywords: int | None = Field(default=None, ge=0, le=100)
     labels: list[CustomLabel] | None = Field(
-        default=None, max_length=100,
+        default=None, min_length=1, max_length=100,
         description="Your own labels: tags are scored zero-shot against these instead of the taxonomy.",
     )
-    include: list[Part] | None = Field(default=None, description="Parts to compute; all by default.")
+    include: list[Part] | None = Field(
+        default=None, min_length=1, description="Parts to compute; all by default."
+    )
     sentences: bool = Field(
         default=False,
         description="Also return every sentence's index and offsets (`sentences`), e.g. to locate the "
         "sentences a tag's `evidence` names.",
     )
+
+    @model_validator(mode="after")
+    def _one_length(self) -> AnalyzeOptions:
+        if self.summary_sentences is not None and self.summary_words is not None:
+            raise ValueError("give summary_sentences or summary_words, not both")
+        return self
 
 
 class AnalyzeRequest(BaseModel):
