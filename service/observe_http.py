@@ -12,8 +12,10 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterable, Iterator
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.logs import request_id
@@ -21,15 +23,29 @@ from service.metrics import ServiceMetrics
 
 access_log = logging.getLogger("newsdesk.access")
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+CLIENT_CLOSED = 499  # nginx's status for a request whose client left before the answer: not the app's fault
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """The app's routes, with those of included routers (FastAPI wraps them; this app gives no prefix)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _leaf_routes(inner.routes)
+        else:
+            yield route
 
 
 def route_of(scope: Scope) -> str:
-    """The route template that served the request, the path of a known route, or `other`."""
+    """The route template that served the request, or that would have (a guard refused it before
+    routing: 401, 413, 415), or `other` for a path no route serves."""
     route = scope.get("route")
     if route is not None and hasattr(route, "path"):
         return route.path
-    known = {getattr(r, "path", None) for r in getattr(scope.get("app"), "routes", [])}
-    return scope["path"] if scope["path"] in known else "other"
+    for route in _leaf_routes(getattr(scope.get("app"), "routes", [])):
+        if hasattr(route, "path") and route.matches(scope)[0] != Match.NONE:
+            return route.path
+    return "other"
 
 
 class RequestObserver:
@@ -44,7 +60,7 @@ class RequestObserver:
         incoming = Headers(scope=scope).get("x-request-id", "")
         rid = incoming if _CLIENT_ID.fullmatch(incoming) else uuid.uuid4().hex
         token = request_id.set(rid)
-        status = 500  # what the client gets if the app raises before it answers
+        status: int | None = None
         start = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
@@ -57,7 +73,12 @@ class RequestObserver:
         self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, send_with_id)
+        except BaseException:
+            status = status or 500  # what the client gets if the app raises before it answers
+            raise
         finally:
+            if status is None:  # the app returned without answering: the client went away mid-request
+                status = CLIENT_CLOSED
             seconds = time.perf_counter() - start
             self.metrics.in_flight.dec()
             route = route_of(scope)

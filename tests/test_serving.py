@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +114,19 @@ def test_request_id_and_metrics(http, seed_text):
     assert http.get("/healthz", headers={"X-Request-ID": "bad id\twith spaces"}).headers["x-request-id"] != \
         "bad id\twith spaces"
     http.get("/no/such/route")
+    # Refused before routing, it still counts under its route; a client that leaves mid-body is a 499.
+    plain = http.post("/v1/analyze", content=b"An article.", headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415
+    url = httpx.URL(str(http.base_url))
+    with socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b'Content-Length: 500\r\n\r\n{"text": "cut short')
+    deadline = time.monotonic() + 30
+    while 'status="499"' not in (text := http.get("/metrics").text) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert 'newsdesk_requests_total{method="POST",route="/v1/analyze",status="499"}' in text
+    assert 'newsdesk_requests_total{method="POST",route="/v1/analyze",status="415"}' in text
+    assert 'status="500"' not in text
     metrics = http.get("/metrics")
     assert metrics.status_code == 200 and metrics.headers["content-type"].startswith("text/plain")
     text = metrics.text
