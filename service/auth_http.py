@@ -19,11 +19,13 @@ PROTECTED_PREFIX = "/v1/"
 
 
 def presented_key(headers: Headers) -> bytes | None:
+    """The key's bytes as sent (Starlette decodes header bytes as Latin-1), so a key with UTF-8
+    characters matches the configured key's UTF-8 bytes."""
     scheme, _, token = headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        return token.strip().encode("utf-8", "surrogateescape")
+        return token.strip().encode("latin-1")
     key = headers.get("x-api-key", "").strip()
-    return key.encode("utf-8", "surrogateescape") if key else None
+    return key.encode("latin-1") if key else None
 
 
 class ApiKeyGuard:

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import NewsdeskError
+from service.errors import NewsdeskError, first_line
 from service.schemas import ErrorResponse
 
 log = logging.getLogger("newsdesk.api")
@@ -38,7 +38,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                                                  "wrong one (`Authorization: Bearer <key>` or `X-API-Key`)."},
     413: {"model": ErrorResponse, "description": "Body is larger than `limits.max_body_bytes`, or the text "
                                                  "is longer than `limits.max_chars` (`long_text: refuse`)."},
-    415: {"model": ErrorResponse, "description": "Content-Type is not application/json."},
+    415: {"model": ErrorResponse, "description": "Content-Type is not application/json, or the body is "
+                                                 "compressed (Content-Encoding)."},
     422: {"model": ErrorResponse, "description": "JSON is valid but the request is not: `field` names it."},
     503: {"model": ErrorResponse, "description": "The server is busy (queue full), shutting down or still "
                                                  "loading (see Retry-After), or the models failed to load."},
@@ -146,6 +147,9 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parse of a deeply nested body
         code, message = "invalid_json", "body is nested too deeply to parse; send a flat JSON object"
+    elif exc.status_code == 400 and exc.__cause__ is not None:  # any other failure of FastAPI's JSON parse,
+        # e.g. Python's limit of 4,300 digits on an integer (its advice after ';' is for the server's code)
+        code, message = "invalid_json", f"body is not valid JSON: {first_line(exc.__cause__).split(';')[0]}"
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 
@@ -222,6 +226,12 @@ class RequestBodyGuard:
             got = f"got {content_type!r}" if content_type else "got none"
             return error_response(415, "unsupported_media_type",
                                   f"Content-Type must be application/json, {got}", "Content-Type")
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            return error_response(
+                415, "unsupported_media_type",
+                f"Content-Encoding {encoding!r} is not supported; send the body uncompressed",
+                "Content-Encoding")
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.strip().isdigit():

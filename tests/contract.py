@@ -65,6 +65,8 @@ BAD_REQUESTS = [
     BadRequest("trailing comma", b'{"text": "a",}', 400, "invalid_json"),
     BadRequest("invalid utf-8", b'{"text": "caf\xe9 au lait"}', 400, "invalid_utf8"),
     BadRequest("empty body", b"", 400, "empty_body"),
+    BadRequest("5,000-digit number", b'{"text": "a", "options": {"max_tags": 1' + b"0" * 5000 + b"}}", 400,
+               "invalid_json"),
     BadRequest("array body", b'[{"text": "a"}]', 422, "not_an_object"),
     BadRequest("string body", b'"an article"', 422, "not_an_object"),
     BadRequest("null body", b"null", 422, "not_an_object"),

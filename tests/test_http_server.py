@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -53,6 +55,14 @@ def test_bad_request(http, case: BadRequest):
     r = http.post("/v1/analyze", content=case.body, headers=headers)
     assert r.status_code == case.status, r.text
     check_error(r.json(), case.code, case.field)
+
+
+def test_a_compressed_body_is_refused_by_name(http):
+    body = gzip.compress(json.dumps({"text": "The minister resigned on Tuesday."}).encode())
+    r = http.post("/v1/analyze", content=body, headers={"content-type": JSON, "content-encoding": "gzip"})
+    assert r.status_code == 415, r.text
+    check_error(r.json(), "unsupported_media_type", "Content-Encoding")
+    assert "gzip" in r.json()["error"]["message"]
 
 
 def test_ten_megabyte_body_is_refused(http):

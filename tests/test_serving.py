@@ -24,6 +24,7 @@ from contract import JSON, check_analyze_response
 from service.config import portable_yaml
 
 CONFIG_KEY, ENV_KEY = "cfg-key-0123456789", "env-key-9876543210"
+UTF8_KEY = "clé-ключ-0123456789"  # a key is any text; HTTP carries it as UTF-8 bytes
 ORIGIN = "https://cms.example.org"
 STRICT_MAX_CHARS = 20_000
 TEN_MB = 10 * 1024 * 1024
@@ -143,7 +144,7 @@ def strict(tmp_path_factory) -> Iterator[LiveServer]:
     raw = portable_yaml(DEFAULT_CONFIG)
     raw["name"] = "newsdesk-strict"
     raw["limits"].update(max_chars=STRICT_MAX_CHARS, long_text="refuse")
-    raw["server"].update(api_keys=[CONFIG_KEY], max_queue=1, max_batch=1, max_wait_ms=0,
+    raw["server"].update(api_keys=[CONFIG_KEY, UTF8_KEY], max_queue=1, max_batch=1, max_wait_ms=0,
                          cors_origins=[ORIGIN], shutdown_timeout_s=120)
     path = tmp_path_factory.mktemp("strict") / "strict.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -169,10 +170,13 @@ def test_auth_required_when_keys_are_set(strict, seed_text):
         assert r.json()["error"]["code"] == "unauthorized"
         assert r.headers["www-authenticate"].startswith("Bearer")
         assert CONFIG_KEY not in r.text
+    utf8 = UTF8_KEY.encode()
     for headers in ({"Authorization": f"Bearer {CONFIG_KEY}"}, {"authorization": f"bearer {ENV_KEY}"},
-                    {"X-API-Key": ENV_KEY}):
+                    {"X-API-Key": ENV_KEY}, {"X-API-Key": utf8}, {"Authorization": b"Bearer " + utf8}):
         r = httpx.post(url, json={"text": seed_text}, headers=headers, timeout=60)
         assert r.status_code == 200, (headers, r.text)
+    r = httpx.post(url, json={"text": seed_text}, headers={"X-API-Key": utf8[:-1]}, timeout=60)
+    assert r.status_code == 401
     for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):
         assert httpx.get(f"{strict.base_url}{path}").status_code == 200, path
 
