@@ -93,6 +93,8 @@ def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> 
         '{"id": "e6", "body": "lone \\ud800 surrogate"}',
         "[1, 2]",
         json.dumps(ROWS[1]),
+        '{"id": "e8", "body": "x", "n": 1' + "0" * 5000 + "}",
+        "[" * 100_000,
     ]
     path = tmp_path / "in.jsonl"
     path.write_bytes(("\n".join(lines) + "\n").encode() + b'{"id": "e7", "body": "caf\xe9"}\n')
@@ -107,7 +109,9 @@ def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> 
     assert "must be a string or a number" in errors["line 7"]
     assert "surrogate" in errors["line 8"]
     assert "expected a JSON object" in errors["line 9"]
-    assert "not valid UTF-8" in errors["line 11"]
+    assert errors["line 11"].startswith("malformed JSON: Exceeds the limit (4300 digits)")
+    assert errors["line 12"] == "malformed JSON: nested too deeply"
+    assert "not valid UTF-8" in errors["line 13"]
 
 
 def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
@@ -117,7 +121,7 @@ def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
     got = articles(path)
     assert [a.id for a in got if isinstance(a, Article)] == ["a1", "d4"]
     errors = {e.at: e.error for e in got if isinstance(e, RowError)}
-    assert errors == {"record 3": "malformed CSV: expected 3 fields, found 4",
+    assert errors == {"line 4": "malformed CSV: expected 3 fields, found 4",
                       "row 2": "field 'body' is not valid UTF-8 (byte 0xe9)"}
 
 
@@ -127,8 +131,21 @@ def test_a_csv_quote_never_closed_is_an_error_not_one_row_holding_the_rest(tmp_p
     got = articles(path)
     assert [a.id for a in got if isinstance(a, Article)] == ["a1"]  # a value over two lines, closed: fine
     errors = {e.at: e.error for e in got if isinstance(e, RowError)}
-    assert errors == {"row 2": 'malformed CSV: a quote (") opened in this row is never closed, so it holds '
-                                "every line after it"}
+    assert errors == {"lines 4-5": 'malformed CSV: a quote (") opened here is never closed, so it holds '
+                                   "every line after it"}
+
+
+def test_a_stray_csv_quote_costs_the_lines_it_spans_and_says_so(tmp_path: Path) -> None:
+    # b2's quote closes at c3's opening quote; a lenient reader scores b2 with c3's line inside its text,
+    # and c3 is never seen.
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,body\na1,"Shares rose."\nb2,"Rain fell\nc3,"The home side won."\n'
+                     b'd4,"Vote put off."\n')
+    got = articles(path)
+    assert [a.id for a in got if isinstance(a, Article)] == ["a1", "d4"]
+    errors = {e.at: e.error for e in got if isinstance(e, RowError)}
+    assert list(errors) == ["lines 3-4"] and errors["lines 3-4"].startswith("malformed CSV: ")
+    assert 'must be doubled ("")' in errors["lines 3-4"]
 
 
 # -- the commit protocol ----------------------------------------------------------------------------
@@ -222,6 +239,38 @@ def test_a_model_change_is_refused_unless_overwrite(tmp_path: Path) -> None:
     assert len(fresh.committed) == 0 and not out.exists()
 
 
+def test_a_run_that_failed_before_scoring_a_row_does_not_block_the_next(tmp_path: Path) -> None:
+    out = tmp_path / "scores.jsonl"
+    open_store(out, version="0.1.0")  # opened, then died loading a broken config: nothing committed
+    fresh = open_store(out, version="0.2.0")
+    fresh.add(record(1))
+    fresh.commit()  # now something is written: a third model is refused
+    with pytest.raises(InputError, match="refusing to mix them"):
+        open_store(out, version="0.3.0")
+
+
+@pytest.mark.parametrize("damage", ["output", "errors", "manifest"])
+def test_a_damaged_file_beside_output_is_one_line_not_a_traceback(tmp_path: Path, damage: str) -> None:
+    out = tmp_path / "scores.jsonl"
+    store = open_store(out)
+    store.add(record(1))
+    store.add(RowError(None, "in.jsonl", "line 9", "malformed JSON"))
+    store.finish({})
+    path = {"output": out, "errors": store.errors_path, "manifest": store.manifest_path}[damage]
+    path.write_text({"output": "not json\n", "errors": '{"oops"\n', "manifest": "[]"}[damage])
+    with pytest.raises(InputError, match="--overwrite"):
+        open_store(out)
+    open_store(out, overwrite=True)
+
+
+def test_output_files_are_never_input(tmp_path: Path) -> None:
+    store = OutputStore(tmp_path / "scores.jsonl", fingerprint(MODEL, "{}", ENCODER))
+    owned = ["scores.jsonl", "scores.jsonl.errors.jsonl", "scores.jsonl.manifest.json", "scores.jsonl.tmp",
+             "scores.jsonl.errors.jsonl.tmp", "scores.jsonl.parts/part-000001.parquet"]
+    assert all(store.owns(tmp_path / name) for name in owned)
+    assert not any(store.owns(tmp_path / name) for name in ("in.jsonl", "scores2.jsonl", "scores.parquet"))
+
+
 # -- the command's one-line errors (all before any model loads) -------------------------------------
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = cli.main(["score", *argv])
@@ -249,6 +298,16 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
         code, err = run_cli(capsys, *argv)
         assert code == 2, argv
         assert err.count("\n") == 1 and err.startswith("newsdesk: error: ") and message in err, err
+
+    code, err = run_cli(capsys, str(good), "--out", str(good), "--overwrite")
+    assert code == 2 and "would write over INPUT" in err and good.read_text() == "".join(
+        json.dumps(r) + "\n" for r in ROWS)  # --overwrite deleted nothing
+    only_output = tmp_path / "only-output"
+    only_output.mkdir()
+    write_jsonl(only_output / "scores.jsonl", ROWS)
+    (only_output / "scores.jsonl.manifest.json").write_text("{}")
+    code, err = run_cli(capsys, str(only_output), "--out", str(only_output / "scores.jsonl"))
+    assert code == 2 and "no input files besides OUTPUT's own" in err
 
     out = tmp_path / "scored.jsonl"  # scored before by another model version: refused, nothing loaded
     store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}", ENCODER))

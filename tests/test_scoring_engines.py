@@ -60,12 +60,25 @@ def test_csv_in_parquet_out_with_bad_rows_then_a_rerun_skips_everything(
     assert first["tags"] and first["summary"]["text"]
     assert any(e["type"] == "GPE" for e in first["entities"]) and first["keywords"]
     errors = [json.loads(x) for x in (tmp_path / "scores.parquet.errors.jsonl").read_text().splitlines()]
-    assert sorted((e["at"], e["id"]) for e in errors) == [("record 9", None), ("row 7", "bad-1")]
+    assert sorted((e["at"], e["id"]) for e in errors) == [("line 15", None), ("row 7", "bad-1")]
 
     again = newsdesk(str(src), "--out", str(out), "--text-field", "title,body", "--workers", "1")
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip().splitlines()[-1] == "0 scored, 0 errors, 8 skipped (already done)"
     assert pq.read_table(out).num_rows == 6
+
+
+def test_output_inside_the_input_folder_is_not_read_back(tmp_path: Path, paragraphs: list[str]) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in seed_rows(paragraphs, 2)))
+    out = archive / "scores.jsonl"
+    for expected in ("2 scored, 0 errors, 0 skipped (already done)",
+                     "0 scored, 0 errors, 2 skipped (already done)"):
+        done = newsdesk(str(archive), "--out", str(out), "--text-field", "title,body", "--workers", "1")
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == expected
+    assert len(out.read_text().splitlines()) == 2 and not out.with_name("scores.jsonl.errors.jsonl").exists()
 
 
 def test_promoting_another_artifact_version_is_refused_unless_overwrite(

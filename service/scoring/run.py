@@ -90,12 +90,15 @@ def score(job: ScoreJob, *, engine: str = "local", parallelism: int | None = Non
     `parallelism`: worker processes (local) or actors (ray); each engine has its own default."""
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    files = discover(job.input)
-    check_fields(files, job.spec)
     model, pinned = pin_models(job.config)
     enc = job.config.encoder
     store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json(),
                                              encoder_fingerprint(resolve_encoder_path(enc), enc.max_tokens)))
+    files = [f for f in discover(job.input) if not store.owns(f.path)]  # OUTPUT may sit in the input folder
+    if not files:
+        raise InputError(f"--out {job.out} would write over INPUT {job.input}; write to another --out"
+                         if job.input.is_file() else f"{job.input}: no input files besides OUTPUT's own")
+    check_fields(files, job.spec)
     store.open(overwrite=job.overwrite)
     job = dataclasses.replace(job, config=pinned)
     module, func = ENGINES[engine].split(":")

@@ -1,10 +1,10 @@
 """Input for batch scoring: find the files, then stream their rows.
 
 INPUT is a .jsonl/.csv/.parquet file, a folder of them, or a `datasets` `save_to_disk` folder. Every
-reader streams from bounded buffers (JSONL line by line, CSV and Parquet in Arrow batches, the Arrow
-files of a saved dataset memory-mapped), so memory does not grow with the input. A row that cannot be
-parsed (malformed JSON line, bad UTF-8, CSV line with the wrong number of fields) is yielded with
-`problem` set: the caller records it and goes on.
+reader streams from bounded buffers (JSONL line by line, CSV record by record, Parquet in Arrow
+batches, the Arrow files of a saved dataset memory-mapped), so memory does not grow with the input. A
+row that cannot be parsed (malformed JSON line, bad UTF-8, a CSV record with a stray quote or the wrong
+number of fields) is yielded with `problem` set: the caller records it and goes on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from service.errors import InputError, first_line
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SAVED_DATASET_FILES = ("state.json", "dataset_info.json")
 ARROW_BATCH_ROWS = 256
-CSV_BLOCK_BYTES = 16 << 20  # a CSV row must fit in one block; 16 MB holds any article
+CSV_MAX_FIELD = 64 << 20  # Python's csv refuses fields over 128 KB by default; the row checks judge size
 
 
 @dataclass(frozen=True)
@@ -148,6 +148,10 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
             except json.JSONDecodeError as e:
                 yield RawRow(f.name, at, None, f"malformed JSON: {e.msg} at column {e.colno}")
                 continue
+            except (ValueError, RecursionError) as e:  # a number over 4,300 digits; nesting past the stack
+                reason = "nested too deeply" if isinstance(e, RecursionError) else first_line(e).split(";")[0]
+                yield RawRow(f.name, at, None, f"malformed JSON: {reason}")
+                continue
             if not isinstance(obj, dict):
                 yield RawRow(f.name, at, None, f"expected a JSON object, got {type(obj).__name__}")
                 continue
@@ -155,67 +159,60 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
 
 
 def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names = columns_of(f) or []
-    keep = [c for c in columns if c in names]
-    malformed: list[RawRow] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        # pyarrow numbers CSV records (the header is record 1), not physical lines
-        where = f"record {row.number}" if row.number is not None else f"text {row.text[:40]!r}"
-        malformed.append(RawRow(f.name, where, None, f"malformed CSV: expected {row.expected_columns} "
-                                                     f"fields, found {row.actual_columns}"))
-        return "skip"
-
-    reader = pacsv.open_csv(
-        f.path,
-        read_options=pacsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK_BYTES),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-        # Everything as text (an id "007" stays "007"); UTF-8 is checked per value below, so one bad
-        # value is one bad row rather than a failed file.
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                             include_columns=keep, check_utf8=False,
-                                             strings_can_be_null=False),
-    )
-    n = 0
-    last: RawRow | None = None  # held back: an unclosed quote folds the rest of the file into it
-    for batch in reader:
-        yield from malformed
-        malformed.clear()
-        cols = {c: batch.column(c).cast(pa.binary()).to_pylist() for c in keep}
-        for i in range(batch.num_rows):
+    """Python's csv reader in strict mode: a stray or unclosed quote is an error for the lines it spans,
+    and reading goes on after them. Lenient readers (Arrow's among them) fold the next record, or the rest
+    of the file, into the value, and those rows vanish without an error."""
+    csv.field_size_limit(CSV_MAX_FIELD)
+    # surrogateescape: a byte that is not UTF-8 fails its own row (below), not the whole file
+    with f.path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            header = next(reader, [])
+        except csv.Error as e:
+            raise InputError(f"{f.path}: the CSV header is malformed: {e}") from e
+        index: dict[str, int] = {}
+        for i, name in enumerate(header):
+            index.setdefault(name, i)
+        keep = [c for c in columns if c in index]
+        n = 0
+        while True:
+            first = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
+                problem = f"malformed CSV: {_csv_problem(e)}"
+                yield RawRow(f.name, _lines(first, reader.line_num), None, problem)
+                continue
+            if not record:
+                continue  # a blank line is not a row
+            if len(record) != len(header):
+                yield RawRow(f.name, _lines(first, reader.line_num), None,
+                             f"malformed CSV: expected {len(header)} fields, found {len(record)}")
+                continue
             n += 1
             fields: dict[str, Any] = {}
             problem = None
             for c in keep:
+                value = record[index[c]]
                 try:
-                    fields[c] = cols[c][i].decode("utf-8")
-                except UnicodeDecodeError as e:
-                    problem = f"field {c!r} is not valid UTF-8 (byte 0x{cols[c][i][e.start]:02x})"
+                    value.encode("utf-8")
+                except UnicodeEncodeError as e:  # an undecodable byte, escaped as U+DC80..U+DCFF
+                    problem = f"field {c!r} is not valid UTF-8 (byte 0x{ord(value[e.start]) - 0xDC00:02x})"
                     break
-            if last is not None:
-                yield last
-            last = RawRow(f.name, f"row {n}", None if problem else fields, problem)
-    if last is not None:
-        spans_lines = last.fields is not None and any("\n" in str(v) for v in last.fields.values())
-        if spans_lines and _ends_inside_quotes(f.path):
-            last = RawRow(f.name, last.at, None, 'malformed CSV: a quote (") opened in this row is never '
-                                                 "closed, so it holds every line after it")
-        yield last
-    yield from malformed
+                fields[c] = value
+            yield RawRow(f.name, f"row {n}", None if problem else fields, problem)
 
 
-def _ends_inside_quotes(path: Path) -> bool:
-    """Whether the file ends inside a quoted value (Arrow, like most readers, takes it to the end)."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
-        try:
-            for _ in csv.reader(fh, strict=True):
-                pass
-        except csv.Error as e:
-            return "unexpected end of data" in str(e)
-    return False
+def _lines(first: int, last: int) -> str:
+    return f"line {first}" if last <= first else f"lines {first}-{last}"
+
+
+def _csv_problem(e: csv.Error) -> str:
+    if "unexpected end of data" in str(e):
+        return 'a quote (") opened here is never closed, so it holds every line after it'
+    return f'{e}: a quote inside a quoted value must be doubled ("")'
 
 
 def _read_parquet(f: InputFile, columns: list[str]) -> Iterator[RawRow]:

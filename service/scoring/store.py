@@ -23,7 +23,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from service.errors import InputError
+from service.errors import InputError, first_line
 from service.scoring.keyset import KeySet
 from service.scoring.records import record_schema
 from service.scoring.rows import RowError, at_key, duplicate, id_key
@@ -84,6 +84,14 @@ class OutputStore:
         self._pending: list[tuple[str, str, str]] = []
         self._next_part = 0
 
+    def owns(self, path: Path) -> bool:
+        """Whether `path` is one of the files this store writes (OUTPUT, its errors, manifest or parts,
+        or their temporary files): never input, even when OUTPUT is written inside the input folder."""
+        path = path.resolve()
+        mine = [p.resolve() for p in (self.out, self.errors_path, self.manifest_path)]
+        return (path in mine or path in [p.with_name(p.name + ".tmp") for p in mine]
+                or path.is_relative_to(self.parts_dir.resolve()))
+
     # -- opening ------------------------------------------------------------------------------------
     def open(self, *, overwrite: bool) -> None:
         """Check the output can be written and matches this model, then load what is committed."""
@@ -108,8 +116,12 @@ class OutputStore:
             stale.unlink()
         parts = self._parts()
         self._next_part = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
-        for key in self._committed_keys():
-            self.committed.add(key)
+        try:
+            for key in self._committed_keys():
+                self.committed.add(key)
+        except (ValueError, KeyError, TypeError, OSError) as e:  # a file beside OUTPUT edited or damaged
+            raise InputError(f"cannot resume {self.out}: {first_line(e)} in what an earlier run wrote; "
+                             "pass --overwrite to start over") from e
 
     def _check_manifest(self) -> None:
         if not self.manifest_path.exists():
@@ -121,7 +133,12 @@ class OutputStore:
             old = json.loads(self.manifest_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise InputError(f"cannot read {self.manifest_path}: {e}; pass --overwrite to start over") from e
+        if not isinstance(old, dict):
+            raise InputError(f"cannot read {self.manifest_path}: not a JSON object; pass --overwrite to "
+                             "start over")
         was = {k: old.get(k) for k in self.fingerprint}
+        if was != self.fingerprint and not old.get("complete") and self._nothing_written():
+            return  # a run that failed before it scored a row (a broken config, say): nothing to mix with
         if was != self.fingerprint:
             m_old, m_new = old.get("model") or {}, self.fingerprint["model"]
             if m_old != m_new:
@@ -134,6 +151,9 @@ class OutputStore:
                 what = f"model {m_new['name']} {m_new['version']} with another engine config"
             raise InputError(f"{self.out} was scored with {what}; refusing to mix them: pass --overwrite "
                              f"to score everything again, or write to another --out")
+
+    def _nothing_written(self) -> bool:
+        return not (self.out.exists() or self.errors_path.exists() or self._parts())
 
     def _remove_all(self) -> None:
         shutil.rmtree(self.parts_dir, ignore_errors=True)
