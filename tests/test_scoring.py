@@ -94,6 +94,7 @@ def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> 
         "[1, 2]",
         json.dumps(ROWS[1]),
         '{"id": "e8", "body": "x", "n": 1' + "0" * 5000 + "}",
+        json.dumps({"id": "e9", "title": None, "body": None}),
         "[" * 100_000,
     ]
     path = tmp_path / "in.jsonl"
@@ -110,8 +111,9 @@ def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> 
     assert "surrogate" in errors["line 8"]
     assert "expected a JSON object" in errors["line 9"]
     assert errors["line 11"].startswith("malformed JSON: Exceeds the limit (4300 digits)")
-    assert errors["line 12"] == "malformed JSON: nested too deeply"
-    assert "not valid UTF-8" in errors["line 13"]
+    assert errors["line 12"] == "text field 'title' or 'body' is null"
+    assert errors["line 13"] == "malformed JSON: nested too deeply"
+    assert "not valid UTF-8" in errors["line 14"]
 
 
 def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
     if not parts:
         present = [n for n in spec.text_fields if fields.get(n) is not None]
         names = " or ".join(repr(n) for n in spec.text_fields)
-        return bad(f"text field {names} is empty or only whitespace" if present
+        if present:
+            return bad(f"text field {names} is empty or only whitespace")
+        return bad(f"text field {names} is null" if any(n in fields for n in spec.text_fields)
                    else f"missing text: no field {names}")
     text = FIELD_SEPARATOR.join(parts)
     size = len(text.encode("utf-8", "surrogatepass"))
