@@ -5,20 +5,31 @@ Each case fails before any model loads."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
-from train_fixtures import write_jsonl, write_recipe
+from train_fixtures import SENTENCES, write_jsonl, write_recipe
 
 from service import cli
+from service.artifacts import RESOLVED_CONFIG, ArtifactLabel, Manifest
+from service.config import load_engine_config
+from service.errors import ConfigError
+from service.features import EncodedText
+from training.artifact import write_artifact
 from training.config import load_train_config
 from training.data import SPLITS
 from training.residual import load_recipe
+from training.vectors import VectorCache
 
 Mutate = Callable[[Path, dict[str, Any]], None]
 
@@ -46,6 +57,18 @@ def _one_table(folder: Path, raw: dict[str, Any], listed_twice: str) -> None:
     raw["data"] = {"path": "all.jsonl", "ids": "splits.json", "fields": raw["data"]["fields"]}
 
 
+def _only(folder: Path, label: str, *splits: str) -> None:
+    """Keep the rows of one label in each named split's file."""
+    for split in splits:
+        _rows(folder, f"{split}.jsonl", lambda rows: rows.__setitem__(
+            slice(None), [x for x in rows if x["label"] == label]))
+
+
+def _header_only_csv(folder: Path, raw: dict[str, Any]) -> None:
+    (folder / "train.csv").write_text("id,title,body,label\n")
+    raw["data"]["train"] = "train.csv"
+
+
 CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     ("config typo", lambda f, r: r["training"].update(epochz=3), ("training.epochz", "Extra inputs")),
     ("wrong type", lambda f, r: r["training"].update(lr="fast"), ("training.lr", "'fast'")),
@@ -55,7 +78,29 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         lambda f, r: r["data"].update(train="nope.jsonl"),
         ("nope.jsonl", "no such data file"),
     ),
-    ("empty dataset", lambda f, r: (f / "train.jsonl").write_text(""), ("train.jsonl",)),
+    # `datasets` alone says "StopIteration" for the one and "corresponds to no data" for the other
+    ("empty dataset", lambda f, r: (f / "train.jsonl").write_text(""), ("train.jsonl: no rows",)),
+    ("a csv with only its header", _header_only_csv, ("train.csv: no rows",)),
+    (
+        "null ids",  # not all the id 'None', which then "repeats"
+        lambda f, r: _rows(f, "train.jsonl", lambda rows: (rows[1].update(id=None), rows[3].update(id=None))),
+        ("train.jsonl row 2: no id in 'id'",),
+    ),
+    (
+        "a ratio out of range",  # not pydantic's words for each member of `Path | Ratio`
+        lambda f, r: r["data"].update(dev={"ratio": 1.0}),
+        ("data.dev: ", "a table's path or {ratio: R} with 0 < R < 1, got {'ratio': 1.0}"),
+    ),
+    (
+        "a taxonomy of one label",  # the adam solver trained a tagger that says "sport" to all
+        lambda f, r: (r["taxonomy"].update(labels=[{"id": "sport"}]), _only(f, "sport", *SPLITS)),
+        ("taxonomy.labels: a multi-class task needs at least 2 labels, got ['sport']",),
+    ),
+    (
+        "one label in both train and test",
+        lambda f, r: (r.update(taxonomy={"from_data": "in_train_and_test"}), _only(f, "sport", "test")),
+        ("taxonomy.from_data: the labels in both train and test are ['sport']; a tagger needs at least 2",),
+    ),
     (
         "row without text",
         lambda f, r: _rows(f, "train.jsonl", lambda rows: rows[2].update(body="  ")),
@@ -118,6 +163,8 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     ),
     ("output is a file", lambda f, r: (r.update(output="taken"), (f / "taken").write_text("")),
      ("output:", "taken is a file, not a folder")),
+    ("cache is a file", lambda f, r: (r.update(cache="taken"), (f / "taken").write_text("")),
+     ("cache:", "taken is a file, not a folder")),
     (
         "liblinear with a hidden layer",
         lambda f, r: (r["training"].update(solver="liblinear"), r["model"].update(hidden=8)),
@@ -193,3 +240,114 @@ def test_evaluate_says_where_a_residual_heads_figures_come_from(capsys, target):
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1, err
     assert "a zero-shot-residual head is measured by `newsdesk train`" in err
+
+
+@contextmanager
+def _unwritable(folder: Path) -> Iterator[Path]:
+    """`folder` made one this process cannot write in. Root ignores the mode bits (CI runs as root), so
+    there the folder is made immutable (`chattr +i`); where neither works the test cannot be made."""
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o555)
+    immutable = False
+    try:
+        if os.access(folder, os.W_OK):
+            chattr = shutil.which("chattr")
+            immutable = chattr is not None and subprocess.run([chattr, "+i", str(folder)]).returncode == 0
+            if not immutable:
+                pytest.skip("root writes in a folder of any mode, and chattr +i is not there or not allowed")
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run([shutil.which("chattr") or "chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("changes", [{"output": "ro"}, {"output": "ro/sub"}, {"cache": "ro/cache"}])
+def test_a_folder_it_cannot_write_in_is_one_line_before_any_encoding(tmp_path, capsys, changes):
+    recipe = write_recipe(tmp_path, "multi-class", **changes)
+    with _unwritable(tmp_path / "ro"):
+        assert cli.main(["train", str(recipe)]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, err
+    key = next(iter(changes))
+    assert err.startswith(f"newsdesk: error: {key}: cannot write in {tmp_path / 'ro'}"), err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()  # nothing was encoded
+
+
+def test_a_residual_recipe_checks_its_cache_up_front(tmp_path, capsys):
+    recipe = tmp_path / "head.yaml"
+    recipe.write_text(yaml.safe_dump({
+        "name": "head", "task": "zero-shot-residual", "engine": "engine.yaml",
+        "sources": [{"recipe": "topics.yaml", "map": "map.yaml"}], "output": "out", "cache": "ro/cache",
+    }))
+    with _unwritable(tmp_path / "ro"):
+        assert cli.main(["train", str(recipe)]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"newsdesk: error: cache: cannot write in {tmp_path / 'ro'}\n", err
+
+
+def test_a_write_that_fails_anyway_is_one_line(tmp_path):
+    """Checked up front, a folder can still turn read-only (or a disk fill) before the writes."""
+    with _unwritable(tmp_path / "ro") as ro:
+        with pytest.raises(ConfigError, match=f"^output: cannot write {ro / 'sub'}: "):
+            write_artifact(ro / "sub", "tiny-1", {"a.txt": b"x"})
+        engine = SimpleNamespace(encoder=SimpleNamespace(cache_key="k"), config=SimpleNamespace(
+            spacy=SimpleNamespace(package="p")))
+        with pytest.raises(ConfigError, match=f"^cache: cannot write {ro}/"):  # `evaluate` caches here
+            VectorCache(ro, engine).put("ab" * 32, EncodedText([], np.zeros((0, 4), np.float32), None))  # type: ignore[arg-type]
+
+
+def test_a_key_given_twice_names_it_and_its_lines(tmp_path, capsys):
+    recipe = write_recipe(tmp_path, "multi-class")
+    text = recipe.read_text()
+    assert text.startswith("name: tiny\n")
+    recipe.write_text(text.replace("  epochs: 8\n", "  epochs: 8\n  epochs: 2\n"))
+    assert cli.main(["train", str(recipe)]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, err
+    line = text.splitlines().index("  epochs: 8") + 1
+    assert f"not valid YAML: key 'epochs' is given twice, on lines {line} and {line + 1}" in err, err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+    # the engine's configs share the reader
+    engine = tmp_path / "engine.yaml"
+    engine.write_text("name: a\nversion: '1'\ntagger: {taxonomy: t.yaml}\nname: b\n")
+    with pytest.raises(ConfigError, match="key 'name' is given twice, on lines 1 and 4"):
+        load_engine_config(engine)
+
+
+def _artifact(folder: Path) -> Path:
+    """What `newsdesk evaluate` reads before it encodes anything: a manifest and the resolved config."""
+    recipe = write_recipe(folder, "multi-class")
+    artifact = folder / "out" / "tiny-1"
+    artifact.mkdir(parents=True)
+    (artifact / RESOLVED_CONFIG).write_text(recipe.read_text())
+    manifest = Manifest(
+        name="tiny", version="1", created="2025-01-01T00:00:00+00:00", task="multi-class", base_encoder="x",
+        taxonomy=[ArtifactLabel(code=t, name=t) for t in SENTENCES], data_fingerprint="0",
+        main_metric="accuracy", files=[RESOLVED_CONFIG],
+    )
+    (artifact / "manifest.json").write_text(manifest.model_dump_json())
+    return artifact
+
+
+@pytest.mark.parametrize(
+    "name, content, fragment",
+    [
+        # train refuses a repeated id; evaluate counted the article twice
+        ("dup.jsonl", None, "dup.jsonl row 5: id 'business-3-1' repeats "),
+        ("empty.jsonl", "", "empty.jsonl: no rows"),
+        ("header.csv", "id,title,body,label\n", "header.csv: no rows"),
+    ],
+)
+def test_evaluate_checks_the_data_as_train_does(tmp_path, capsys, name, content, fragment):
+    artifact = _artifact(tmp_path)
+    data = tmp_path / name
+    if content is None:
+        rows = [json.loads(x) for x in (tmp_path / "test.jsonl").read_text().splitlines()]
+        rows[4]["id"] = rows[1]["id"]
+        write_jsonl(data, rows)
+    else:
+        data.write_text(content)
+    assert cli.main(["evaluate", str(artifact), "--data", str(data)]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1 and fragment in err, err

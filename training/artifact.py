@@ -40,11 +40,19 @@ def remove_stale_temps(output: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+def check_writable(path: Path, key: str) -> None:
+    """Before any work: `path` (the config's `key`) is, or can be made, a folder this process writes in.
+    os.access, not the mode bits: it also sees what stops root (an immutable folder, a read-only mount)."""
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{key}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key}: cannot write in {existing}")
+
+
 def check_free(output: Path, folder: str) -> None:
     """Before any work: the artifact's folder can be made in `output` and is not taken."""
-    existing = next(p for p in (output, *output.parents) if p.exists())
-    if not existing.is_dir():
-        raise ConfigError(f"output: {existing} is a file, not a folder")
+    check_writable(output, "output")
     if (output / folder).exists():
         raise ConfigError(f"{output / folder} exists already; set another `version` or leave it out")
 
@@ -53,23 +61,26 @@ def write_artifact(
     output: Path, folder: str, files: dict[str, bytes], write_more: Callable[[Path], None] | None = None
 ) -> Path:
     """Write `files` (name → bytes) and whatever `write_more` writes into `output/folder`, all or nothing."""
-    output.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(output)
-    check_free(output, folder)
     tmp = output / f"{TMP_PREFIX}{folder}-{os.getpid()}"
-    tmp.mkdir()
     try:
-        for name, data in files.items():
-            with (tmp / name).open("wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-        if write_more is not None:
-            write_more(tmp)
-        os.rename(tmp, output / folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        output.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(output)
+        check_free(output, folder)
+        tmp.mkdir()
+        try:
+            for name, data in files.items():
+                with (tmp / name).open("wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            if write_more is not None:
+                write_more(tmp)
+            os.rename(tmp, output / folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    except OSError as e:  # checked up front, but a disk can fill or turn read-only meanwhile: still one line
+        raise ConfigError(f"output: cannot write {e.filename or output}: {e.strerror or e}") from e
     return output / folder
 
 

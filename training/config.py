@@ -12,7 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from service.artifacts import Task
 from service.config import EncoderConfig, validate_yaml
@@ -67,6 +75,15 @@ class DataConfig(_Strict):
     test: Path | Ratio | None = None
     fields: Fields
     empty_text: Literal["error", "skip"] = "error"  # a row with no text: an error, or left out and counted
+
+    @field_validator("dev", "test", mode="wrap")
+    @classmethod
+    def _table_or_ratio(cls, v: object, handler: ValidatorFunctionWrapHandler) -> object:
+        # pydantic reports a bad value against each member of `Path | Ratio`, in its internals' names
+        try:
+            return handler(v)
+        except ValidationError:
+            raise ValueError(f"expected a table's path or {{ratio: R}} with 0 < R < 1, got {v!r}") from None
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataConfig:
@@ -221,6 +238,10 @@ class TrainConfig(_Strict):
             raise ValueError(f"a {self.task} task needs `data.fields.{need}`")
         if not summary and self.taxonomy is None:
             raise ValueError(f"a {self.task} task needs a `taxonomy`")
+        labels = self.taxonomy.labels if self.taxonomy and not summary else None
+        if labels is not None and len(labels) < 2:  # the solvers need two classes; one is nothing to tell
+            raise ValueError(f"taxonomy.labels: a {self.task} task needs at least 2 labels, got "
+                             f"{[lb.id for lb in labels]}")
         if self.headlines is not None and not summary:
             raise ValueError("`headlines` teach the summariser; a topic task has no use for them")
         if self.headlines is not None and not (self.headlines.sources or self.headlines.train_split):

@@ -46,9 +46,10 @@ class Dataset:
     notes: list[str]  # what was left out or carved, for the model card
 
 
-def check_utf8(path: Path) -> None:
+def check_utf8(path: Path) -> int:
     """A text table must be UTF-8: `datasets` reads JSON bytes unchecked and fails only later, deep in
-    pyarrow, without saying where."""
+    pyarrow, without saying where. Returns how many lines are not blank."""
+    filled = 0
     with path.open("rb") as f:
         for n, line in enumerate(f, start=1):
             try:
@@ -58,6 +59,8 @@ def check_utf8(path: Path) -> None:
                     f"{path} line {n}: not UTF-8 (byte 0x{line[e.start]:02x} at column {e.start + 1}); "
                     "save it as UTF-8"
                 ) from None
+            filled += bool(line.strip())
+    return filled
 
 
 def _root_cause(e: BaseException) -> BaseException:
@@ -87,8 +90,10 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
             raise DataError(
                 f"{path}: cannot tell the format from the suffix {path.suffix!r}; set data.format"
             )
-        if builder in ("json", "csv"):
-            check_utf8(path)
+        header = 1 if builder == "csv" else 0
+        # `datasets` says "StopIteration" for an empty file, "corresponds to no data" for a lone csv header
+        if builder in ("json", "csv") and check_utf8(path) <= header:
+            raise DataError(f"{path}: no rows")
         try:
             ds = datasets.load_dataset(builder, data_files=str(path), split="train")
         except Exception as e:  # the builders raise many kinds; each means the file cannot be read
@@ -122,6 +127,9 @@ def example_of(row: dict[str, Any], f: Fields, n: int, path: Path) -> Example | 
     if not text:
         return None
     title = (text_of(row.get(f.title)) or None) if f.title else None
+    if f.id and row.get(f.id) is None:  # else str() makes every null the id 'None'
+        raise DataError(f"{path} row {n}: no id in {f.id!r} (fields.id); give every row one, or set "
+                        "fields.id: null to number the rows")
     return Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=f"{path} row {n}")
 
 
@@ -259,8 +267,9 @@ def _taxonomy(cfg: TrainConfig, splits: dict[str, list[Example]], notes: list[st
         ]
     seen = [set(lb for ex in splits[s] for lb in ex.labels) for s in ("train", "test")]
     codes = sorted(seen[0] & seen[1])
-    if not codes:
-        raise DataError("taxonomy.from_data: no label occurs in both train and test")
+    if len(codes) < 2:  # as with taxonomy.labels (config.py): a tagger needs two labels to tell apart
+        raise DataError(f"taxonomy.from_data: the labels in both train and test are {codes}; a tagger "
+                        "needs at least 2")
     keep = set(codes)
     for split, rows in splits.items():
         before = len(rows)

@@ -48,7 +48,7 @@ from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
 from service.trained_tagger import TopicModel
 from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
-from training.artifact import Promotion, check_free, promote, write_artifact
+from training.artifact import Promotion, check_free, check_writable, promote, write_artifact
 from training.card import model_card
 from training.config import DEFAULT_CACHE, TfidfConfig, load_train_config
 from training.data import DataError, load_dataset
@@ -477,6 +477,7 @@ def train_residual(
     version = recipe.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     folder = f"{recipe.name}-{version}"
     check_free(recipe.output, folder)
+    check_writable(recipe.cache, "cache")
     engine_cfg = load_engine_config(recipe.engine)
     tagger_cfg = engine_cfg.tagger.without_heads()
     if tagger_cfg.kind != "zero-shot":

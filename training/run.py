@@ -35,10 +35,19 @@ from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
 from service.zero_shot_head import RESIDUAL_TASK
 from training import plots
-from training.artifact import Promotion, check_free, promote, write_artifact
+from training.artifact import Promotion, check_free, check_writable, promote, write_artifact
 from training.card import model_card
 from training.config import TrainConfig, load_train_config, relative_paths
-from training.data import DataError, Dataset, Example, load_dataset, read_table, select_split, to_examples
+from training.data import (
+    DataError,
+    Dataset,
+    Example,
+    check_unique_ids,
+    load_dataset,
+    read_table,
+    select_split,
+    to_examples,
+)
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
 from training.headlines import fingerprint, headline_items, load_headline_examples
 from training.loop import Progress
@@ -289,6 +298,7 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     cfg = cfg.model_copy(update={"version": version})
     folder = f"{cfg.name}-{version}"
     check_free(cfg.output, folder)
+    check_writable(cfg.cache, "cache")
     ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
     headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
     engine = engine_for(cfg.model.encoder)
@@ -347,6 +357,8 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
 def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[ArtifactLabel]) -> list[Example]:
     notes: list[str] = []
     examples = to_examples(read_table(data, cfg.data.format), cfg, data, notes)
+    if cfg.data.fields.id:  # as train does: a repeated article would count twice
+        check_unique_ids(examples)
     examples = select_split(cfg, examples, split)
     if cfg.task == "extractive-summary":
         return examples

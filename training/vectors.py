@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import spacy
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 from tqdm import tqdm
 
 from service.analyzer import Analyzer
 from service.config import EncoderConfig, EngineConfig, TaggerConfig
-from service.errors import InputError
+from service.errors import ConfigError, InputError, first_line
 from service.features import EncodedText
 from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
@@ -81,15 +82,19 @@ class VectorCache:
 
     def put(self, key: str, doc: EncodedText) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         rows = [[s.start, s.end, s.text, s.paragraph, s.role, s.words] for s in doc.sentences]
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        save_file(
-            {"vectors": np.ascontiguousarray(doc.vectors)},
-            str(tmp),
-            metadata={"sentences": json.dumps(rows), "title": doc.title or ""},
-        )
-        os.replace(tmp, path)  # a killed run leaves whole entries or none
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_file(
+                {"vectors": np.ascontiguousarray(doc.vectors)},
+                str(tmp),
+                metadata={"sentences": json.dumps(rows), "title": doc.title or ""},
+            )
+            os.replace(tmp, path)  # a killed run leaves whole entries or none
+        except (OSError, SafetensorError) as e:  # `train` checks the cache up front, `evaluate` only here
+            why = getattr(e, "strerror", None) or first_line(e)
+            raise ConfigError(f"cache: cannot write {path}: {why}") from e
 
 
 def encode_examples(
