@@ -62,6 +62,12 @@ class EngineState:
         self.batcher: MicroBatcher | None = None
         self.error: str | None = None
         self.closing = False
+        self._loader: threading.Thread | None = None
+
+    @property
+    def loading(self) -> bool:
+        """The loader thread is still at work (it cannot be stopped: it is inside torch or spaCy)."""
+        return self._loader is not None and self._loader.is_alive()
 
     def start(self) -> None:
         """Lifespan start: load the models in the background; on a restarted lifespan (tests re-enter
@@ -70,7 +76,8 @@ class EngineState:
         if self.analyzer is not None:
             self.batcher = self._new_batcher(self.analyzer)
             return
-        threading.Thread(target=self._load, name="newsdesk-loader", daemon=True).start()
+        self._loader = threading.Thread(target=self._load, name="newsdesk-loader", daemon=True)
+        self._loader.start()
 
     def _new_batcher(self, analyzer: Analyzer) -> MicroBatcher:
         s = self.config.server

@@ -123,20 +123,14 @@ def cmd_warm(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from service.api import create_app
-    from service.logs import configure_json_logging
+    from service.serve import bind_sockets, check_models, serve
 
-    app = create_app(args.config)  # a broken config fails here, before the server starts
-    server = app.state.engine.config.server
-    configure_json_logging(args.log_level)
-    # Our middleware writes the access log (JSON, with the request id); on SIGTERM uvicorn stops
-    # accepting, lets in-flight requests finish for up to shutdown_timeout_s, then the app drains.
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, log_config=None,
-                access_log=False, timeout_keep_alive=server.keep_alive_s,
-                timeout_graceful_shutdown=server.shutdown_timeout_s)
-    return 0
+    # Everything a user can get wrong fails here, one line and exit code 2, before the server starts:
+    app = create_app(args.config)  # a config that does not validate,
+    check_models(app.state.engine.config)  # a path in it that leads to no model,
+    sockets = bind_sockets(args.host, args.port)  # a port in use or an address not this machine's.
+    return serve(app, sockets, args.host, args.port, args.log_level)
 
 
 def cmd_score(args: argparse.Namespace) -> int:

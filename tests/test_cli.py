@@ -10,12 +10,15 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from conftest import free_port
 from contract import check_analyze_response
 
 from service import cli
@@ -26,8 +29,8 @@ NEWSDESK = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "service
 
 
 def run(*args: str, stdin: bytes | None = None, cwd: Path | None = None,
-        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*NEWSDESK, *args], input=stdin, capture_output=True, cwd=cwd, timeout=120,
+        env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*NEWSDESK, *args], input=stdin, capture_output=True, cwd=cwd, timeout=timeout,
                           env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
     return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
@@ -150,6 +153,53 @@ def test_numbers_out_of_range_are_usage_errors(args, message, capsys):
 
 def test_serve_with_broken_config(make_config):
     assert_user_error(run("serve", "--port", "1", "--config", str(make_config(name=None))), "name")
+
+
+# A `serve` that should refuse to start but does not would run until killed.
+SERVE_TIMEOUT_S = 60
+
+
+def test_serve_on_a_port_in_use():
+    """uvicorn used to log six JSON lines ("[Errno 98] ... address already in use") and exit 3."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        proc = run("serve", "--host", "127.0.0.1", "--port", str(port), timeout=SERVE_TIMEOUT_S)
+    assert_user_error(proc, f"cannot listen on 127.0.0.1:{port}", "already in use")
+
+
+@pytest.mark.parametrize(("host", "fragment"), [
+    ("999.1.1.1", "not an address or a known host name"),
+    ("192.0.2.1", "192.0.2.1 is not an address of this machine"),  # TEST-NET-1: never a local address
+])
+def test_serve_on_an_address_not_ours(host, fragment):
+    proc = run("serve", "--host", host, "--port", "8000", timeout=SERVE_TIMEOUT_S)
+    assert_user_error(proc, f"cannot listen on {host}:8000", fragment)
+
+
+# (what the config changes, a fragment of the error): paths that `newsdesk analyze` refuses at once
+MISSING_MODELS: dict[str, tuple[dict[str, Any], str]] = {
+    "taxonomy": ({"tagger": {"taxonomy": "{tmp}/nope.yaml"}}, "config file not found: {tmp}/nope.yaml"),
+    "head": ({"tagger": {"head": "{tmp}/no-head"}}, "no artifact at {tmp}/no-head"),
+    "short head": ({"tagger": {"short_head": "{tmp}/no-short"}}, "no artifact at {tmp}/no-short"),
+    "sentence scorer": ({"summarizer": {"artifact": "{tmp}/no-scorer"}}, "no artifact at {tmp}/no-scorer"),
+    "encoder folder": ({"encoder": {"path": "{tmp}/no-encoder"}}, "encoder.path: no model folder at {tmp}"),
+    "incomplete artifact": ({"summarizer": {"artifact": "{tmp}/scorer"}}, "incomplete: missing weights"),
+}
+
+
+@pytest.mark.parametrize("case", list(MISSING_MODELS))
+def test_serve_with_a_missing_model_refuses_to_start(make_config, tmp_path, project_root, case):
+    """These used to start a server whose /readyz and /v1/analyze said 503 load_failed for ever."""
+    changes, fragment = MISSING_MODELS[case]
+    changes = {k: {f: v.format(tmp=tmp_path) for f, v in part.items()} for k, part in changes.items()}
+    scorer = project_root / "models" / "summary-default"
+    shutil.copytree(scorer / (scorer / "ACTIVE").read_text().strip(), tmp_path / "scorer")
+    (tmp_path / "scorer" / "weights.safetensors").unlink()
+    config = make_config(**changes)
+    proc = run("serve", "--port", str(free_port()), "--config", str(config), timeout=SERVE_TIMEOUT_S)
+    assert_user_error(proc, fragment.format(tmp=tmp_path))
 
 
 @pytest.mark.parametrize(("options", "fragment"), [

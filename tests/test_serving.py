@@ -257,8 +257,8 @@ def test_sigterm_finishes_requests_in_flight(strict, seed_text):
     assert [r.status_code for r in responses] == [200, 200], [r.text[:200] for r in responses]
     for r in responses:
         check_analyze_response(r.json(), text)
-    # uvicorn re-raises the SIGTERM it caught once the graceful shutdown is done: -15 is that exit.
-    assert strict.proc.wait(timeout=60) in (0, -signal.SIGTERM)
+    # uvicorn raises the SIGTERM it caught again once it has shut down; `serve` absorbs it and exits 0.
+    assert strict.proc.wait(timeout=60) == 0
     assert "Application shutdown complete" in strict.log.read_text(encoding="utf-8")
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{strict.base_url}/healthz", timeout=5)
