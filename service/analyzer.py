@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,8 +157,9 @@ class Analyzer:
         return out  # type: ignore[return-value]
 
     # -- verb 2: encode --------------------------------------------------------------
-    def encode(self, batch: list[Prepared]) -> list[EncodedArticle]:
-        """One encoder call for every sentence (and title) of every article in the batch."""
+    def encode(self, batch: list[Prepared], stop: Callable[[], bool] | None = None) -> list[EncodedArticle]:
+        """One encoder call for every sentence (and title) of every article in the batch (`stop`: see
+        `SentenceEncoder.encode`)."""
         t0 = time.perf_counter()
         texts: list[str] = []
         bounds = []
@@ -165,7 +167,7 @@ class Analyzer:
             a = len(texts)
             texts.extend(p.texts)
             bounds.append((a, len(texts)))
-        enc = self.encoder.encode(texts, with_tokens=True)
+        enc = self.encoder.encode(texts, with_tokens=True, stop=stop)
         assert enc.tokens is not None
         out = []
         for p, (a, b) in zip(batch, bounds, strict=True):

@@ -12,6 +12,7 @@ imported inside the loader thread.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -30,7 +31,7 @@ from service.config import EngineConfig, load_engine_config
 from service.errors import NewsdeskError
 from service.errors_http import ERROR_RESPONSES, RequestBodyGuard, ServiceUnavailable, install_error_handlers
 from service.metrics import ServiceMetrics
-from service.observe_http import RequestObserver
+from service.observe_http import CLIENT_CLOSED, RequestObserver
 from service.schemas import AnalyzeRequest, AnalyzeResponse
 from service.settings import get_settings
 
@@ -132,8 +133,27 @@ def _engine(request: Request) -> EngineState:
 
 @router.post("/v1/analyze", response_model=AnalyzeResponse, responses=ERROR_RESPONSES,
              summary="Tag, summarise and extract entities and keywords from one article")
-async def analyze(body: AnalyzeRequest, request: Request) -> AnalyzeResponse:
-    return await _engine(request).analyze(body)
+async def analyze(body: AnalyzeRequest, request: Request) -> AnalyzeResponse | Response:
+    work = asyncio.ensure_future(_engine(request).analyze(body))
+    gone = asyncio.ensure_future(_client_gone(request))
+    try:
+        await asyncio.wait((work, gone), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # uvicorn gave up waiting at shutdown: a 503 to retry, not its bare 500
+        work.cancel()
+        raise ServiceUnavailable("the server is shutting down; retry on another instance",
+                                 code="shutting_down") from None
+    finally:
+        gone.cancel()
+    if not work.done():  # nobody to answer: the article leaves the queue, the request counts as 499
+        work.cancel()
+        return Response(status_code=CLIENT_CLOSED)
+    return work.result()
+
+
+async def _client_gone(request: Request) -> None:
+    """Returns when the client disconnects (the body is read by then: nothing else can arrive)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
 
 
 @router.get("/healthz", summary="Liveness: the process answers")

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from service.errors import NewsdeskError
+from service.errors import EncodingStopped, NewsdeskError
 from service.schemas import AnalyzeRequest, AnalyzeResponse
 
 if TYPE_CHECKING:  # the engine (and torch) is imported by whoever builds the Analyzer, not here
@@ -50,7 +50,7 @@ class DeadlineExceeded(NewsdeskError):
     status = 504
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: `_waiting.remove(job)`
 class _Job:
     request: AnalyzeRequest
     deadline: float  # time.monotonic()
@@ -114,9 +114,19 @@ class MicroBatcher:
             # shield: a timeout must not cancel the future the worker will resolve.
             return await asyncio.wait_for(asyncio.shield(job.future), timeout_s)
         except TimeoutError as e:
-            job.future.cancel()  # the worker skips it if it has not started, and drops its result
+            self._abandon(job)
             raise DeadlineExceeded(f"the analysis did not finish within {timeout_s:g} s "
                                    "(server.request_timeout_s); retry later or send a shorter text") from e
+        except asyncio.CancelledError:  # the client left, or the server stopped waiting for the answer
+            self._abandon(job)
+            raise
+
+    def _abandon(self, job: _Job) -> None:
+        """Nobody waits for `job` now: the worker skips it if it has not started (or stops the encoder
+        when its whole batch is abandoned), and it no longer takes a place in the queue."""
+        job.future.cancel()
+        if job in self._waiting:
+            self._waiting.remove(job)
 
     async def close(self) -> None:
         """Stop taking requests, finish every accepted one, then stop the threads."""
@@ -179,7 +189,7 @@ class MicroBatcher:
             if encoding is not None:
                 await asyncio.wait([encoding])  # its finisher reports its errors
             docs = [p for _, p in prepared]
-            encoding = loop.run_in_executor(self._model, self._encode, docs)
+            encoding = loop.run_in_executor(self._model, self._encode, docs, batch)
             encoding.add_done_callback(lambda _: self._wakeup.set() if self._wakeup else None)
             annotating = loop.run_in_executor(self._nlp, self.analyzer.annotate, docs)
             task = loop.create_task(self._finish(batch, results, prepared, encoding, annotating))
@@ -222,7 +232,7 @@ class MicroBatcher:
             except Exception:  # the docs stay marked pending: read_out annotates each again, alone
                 log.warning("annotating a batch of %d failed; annotating its articles one by one",
                             len(prepared))
-            out = await loop.run_in_executor(self._nlp, self._read_out, results, prepared, encoded)
+            out = await loop.run_in_executor(self._nlp, self._read_out, batch, results, prepared, encoded)
         except Exception as e:  # a bug, not bad input: every job of the batch reports it
             log.exception("batch of %d failed", len(batch))
             out = [e] * len(batch)
@@ -246,18 +256,25 @@ class MicroBatcher:
         """nlp thread: clean and split each article; one that fails fails alone (in `results`)."""
         prepared = []
         for i, job in enumerate(batch):
+            if job.abandoned:  # timed out or left while the batch filled: its answer would go nowhere
+                results[i] = DeadlineExceeded("abandoned")
+                continue
             try:
                 prepared.append((i, self.analyzer.prepare(job.request)))
             except Exception as e:
                 results[i] = self._failure(e)
         return prepared
 
-    def _encode(self, docs: list[Prepared]) -> list[EncodedArticle] | None:
+    def _encode(self, docs: list[Prepared], batch: list[_Job]) -> list[EncodedArticle] | None:
         """Model thread: one encoder call for the batch (None if it failed: `_read_out` then encodes
-        the articles one by one), then a seq2seq summariser's generation for the whole batch."""
+        the articles one by one), then a seq2seq summariser's generation for the whole batch. Stops as
+        soon as every request of the batch is abandoned, so a timed-out batch frees the encoder for
+        the next one."""
         an = self.analyzer
         try:
-            encoded = an.encode(docs)
+            encoded = an.encode(docs, stop=lambda: all(job.abandoned for job in batch))
+        except EncodingStopped:
+            return None  # `_read_out` skips abandoned jobs
         except Exception:  # one article may break the batch
             log.warning("encoding a batch of %d failed; encoding its articles one by one", len(docs))
             encoded = None
@@ -267,12 +284,15 @@ class MicroBatcher:
             log.warning("summarising a batch of %d failed; summarising its articles alone", len(docs))
         return encoded
 
-    def _read_out(self, results: list[AnalyzeResponse | Exception | None],
+    def _read_out(self, batch: list[_Job], results: list[AnalyzeResponse | Exception | None],
                   prepared: list[tuple[int, Prepared]], encoded: list[EncodedArticle] | None
                   ) -> list[AnalyzeResponse | Exception]:
         """nlp thread: each article's answer from its vectors and annotations."""
         an = self.analyzer
         for k, (i, p) in enumerate(prepared):
+            if batch[i].abandoned:
+                results[i] = DeadlineExceeded("abandoned")
+                continue
             try:
                 results[i] = an.read_out(p, encoded[k] if encoded is not None else an.encode([p])[0])
             except Exception as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,7 +20,7 @@ from transformers import AutoConfig, AutoTokenizer
 
 from service.config import EncoderConfig
 from service.encoder_runtime import Forward, OnnxForward, TorchForward
-from service.errors import ConfigError, first_line
+from service.errors import ConfigError, EncodingStopped, first_line
 from service.model_folder import encoder_fingerprint, resolve_encoder_path
 from service.settings import get_settings
 
@@ -81,11 +82,14 @@ class SentenceEncoder:
     def name(self) -> str:
         return self.path.name if self.cfg.package is None else self.cfg.package
 
-    def encode(self, texts: list[str], *, with_tokens: bool = False) -> Encoded:
+    def encode(self, texts: list[str], *, with_tokens: bool = False,
+               stop: Callable[[], bool] | None = None) -> Encoded:
+        """Vectors of `texts`; `stop`, asked between forward passes, can end a call whose result nobody
+        wants any more (its requests timed out): `EncodingStopped`."""
         with self._lock:
-            return self._encode(texts, with_tokens)
+            return self._encode(texts, with_tokens, stop)
 
-    def _encode(self, texts: list[str], with_tokens: bool) -> Encoded:
+    def _encode(self, texts: list[str], with_tokens: bool, stop: Callable[[], bool] | None) -> Encoded:
         if not texts:
             return Encoded(np.zeros((0, self.dim), np.float32), [] if with_tokens else None)
         enc = self.tokenizer(
@@ -105,6 +109,8 @@ class SentenceEncoder:
         piece_states: list[np.ndarray | None] = [None] * len(pieces)
         bs = self.cfg.batch_size
         for b in range(0, len(order), bs):
+            if stop is not None and stop():
+                raise EncodingStopped
             batch = order[b : b + bs]
             width = max(len(pieces[k][1]) for k in batch) + 2
             ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)

@@ -8,6 +8,10 @@ def first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
+class EncodingStopped(Exception):
+    """The encoder's `stop` said to: nobody waits for these vectors any more (not an error to report)."""
+
+
 class NewsdeskError(Exception):
     """Base class for errors a user can act on (bad input, bad config)."""
 

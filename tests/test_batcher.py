@@ -122,3 +122,44 @@ def test_close_finishes_accepted_requests_then_refuses(analyzer):
     results, sizes = run(go, analyzer, max_batch=2)
     assert [r.id for r in results] == [analyzer.analyze(r).id for r in requests]
     assert sizes == [2, 1]
+
+
+def test_a_timed_out_request_frees_its_place_in_the_queue(analyzer):
+    slow = AnalyzeRequest(text=" ".join(SHORT * 20))
+
+    async def go(b: MicroBatcher):
+        first = asyncio.ensure_future(b.submit(slow, timeout_s=60))
+        await asyncio.sleep(0)  # the slow one is taken first, alone; the next two wait behind it
+        for text in SHORT[1:3]:
+            with pytest.raises(DeadlineExceeded):
+                await b.submit(AnalyzeRequest(text=text), timeout_s=0.001)
+        assert b.depth == 0  # gone from the queue: a lone request is not refused as "busy"
+        late = await b.submit(AnalyzeRequest(text=SHORT[3]), timeout_s=60)
+        return await first, late
+
+    (result, late), sizes = run(go, analyzer, max_batch=1, max_queue=2)
+    assert result.summary.sentences and late.tags
+    assert sizes == [1, 1]
+
+
+def test_the_encoder_stops_when_nobody_waits_for_its_batch(analyzer, monkeypatch):
+    # Hundreds of sentences: many forward passes. Its request gives up long before they are done, and
+    # the encoder stops between passes instead of finishing a batch whose answer would go nowhere.
+    article = AnalyzeRequest(text=" ".join(f"Report {i} says the river rose again." for i in range(800)))
+    encoder = analyzer.encoder
+    forward, passes = encoder.forward, []
+
+    def counted(*args, **kwargs):
+        passes.append(1)
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(encoder, "forward", counted)
+    analyzer.encode([analyzer.prepare(article)])
+    needed, passes[:] = len(passes), []
+
+    async def go(b: MicroBatcher):
+        with pytest.raises(DeadlineExceeded):
+            await b.submit(article, timeout_s=0.3)
+
+    run(go, analyzer, max_batch=1)  # closing the batcher waits for the batch to end
+    assert len(passes) < needed

@@ -12,6 +12,7 @@ import shutil
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -81,5 +82,29 @@ def test_a_model_that_fails_to_load_still_says_load_failed(tmp_path, project_roo
         r = httpx.post(f"{server.base_url}/v1/analyze", json={"text": "An article."}, timeout=30)
         assert r.status_code == 503 and r.json()["error"]["code"] == "load_failed", r.text
         _stop_with_sigterm(server)
+    finally:
+        server.stop()
+
+
+def test_requests_cut_off_by_the_shutdown_timeout_get_503_not_500(tmp_path, project_root, seed_text):
+    """Past `server.shutdown_timeout_s` uvicorn cancels the requests still running; each gets a JSON 503
+    `shutting_down` to retry elsewhere, not uvicorn's plain-text 500 and a traceback in the log."""
+    raw = portable_yaml(project_root / "configs" / "default.yaml")
+    raw["server"].update(shutdown_timeout_s=1, request_timeout_s=120)
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    server = LiveServer(config, log_level="info")
+    try:
+        server.wait_until_ready(SERVER_START_TIMEOUT_S)
+        long = "\n\n".join([seed_text] * 25)  # tens of seconds of encoding on 2 cores
+        with ThreadPoolExecutor(2) as pool:
+            pending = [pool.submit(httpx.post, f"{server.base_url}/v1/analyze", json={"text": long},
+                                   timeout=120) for _ in range(2)]
+            time.sleep(2)  # both accepted and at work
+            log = _stop_with_sigterm(server)
+            answers = [p.result() for p in pending]
+        assert [r.status_code for r in answers] == [503, 503], [r.text[:200] for r in answers]
+        assert all(r.json()["error"]["code"] == "shutting_down" and r.headers["retry-after"] for r in answers)
+        assert "Traceback" not in log and '"status": 500' not in log
     finally:
         server.stop()

@@ -138,6 +138,27 @@ def test_request_id_and_metrics(http, seed_text):
     assert 'newsdesk_model_info{name="newsdesk-default",version="' in text
 
 
+def _count(metrics: str, labels: str) -> float:
+    prefix = f"newsdesk_requests_total{{{labels}}} "
+    return sum(float(line[len(prefix):]) for line in metrics.splitlines() if line.startswith(prefix))
+
+
+def test_a_client_gone_before_the_answer_counts_as_499_and_frees_the_server(http, seed_text):
+    labels = 'method="POST",route="/v1/analyze",status="499"'
+    before = _count(http.get("/metrics").text, labels)
+    body = json.dumps({"text": "\n\n".join([seed_text] * 10)}).encode()
+    url = httpx.URL(str(http.base_url))
+    with socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        time.sleep(0.5)  # the whole request is in; the client hangs up before the answer
+    deadline = time.monotonic() + 60
+    while _count(text := http.get("/metrics").text, labels) < before + 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _count(text, labels) == before + 1
+    assert http.post("/v1/analyze", json={"text": seed_text}).status_code == 200
+
+
 # -- the strict server -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory) -> Iterator[LiveServer]:
