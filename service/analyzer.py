@@ -62,6 +62,7 @@ class Prepared:
     truncated: bool
     timings_ms: dict[str, float] = field(default_factory=dict)
     abstract: str | None = None  # the generated summary (seq2seq summariser), once `abstract` ran
+    labels_tagger: ZeroShotTagger | None = None  # the request's own `labels`, once `encode` ran
 
     @property
     def texts(self) -> list[str]:
@@ -177,6 +178,11 @@ class Analyzer:
                 title_vector=enc.vectors[a + n] if b - a > n else None,
                 token_states=enc.tokens[a : a + n],
             ))
+        # A request's own labels are encoded here too, on the encoder's thread: encoding them in
+        # `read_out` waited for the encoder, busy with the next batch, and held up this batch's answers.
+        for p in batch:
+            if p.options.labels and "tags" in (p.options.include or ALL_PARTS):
+                p.labels_tagger = self._tagger_for(p.options.labels)
         ms = (time.perf_counter() - t0) * 1000
         for p in batch:
             p.timings_ms["encode"] = ms
@@ -242,7 +248,8 @@ class Analyzer:
 
         tags: list[Tag] = []
         if "tags" in parts:
-            tagger = ZeroShotArticleTagger(self._tagger_for(opt.labels)) if opt.labels else self.tagger
+            tagger = (ZeroShotArticleTagger(p.labels_tagger or self._tagger_for(opt.labels)) if opt.labels
+                      else self.tagger)
             for t in tagger.tag_article(
                 p, e, doc_vec,
                 max_tags=opt.max_tags or cfg.tagger.max_tags,

@@ -93,3 +93,18 @@ def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
     assert batch.summary.sentences == single.summary.sentences
     for s in batch.summary.sentences:
         assert text[s.start : s.end] == s.text
+
+
+def test_a_requests_own_labels_are_encoded_with_its_sentences_not_in_read_out(analyzer, monkeypatch):
+    # read_out runs on the server's nlp thread while the encoder works on the next batch: a call to the
+    # encoder there waits for that batch and holds up the answers of this one.
+    labels = ["flood defences", "river levels", f"a label no request used before {id(monkeypatch)}"]
+    request = AnalyzeRequest(text="The river burst its banks. Flood barriers failed overnight.",
+                             options=AnalyzeOptions(labels=labels, min_score=0.0))
+    p = analyzer.prepare(request)
+    e = analyzer.encode([p])[0]
+    calls = []
+    encode = analyzer.encoder.encode
+    monkeypatch.setattr(analyzer.encoder, "encode", lambda *a, **k: calls.append(1) or encode(*a, **k))
+    response = analyzer.read_out(p, e)
+    assert calls == [] and {t.code for t in response.tags} <= set(labels) and response.tags
