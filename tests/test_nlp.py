@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+
 from service.config import SpacyConfig
-from service.nlp import SpacyPipeline
+from service.nlp import MAX_RUN, RunCuttingTokenizer, SpacyPipeline
 from service.pos_table import PosTable
 from service.text import clean_text
 
@@ -58,3 +60,63 @@ def test_a_ruler_the_table_cannot_hold_is_kept():
     assert PosTable.of(ruler([{"DEP": "x"}]), with_parser=True) is None  # a parse would make it match
     assert PosTable.of(ruler([{"LEMMA": "be"}]), with_parser=False) is None
     assert PosTable.of(ruler([{"TAG": "NN"}, {"TAG": "NN"}]), with_parser=False) is None
+
+
+def tokens(doc) -> list[tuple]:
+    return [(t.text, t.whitespace_, t.idx, t.norm_) for t in doc]
+
+
+def test_a_long_run_without_spaces_is_tokenized_in_pieces_and_keeps_its_text(analyzer):
+    """spaCy's tokenizer costs the square of a whitespace-free run's length (16,000 "!" froze the server
+    for seconds): such a run is tokenized in pieces, and the Doc's text is still the input, exactly."""
+    nlp = analyzer.nlp
+    plain = nlp.nlp.tokenizer.tokenizer
+    head, tail = "Breaking news: I don't know ", " Then a sentence.\n\nAnd\tanother one. "
+    for run in ["!" * 20_000, "\U0001F600" * 20_000, "!)'*%-" * 1_000 + "x" * 700]:
+        text = head + run + tail
+        doc = nlp.segment(text)
+        assert doc.text == text and "".join(t.text_with_ws for t in doc) == text
+        inside = [t for t in doc if len(head) <= t.idx < len(head) + len(run)]
+        assert "".join(t.text_with_ws for t in inside) == run + " " and max(len(t) for t in inside) <= MAX_RUN
+        assert tokens(doc)[:len(plain(head))] == tokens(plain(head))  # what surrounds the run is as before
+        ends = tokens(plain(tail[1:]))
+        assert [(w, s, i + len(head + run) + 1, n) for w, s, i, n in ends] == tokens(doc)[-len(ends):]
+        assert list(doc.sents)
+
+
+def test_cutting_a_run_spacy_splits_anyway_changes_nothing(analyzer):
+    """spaCy makes a token of each "!" and each emoji of a run, so there the cuts change no token: the Docs
+    are the same in every attribute, sentence starts included (a cut is no sentence boundary)."""
+    nlp = analyzer.nlp
+    plain = nlp.nlp.tokenizer.tokenizer
+    attrs = ["ORTH", "NORM", "SPACY", "SENT_START", "TAG", "POS", "ENT_IOB", "ENT_TYPE"]
+    for text in ["Breaking news " + "!" * 1_500 + " Next sentence here. One with Tony Blair in London.",
+                 "He said \U0001F600" + "\U0001F600" * 1_200 + " and left. Gordon Brown spoke in Paris."]:
+        assert len(nlp.nlp.make_doc(text)) == len(plain(text)) > 1_000
+        assert np.array_equal(nlp.nlp.make_doc(text).to_array(attrs), plain(text).to_array(attrs))
+        full = nlp(text)
+        assert np.array_equal(full.to_array(attrs), nlp.nlp(plain(text)).to_array(attrs))
+        assert [(s.start_char, s.end_char) for s in nlp.segment(text).sents] == \
+            [(s.start_char, s.end_char) for s in full.sents]
+
+
+def test_every_way_of_tokenizing_cuts_long_runs(analyzer):
+    nlp, text = analyzer.nlp, "A " + "a" * (2 * MAX_RUN + 88) + " end."
+    assert isinstance(nlp.nlp.tokenizer, RunCuttingTokenizer)
+    assert [len(t) for t in nlp.nlp.tokenizer.tokenizer(text)] == [1, 2 * MAX_RUN + 88, 3, 1]  # spaCy's
+    for doc in [nlp.segment(text), nlp(text), *nlp.pipe([text]), nlp.nlp.make_doc(text)]:
+        assert doc.text == text and [len(t) for t in doc] == [1, MAX_RUN, MAX_RUN, 88, 3, 1]
+    doc = nlp.segment(text)
+    nlp.annotate([doc])
+    assert all(t.pos_ for t in doc)
+    with nlp.nlp.memory_zone():  # the batch scorer's way: forwarded to spaCy's tokenizer
+        assert [len(list(d)) for d in nlp.pipe([text, "Short."])] == [6, 2]
+
+
+def test_text_without_long_runs_is_tokenized_as_before(analyzer, seed_text):
+    wrapped = analyzer.nlp.nlp.tokenizer
+    texts = [clean_text(seed_text).text, "See https://www.bbc.co.uk/news/world-middle-east-12345678 now.",
+             "A state-of-the-art, well-known, hard-to-find " + "x" * MAX_RUN + " !!!\n\n\t:-) ok"]
+    for text in texts:
+        assert tokens(wrapped(text)) == tokens(wrapped.tokenizer(text))
+    assert "https://www.bbc.co.uk/news/world-middle-east-12345678" in [t.text for t in wrapped(texts[1])]
