@@ -77,6 +77,9 @@ def test_resplit_shares_out_the_groups_probability_and_leaves_the_rest() -> None
     assert np.allclose(out[0, [2, 1]], [0.6, 0.2]) and np.allclose(out[2, [2, 1]], [0.45, 0.05])
     assert np.allclose(out[1], p[1])  # the group's topics together under 0.5: not its article
     assert np.allclose(resplit(p[0], rows, shares[0]), out[0])  # one article: labels on the only axis
+    # Each label's probability is its own, so the group's can sum past 1: shared out, it is at most 1.
+    sure = resplit(np.array([0.2, 0.9, 0.7, 0.1], np.float32), rows, np.array([0.9, 0.1], np.float32))
+    assert np.allclose(sure[[2, 1]], [0.9, 0.1]) and sure.max() <= 1.0
 
 
 def _words_split(
@@ -114,7 +117,8 @@ def test_the_group_learns_topics_with_enough_examples_and_decides_among_them() -
     probe = _words_split(words, 4, rng)
     p = head.probabilities(probe)
     assert p[:3].argmax(1).tolist() == [0, 1, 2]
-    assert np.allclose(p[:, 3], 0.5) and np.allclose(p[:, :3].sum(1), 1.5)
+    # the group's probability is 3 × 0.5, at most 1: shared out, no score passes 1
+    assert np.allclose(p[:, 3], 0.5) and np.allclose(p[:, :3].sum(1), 1.0)
     assert p[0, 0] > 0.5 + 0.1  # the group's share, not the flat head's 0.5
 
     # Its softmax temperature is fitted on dev and divided into its weights: never a worse log-loss there
