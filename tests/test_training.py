@@ -311,3 +311,19 @@ def test_max_train_examples_draws_rows_at_random_and_checks_them(tmp_path, capsy
     recipe.write_text(yaml.safe_dump(raw))
     code, _, err = train(capsys, recipe)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_evaluate_takes_part_of_an_ids_split_table_or_other_data(tmp_path, capsys, shared_data, project_root):
+    # The shipped summariser was split by splits.json: evaluate reads the rows of --split that the data
+    # holds, or all of a table the ids file does not cover (it demanded every listed id before).
+    bbc = shared_data / "bbc-news-summary"
+    ids = json.loads((bbc / "splits.json").read_text())
+    rows = {r["id"]: r for r in map(json.loads, (bbc / "bbc_news_summary.jsonl").open(encoding="utf-8"))}
+    part = write_jsonl(tmp_path / "part.jsonl", [rows[i] for i in ids["test"][:4] + ids["train"][:2]])
+    model = project_root / "models" / "summary-default"
+    metrics = evaluate(capsys, model, part)
+    assert metrics["n"] == 4 and metrics["rouge2"] > 0
+    own = [{**rows[i], "id": f"mine-{k}"} for k, i in enumerate(ids["train"][:3])]
+    assert evaluate(capsys, model, write_jsonl(tmp_path / "own.jsonl", own))["n"] == 3
+    assert cli.main(["evaluate", str(model), "--data", str(part), "--split", "dev"]) == cli.EXIT_USER_ERROR
+    assert "no row to evaluate in the dev split" in capsys.readouterr().err

@@ -198,25 +198,33 @@ def check_unique_ids(examples: list[Example]) -> None:
         first[ex.id] = ex
 
 
-def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]:
+def _read_ids(ids_file: Path) -> dict[str, list[str]]:
+    """The ids file's ids, by split."""
     try:
         ids = json.loads(ids_file.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
         raise DataError(f"{ids_file}: no such ids file (data.ids)") from e
     except (OSError, json.JSONDecodeError) as e:
         raise DataError(f"{ids_file}: cannot read it as JSON: {e}") from e
-    by_id = {ex.id: ex for ex in examples}
     out = {}
     for split in SPLITS:
         listed = ids.get(split) if isinstance(ids, dict) else None
         if not isinstance(listed, list):
             raise DataError(f"{ids_file}: expected a list of ids under {split!r}")
-        unknown = [str(i) for i in listed if str(i) not in by_id]
+        out[split] = [str(i) for i in listed]
+    return out
+
+
+def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]:
+    by_id = {ex.id: ex for ex in examples}
+    out = {}
+    for split, listed in _read_ids(ids_file).items():
+        unknown = [i for i in listed if i not in by_id]
         if unknown:
             raise DataError(
                 f"{ids_file}: {split} id {unknown[0]!r} is not in the data ({len(unknown)} such ids)"
             )
-        out[split] = [by_id[str(i)] for i in listed]
+        out[split] = [by_id[i] for i in listed]
     listed_in: dict[str, str] = {}
     for split, rows in out.items():
         for ex in rows:
@@ -227,8 +235,16 @@ def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]
 
 
 def select_split(cfg: TrainConfig, examples: list[Example], split: str) -> list[Example]:
-    """For evaluation: the rows of `split` when the config splits one table by an ids file; else all."""
-    return _by_ids(examples, cfg.data.ids)[split] if cfg.data.ids is not None else examples
+    """For evaluation: when the config splits one table by an ids file, the rows of `split` that `examples`
+    hold (a part of the table will do); all of them when the ids file lists none of their ids (other data
+    than the table's)."""
+    if cfg.data.ids is None:
+        return examples
+    ids = _read_ids(cfg.data.ids)
+    if not {ex.id for ex in examples} & {i for listed in ids.values() for i in listed}:
+        return examples
+    wanted = set(ids[split])
+    return [ex for ex in examples if ex.id in wanted]
 
 
 def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]:

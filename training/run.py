@@ -360,6 +360,8 @@ def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[Arti
     if cfg.data.fields.id:  # as train does: a repeated article would count twice
         check_unique_ids(examples)
     examples = select_split(cfg, examples, split)
+    if not examples:
+        raise DataError(f"{data}: no row to evaluate in the {split} split")
     if cfg.task == "extractive-summary":
         return examples
     known = {lb.code for lb in taxonomy}
