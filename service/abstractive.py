@@ -13,6 +13,8 @@ Length is counted in words: a request's `summary_words`, or `summary_sentences` 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -21,12 +23,14 @@ from transformers import (
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
     PretrainedConfig,
+    PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.utils import logging as hf_logging
 
 from service.config import SummarizerConfig
 from service.errors import ConfigError
-from service.model_folder import encoder_fingerprint
+from service.model_folder import encoder_fingerprint, files_fingerprint
 from service.schemas import ModelInfo
 
 WORDS_PER_SENTENCE = 25  # a news sentence averages 20-25 words: `summary_sentences` 3 asks for 75 words
@@ -37,6 +41,11 @@ MAX_ROUNDS = 3  # summarise, then summarise the joined partial summaries at most
 BATCH_SIZE = 8  # model inputs per generate call
 PIECE_SLACK = 4  # tokens a sentence piece may gain when it is tokenised inside a chunk
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")  # save_pretrained writes both
+MIN_VOCAB_SHARE = 0.5  # a tokenizer with fewer tokens than this share of the model's vocabulary lacks its own
+# Besides the weights, config and tokenizer.json (the encoder's fingerprint), what a summary depends on:
+# the tokenizer's settings and special tokens, slow vocabulary files and the generation defaults.
+SEQ2SEQ_FILES = ("tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "spiece.model",
+                 "sentencepiece.bpe.model", "vocab.json", "merges.txt", "generation_config.json")
 
 
 def word_budget(cfg: SummarizerConfig, n_sentences: int | None, n_words: int | None) -> int:
@@ -85,10 +94,20 @@ def open_model_folder(cfg: SummarizerConfig) -> tuple[PretrainedConfig, PreTrain
                           f"{str(e).splitlines()[0]}") from e
     if not tokenizer.is_fast:  # chunking cuts over-long sentences by token offsets
         raise ConfigError(f"{where}: the tokenizer has no tokenizer.json (a fast tokenizer is needed)")
+    # Without a vocabulary file the tokenizer class still loads, with its special tokens only, and
+    # every word becomes the unknown token: summaries of nothing.
+    own_files = getattr(tokenizer, "vocab_files_names", None) or {}
+    vocab_files = tuple(dict.fromkeys(["tokenizer.json", *own_files.values()]))
+    if not any((path / f).is_file() for f in vocab_files):
+        raise ConfigError(f"{where}: the tokenizer has no vocabulary ({' or '.join(vocab_files)} missing); "
+                          "save the model's tokenizer into the same folder")
     vocab = getattr(config, "vocab_size", None)
     if vocab and len(tokenizer) > vocab:
         raise ConfigError(f"{where}: the tokenizer has {len(tokenizer)} tokens but the model only "
                           f"{vocab}: they do not belong together")
+    if vocab and len(tokenizer) < vocab * MIN_VOCAB_SHARE:
+        raise ConfigError(f"{where}: the tokenizer has only {len(tokenizer)} tokens for a model of {vocab}: "
+                          "its vocabulary is missing or it is another model's")
     positions = getattr(config, "max_position_embeddings", None)  # a hard limit where a model has one
     if cfg.max_input_tokens is None:
         window = min(tokenizer.model_max_length, positions or MAX_WINDOW, MAX_WINDOW)
@@ -108,8 +127,56 @@ def seq2seq_model_info(cfg: SummarizerConfig) -> ModelInfo:
 
 
 def _model_info(path: Path, window: int) -> ModelInfo:
-    # The folder's name, and a hash of its config, tokenizer and weights (as for the encoder).
-    return ModelInfo(name=path.name, version=encoder_fingerprint(path, window))
+    # The folder's name, and a hash of its config, tokenizer and weights (as for the encoder, sharded
+    # weights included) and of the tokenizer's and generation settings.
+    version = files_fingerprint(path, SEQ2SEQ_FILES, f"weights={encoder_fingerprint(path, window)}")
+    return ModelInfo(name=path.name, version=version)
+
+
+def _one_line(e: BaseException) -> str:
+    """An exception's message in one line (transformers' can run to many, or point at a log report)."""
+    text = " ".join(str(e).split()).split(" For details look at the ")[0]
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return text or type(e).__name__
+
+
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """transformers' warnings off (a LOAD REPORT of a screenful for weights that do not fit): what is
+    wrong is raised as one line instead."""
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def load_seq2seq_model(path: Path) -> PreTrainedModel:
+    """The seq2seq model saved in `path`, in eval mode; a ConfigError in one line if its weights do not
+    load or do not fit its config.json (transformers would start such tensors from random values)."""
+    where = f"summarizer.path: {path}"
+    try:
+        with _quiet_transformers():
+            model, info = AutoModelForSeq2SeqLM.from_pretrained(
+                path, local_files_only=True, ignore_mismatched_sizes=True, output_loading_info=True)
+    except Exception as e:  # corrupt weights raise SafetensorError, UnpicklingError, ... as well
+        raise ConfigError(f"{where}: cannot load a seq2seq model: {_one_line(e)}") from e
+    # Weights the file holds beyond the model's are left unread, as transformers does (older hub
+    # checkpoints carry some); too few or misshapen ones would be random values.
+    mismatched = sorted(info.get("mismatched_keys") or [])
+    missing = sorted(info.get("missing_keys") or [])
+    if mismatched:
+        key, in_file, in_config = mismatched[0]
+        problem = (f"{len(mismatched)} weights do not have the shape config.json gives them, e.g. {key}: "
+                   f"{list(in_file)} in the weights, {list(in_config)} from config.json")
+    elif missing:
+        problem = (f"the model config.json describes needs {len(missing)} weights the weight files lack, "
+                   f"e.g. {missing[0]}")
+    else:
+        return model.eval()
+    raise ConfigError(f"{where}: cannot load a seq2seq model: {problem}")
 
 
 class Seq2SeqSummarizer:
@@ -120,7 +187,6 @@ class Seq2SeqSummarizer:
         self.cfg = cfg
         self.path = path = cfg.path
         assert path is not None  # open_model_folder checked it
-        where = f"summarizer.path: {path}"
         if cfg.prefix is not None:
             self.prefix = cfg.prefix
         else:  # T5 checkpoints name their task prefix in config.json
@@ -131,10 +197,7 @@ class Seq2SeqSummarizer:
         if self.budget < 2 * PIECE_SLACK:
             raise ConfigError(f"summarizer.max_input_tokens: {self.window} tokens leave no room for text "
                               f"after the prefix {self.prefix!r}")
-        try:
-            self.model = AutoModelForSeq2SeqLM.from_pretrained(path, local_files_only=True).eval()
-        except (OSError, ValueError, RuntimeError) as e:  # RuntimeError: weights of another shape
-            raise ConfigError(f"{where}: cannot load a seq2seq model: {str(e).splitlines()[0]}") from e
+        self.model = load_seq2seq_model(path)
         # Lengths come from each request (max/min_new_tokens, which win anyway); a checkpoint's own
         # max_length/min_length (distilbart-cnn: 142/56) would only log a warning on every call.
         self.model.generation_config.max_length = None

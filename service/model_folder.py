@@ -29,16 +29,34 @@ def resolve_encoder_path(cfg: EncoderConfig) -> Path:
 
 
 _FINGERPRINTED = ("config.json", "tokenizer.json", "vocab.txt", "model.safetensors", "pytorch_model.bin")
+# Weights that save_pretrained(max_shard_size=...) splits, and their index: present only in a sharded
+# folder, so adding them leaves the fingerprint of a single-file folder (every shipped encoder's, which
+# trained artifacts record) as it was.
+SHARDED = ("model.safetensors.index.json", "model-*-of-*.safetensors",
+           "pytorch_model.bin.index.json", "pytorch_model-*-of-*.bin")
+
+
+def folder_files(path: Path, names: tuple[str, ...]) -> list[Path]:
+    """The files of `path` that `names` (file names or glob patterns) name, in that order; the files a
+    pattern matches sorted by name."""
+    out: list[Path] = []
+    for name in names:
+        found = sorted(path.glob(name)) if any(c in name for c in "*?[") else [path / name]
+        out.extend(f for f in found if f.is_file())
+    return out
+
+
+def files_fingerprint(path: Path, names: tuple[str, ...], salt: str) -> str:
+    """A short hash of `salt` and the names and bytes of the files of `path` that `names` name."""
+    h = hashlib.sha256(salt.encode())
+    for f in folder_files(path, names):
+        h.update(f.name.encode())
+        with f.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
+                h.update(block)
+    return h.hexdigest()[:16]
 
 
 def encoder_fingerprint(path: Path, max_tokens: int) -> str:
     """A short hash of what an encoder's vectors depend on: its weights, tokenizer and window."""
-    h = hashlib.sha256(f"window={max_tokens}".encode())
-    for name in _FINGERPRINTED:
-        f = path / name
-        if f.is_file():
-            h.update(name.encode())
-            with f.open("rb") as fh:
-                for block in iter(lambda fh=fh: fh.read(1 << 22), b""):
-                    h.update(block)
-    return h.hexdigest()[:16]
+    return files_fingerprint(path, _FINGERPRINTED + SHARDED, f"window={max_tokens}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +22,12 @@ from test_api import wait_ready
 from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
 
 from service import cli
-from service.abstractive import WORDS_PER_SENTENCE, Seq2SeqSummarizer, cut_to_words
+from service.abstractive import WORDS_PER_SENTENCE, Seq2SeqSummarizer, cut_to_words, seq2seq_model_info
 from service.analyzer import Analyzer
 from service.api import create_app
 from service.config import load_engine_config, portable_yaml
 from service.errors import ConfigError
+from service.model_folder import encoder_fingerprint, resolve_encoder_path
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 from service.scoring.run import pin_models
 from service.settings import DEFAULT_CONFIG
@@ -136,6 +138,53 @@ def test_batch_scoring_knows_the_model_before_loading_it(seq2seq_analyzer, confi
     assert other.name == model.name and other.version != model.version
 
 
+def _version(folder: Path) -> str:
+    cfg = load_engine_config(write_config(folder.parent, path=folder.name)).summarizer
+    return seq2seq_model_info(cfg).version
+
+
+def test_sharded_weights_are_part_of_the_version(model_dir, tmp_path):
+    """Two models saved in shards (`save_pretrained(max_shard_size=...)`: model-0000N-of-0000M.safetensors
+    and an index) are two versions, so `newsdesk score` does not mix them in one output."""
+    config = T5Config.from_pretrained(model_dir)
+    versions = []
+    for seed in (0, 1):
+        folder = shutil.copytree(model_dir, tmp_path / f"sharded-{seed}")
+        (folder / "model.safetensors").unlink()
+        torch.manual_seed(seed)
+        T5ForConditionalGeneration(config).save_pretrained(folder, max_shard_size="1MB")
+        assert len(list(folder.glob("model-*-of-*.safetensors"))) > 1
+        assert not (folder / "model.safetensors").exists()
+        versions.append(_version(folder))
+    assert versions[0] != versions[1]
+    # The same model has the same version, wherever it lies.
+    assert _version(shutil.copytree(tmp_path / "sharded-1", tmp_path / "again")) == versions[1]
+
+
+def test_generation_settings_are_part_of_the_version(model_dir, tmp_path):
+    folder = shutil.copytree(model_dir, tmp_path / "tiny-t5")
+    before = _version(folder)
+    settings = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**settings, "repetition_penalty": 2.0}))
+    assert _version(folder) != before
+
+
+def test_default_encoder_fingerprint_is_the_one_artifacts_record(project_root):
+    """Trained artifacts record the encoder's fingerprint and refuse to load under another: a change to
+    what the fingerprint covers must leave a single-file encoder folder's as it was."""
+    encoder = load_engine_config(DEFAULT_CONFIG).encoder
+    fingerprint = encoder_fingerprint(resolve_encoder_path(encoder), encoder.max_tokens)
+    recorded = {}
+    for manifest in sorted((project_root / "models").glob("*/*/manifest.json")):
+        m = json.loads(manifest.read_text(encoding="utf-8"))
+        if "encoder_fingerprint" in m["model"]:
+            trained = yaml.safe_load((manifest.parent / "config.yaml").read_text(encoding="utf-8"))
+            assert m["base_encoder"] == encoder.package
+            assert trained["model"]["encoder"]["max_tokens"] == encoder.max_tokens
+            recorded[manifest.parent.name] = m["model"]["encoder_fingerprint"]
+    assert recorded and set(recorded.values()) == {fingerprint}, recorded
+
+
 def test_short_article_fits_one_chunk(seq2seq_analyzer, summarizer):
     text = "The council approved the new budget for schools. The vote was close."
     assert len(summarizer.chunk(seed_sentences(seq2seq_analyzer, text))) == 1
@@ -241,12 +290,26 @@ def broken_folders(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, tuple[
         for f in model_dir.iterdir():
             if not f.name.startswith(left_out):
                 (folders[case] / f.name).write_bytes(f.read_bytes())
-    mismatched = tmp_path / "mismatched"
-    mismatched.mkdir()
-    for f in model_dir.iterdir():
-        (mismatched / f.name).write_bytes(f.read_bytes())
     config = json.loads((model_dir / "config.json").read_text())
-    (mismatched / "config.json").write_text(json.dumps({**config, "vocab_size": 1000}))
+
+    def variant(name: str, config_changes: dict | None = None, left_out: str = "") -> Path:
+        """A copy of the model folder without `left_out`, and with `config_changes` in config.json."""
+        folder = shutil.copytree(model_dir, tmp_path / name,
+                                 ignore=shutil.ignore_patterns(left_out) if left_out else None)
+        if config_changes:
+            (folder / "config.json").write_text(json.dumps({**config, **config_changes}))
+        return folder
+
+    mismatched = variant("mismatched", {"vocab_size": 1000})
+    no_vocabulary = variant("no-vocabulary", left_out="tokenizer.json")  # tokenizer_config.json stays
+    small_tokenizer = variant("small-tokenizer", {"vocab_size": 100_000})
+    weights = (model_dir / "model.safetensors").read_bytes()
+    truncated = variant("truncated")
+    (truncated / "model.safetensors").write_bytes(weights[: len(weights) // 2])
+    garbage = variant("garbage")
+    (garbage / "model.safetensors").write_bytes(b"\0" * 100)
+    other_shape = variant("other-shape", {"d_model": 48})
+    more_layers = variant("more-layers", {"num_layers": 2, "num_decoder_layers": 2})
     yield {
         "missing": (tmp_path / "nowhere", "no such folder"),
         "empty": (empty, "no config.json"),
@@ -254,11 +317,23 @@ def broken_folders(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, tuple[
         "weights only": (folders["weights only"], "no tokenizer (tokenizer.json or tokenizer_config.json)"),
         "tokenizer only": (folders["tokenizer only"], "cannot load a seq2seq model"),
         "mismatched": (mismatched, "30522 tokens but the model only 1000"),
+        "no vocabulary": (no_vocabulary, "no vocabulary (tokenizer.json or vocab.txt missing)"),
+        "small tokenizer": (small_tokenizer, "only 30522 tokens for a model of 100000"),
+        "truncated weights": (truncated, "cannot load a seq2seq model: Error while deserializing header"),
+        "garbage weights": (garbage, "cannot load a seq2seq model: Error while deserializing header"),
+        "other shape": (other_shape, "cannot load a seq2seq model: 24 weights do not have the shape "
+                        "config.json gives them, e.g. decoder.block.0.layer.0.SelfAttention.k.weight: "
+                        "[32, 32] in the weights, [32, 48] from config.json"),
+        "more layers": (more_layers, "the weight files lack, e.g. decoder.block.1."),
     }
 
 
-@pytest.mark.parametrize("case", ["missing", "empty", "encoder only", "weights only", "tokenizer only",
-                                  "mismatched"])
+BAD_FOLDERS = ["missing", "empty", "encoder only", "weights only", "tokenizer only", "mismatched",
+               "no vocabulary", "small tokenizer", "truncated weights", "garbage weights", "other shape",
+               "more layers"]
+
+
+@pytest.mark.parametrize("case", BAD_FOLDERS)
 def test_bad_model_folder_is_a_config_error(broken_folders, tmp_path, case):
     folder, fragment = broken_folders[case]
     cfg = write_config(tmp_path)
@@ -276,6 +351,33 @@ def test_cli_reports_a_bad_model_folder_in_one_line(tmp_path, seed_path, capsys)
     assert cli.main(["analyze", str(seed_path), "--config", str(cfg)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(tmp_path / "tiny-t5") in err and "Traceback" not in err
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.mark.parametrize("case", ["truncated weights", "garbage weights", "other shape", "more layers"])
+def test_cli_reports_bad_weights_in_one_line(broken_folders, tmp_path, seed_path, capsys, case):
+    """Weights that do not load are one line on stderr, exit 2: no traceback, and none of the screenful
+    transformers logs about weights that do not fit (its LOAD REPORT; caught at transformers' logger, as
+    its own handler writes to whichever stderr it found first)."""
+    folder, fragment = broken_folders[case]
+    cfg = write_config(tmp_path, path=str(folder))
+    logged = _Records()
+    logging.getLogger("transformers").addHandler(logged)
+    try:
+        assert cli.main(["analyze", str(seed_path), "--config", str(cfg)]) == 2
+    finally:
+        logging.getLogger("transformers").removeHandler(logged)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(folder) in err and fragment in err and "above report" not in err, err
+    assert [r.getMessage() for r in logged.records if r.levelno >= logging.WARNING] == []
 
 
 @pytest.mark.parametrize(("summarizer_cfg", "fragment"), [
