@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="articles per engine pass (default: %(default)s)")
     p.add_argument("--workers", type=_positive, metavar="N",
                    help="local engine: worker processes, each with its own models (default: the CPU count, "
-                        "at most 4)")
+                        "at most 4; never more than the CPU count or the batches the input fills)")
     p.add_argument("--num-actors", type=_positive, default=1, metavar="N",
                    help="ray engine: actors, each with its own models (default: %(default)s)")
     p.add_argument("--chunk-size", type=_positive, default=1000, metavar="N",

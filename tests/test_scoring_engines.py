@@ -4,12 +4,17 @@ giving the same records as the local one. Articles are cut from the seed, so not
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.process
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow.parquet as pq
 import pytest
@@ -195,3 +200,181 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
 
     assert records(tmp_path / "ray.jsonl") == records(tmp_path / "local.jsonl")
     assert len(records(tmp_path / "ray.jsonl")) == 50
+
+
+# -- how many workers the local engine starts -------------------------------------------------------
+SAFE_WORKER_STARTS = 4  # a guard: more model-loading processes than this would swamp a small machine
+
+
+@pytest.fixture
+def worker_starts(monkeypatch) -> SimpleNamespace:
+    """`names`: the scoring workers started in this process, in order. Once `refuse_after` (default:
+    SAFE_WORKER_STARTS) have started, the next start fails with OSError instead of starting a process."""
+    real_start = multiprocessing.process.BaseProcess.start
+    starts = SimpleNamespace(names=[], refuse_after=SAFE_WORKER_STARTS)
+
+    def start(self) -> None:
+        if self.name.startswith("newsdesk-score"):
+            if len(starts.names) >= starts.refuse_after:
+                raise OSError(f"test guard: refusing to start worker {len(starts.names) + 1}")
+            starts.names.append(self.name)
+        real_start(self)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", start)
+    return starts
+
+
+def _local_job(tmp_path: Path, paragraphs: list[str], make_config, n: int, batch_size: int):
+    from service.config import load_engine_config
+    from service.scoring.job import ScoreJob
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in seed_rows(paragraphs, n)), encoding="utf-8")
+    return ScoreJob(src, tmp_path / "out.jsonl", load_engine_config(make_config()), ("title", "body"),
+                    batch_size=batch_size)
+
+
+@pytest.mark.parametrize(("batch_size", "workers", "why"), [
+    (32, 1, "1 worker (the input fills only 1 batch of --batch-size 32)"),
+    (1, 2, "2 workers (this machine has 2 CPUs)"),
+])
+def test_workers_are_capped_at_the_cpu_count_and_at_the_batches_the_input_fills(
+        tmp_path: Path, paragraphs: list[str], make_config, monkeypatch, worker_starts,
+        batch_size: int, workers: int, why: str) -> None:
+    """`--workers 64` on 6 rows started 64 model-loading processes (the machine ran out of memory)."""
+    import io
+
+    from service.scoring import local
+    from service.scoring.progress import Progress
+    from service.scoring.run import score
+
+    monkeypatch.setattr(local, "cpu_count", lambda: 2)
+    job = _local_job(tmp_path, paragraphs, make_config, 6, batch_size)
+    log = io.StringIO()
+    counts = score(job, engine="local", parallelism=64, progress=Progress(log, log_every_s=3600))
+    assert counts.line() == "6 scored, 0 errors, 0 skipped (already done)"
+    assert len(worker_starts.names) == workers
+    assert log.getvalue().splitlines() == [f"newsdesk score: --workers 64: starting {why}"]
+
+
+def test_a_worker_that_cannot_start_is_one_error_and_the_started_ones_are_stopped(
+        tmp_path: Path, paragraphs: list[str], make_config, monkeypatch, worker_starts) -> None:
+    """The run's `finally` joined every worker, started or not: 'can only join a started process'."""
+    from service.scoring import local
+    from service.scoring.run import score
+
+    monkeypatch.setattr(local, "cpu_count", lambda: 2)
+    worker_starts.refuse_after = 1
+    job = _local_job(tmp_path, paragraphs, make_config, 6, 1)
+    live_before = {p.pid for p in multiprocessing.active_children()}
+    with pytest.raises(local.WorkerFailed, match="could not start scoring worker newsdesk-score-1: test"):
+        score(job, engine="local", parallelism=2)
+    assert worker_starts.names == ["newsdesk-score-0"]
+    deadline = time.monotonic() + 30
+    while [p for p in multiprocessing.active_children() if p.pid not in live_before]:
+        assert time.monotonic() < deadline, "the started worker was left running"
+        time.sleep(0.2)
+
+
+# -- the Ray engine: failures and chunks ------------------------------------------------------------
+RAY_LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [DIWEF] \d+ \d+\] \w+\.cc:\d+: ")
+
+
+def test_ray_errors_are_unwrapped_into_ours() -> None:
+    ray = pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'newsdesk[ray]'")
+    from service.errors import ConfigError
+    from service.scoring.local import WorkerFailed
+    from service.scoring.ray_engine import _unwrap
+
+    task_error = ray.exceptions.RayTaskError("ScoreActor.__init__", "Traceback ...", ConfigError("bad model"))
+    for raised in (task_error, task_error.as_instanceof_cause(), ray.exceptions.ActorDiedError(task_error)):
+        try:
+            raise raised
+        except ray.exceptions.RayError as e:
+            unwrapped = _unwrap(e)
+        if isinstance(raised, ray.exceptions.ActorDiedError):  # Ray keeps only the message here
+            assert type(unwrapped) is WorkerFailed and "a Ray scoring actor failed" in unwrapped.message
+        else:
+            assert type(unwrapped) is ConfigError and unwrapped.message == "bad model"
+    died = _unwrap(ray.exceptions.ActorDiedError())
+    assert type(died) is WorkerFailed
+    assert died.message.startswith("a Ray scoring actor failed (The actor died unexpectedly before finishing")
+    from ray.data.exceptions import ExecutionTimeoutError
+
+    stuck = _unwrap(ExecutionTimeoutError("Dataset execution made no progress for 1800s.\nOperators: ..."))
+    assert stuck.message.startswith("the Ray run stopped: Dataset execution made no progress for 1800s.; ")
+
+
+def test_ray_engine_with_a_model_that_fails_to_load_is_one_line_and_exit_2(tmp_path: Path,
+                                                                          paragraphs: list[str],
+                                                                          make_config) -> None:
+    """The actor's ConfigError came out as ~255 lines of Ray's ActorDiedError tracebacks, exit 1."""
+    pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'newsdesk[ray]'")
+    from service.artifacts import WEIGHTS, load_manifest
+    from service.config import load_engine_config
+
+    shipped = load_engine_config(make_config()).summarizer.artifact
+    folder, _ = load_manifest(shipped)
+    broken = Path(shutil.copytree(folder, tmp_path / "summary-broken"))
+    (broken / WEIGHTS).write_bytes(b"\xff" * 2000)  # not safetensors: fails when the actor loads it
+    config = make_config(summarizer={"artifact": str(broken)})
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in seed_rows(paragraphs, 3)), encoding="utf-8")
+
+    done = newsdesk(str(src), "--out", str(tmp_path / "out.jsonl"), "--config", str(config),
+                    "--text-field", "title,body", "--engine", "ray", "--num-actors", "1")
+    assert done.returncode == 2, done.stderr
+    ours = [line for line in done.stderr.splitlines() if not RAY_LOG_LINE.match(line)]
+    assert ours == [f"newsdesk: error: {broken / WEIGHTS}: cannot read the weights (Error while "
+                    "deserializing header: header too large); restore the file or retrain"], done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_ray_engine_commits_each_batch_as_it_is_scored_in_chunks_of_at_most_chunk_size(
+        tmp_path: Path, paragraphs: list[str], make_config, monkeypatch) -> None:
+    """Ray gave results back a read block (a whole stripe of the file) at a time, so nothing was
+    committed until then, whatever --chunk-size said; a kill -9 before that lost everything. Also runs
+    with every CPU held by the actor, where the steps before it must ask for none."""
+    ray = pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'newsdesk[ray]'")
+    from service.config import load_engine_config
+    from service.scoring import ray_engine
+    from service.scoring.job import ScoreJob
+    from service.scoring.run import score
+    from service.scoring.store import OutputStore
+
+    arrived: list[int] = []  # rows in each block that reaches the driver, in order
+    committed: list[int] = []  # rows in each committed part
+    commit_stream = ray_engine._commit_stream
+
+    def counting_stream(batches, committer):
+        def counted():
+            for batch in batches:
+                arrived.append(batch.num_rows)
+                yield batch
+        return commit_stream(counted(), committer)
+
+    store_commit = OutputStore.commit
+
+    def counting_commit(self) -> None:
+        if self.pending:
+            committed.append(self.pending)
+        store_commit(self)
+
+    monkeypatch.setattr(ray_engine, "_commit_stream", counting_stream)
+    monkeypatch.setattr(OutputStore, "commit", counting_commit)
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in seed_rows(paragraphs, 20)), encoding="utf-8")
+    job = ScoreJob(src, tmp_path / "out.jsonl", load_engine_config(make_config()), ("title", "body"),
+                   batch_size=2, chunk_size=3)
+    # One CPU, held by the one actor: the steps before it must ask for none, or they never run (Ray
+    # Data then fails the run once nothing has moved for this long, instead of after 30 minutes).
+    monkeypatch.setattr(ray.data.DataContext.get_current(), "execution_no_progress_timeout_s", KILL_WAIT_S)
+    ray.init(num_cpus=1, object_store_memory=80 * 1024 * 1024, include_dashboard=False)
+    try:
+        counts = score(job, engine="ray", parallelism=1)
+    finally:
+        ray.shutdown()
+    assert counts.line() == "20 scored, 0 errors, 0 skipped (already done)"
+    assert sum(arrived) == 20 and max(arrived) <= 2, arrived  # a batch at a time, as it is scored
+    assert committed == [3, 3, 3, 3, 3, 3, 2], committed
+    assert len((tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()) == 20

@@ -22,6 +22,8 @@ class Committer:
         self.progress.skip(n)
 
     def add(self, outcomes: Iterable[Scored | RowError]) -> None:
+        """Count and store `outcomes`; every `chunk_size` rows make a chunk, committed at once, so no
+        chunk is bigger than that however many outcomes come in one go."""
         n = 0
         for o in outcomes:
             n += 1
@@ -29,11 +31,15 @@ class Committer:
                 self.counts.scored += 1
             else:
                 self.counts.errors += 1
+            if self.store.pending >= self.job.chunk_size:
+                self._commit()
         self.progress.advance(n)
-        if self.store.pending >= self.job.chunk_size or time.monotonic() - self._last_commit >= \
-                self.job.commit_every_s:
-            self.store.commit()
-            self._last_commit = time.monotonic()
+        if self.store.pending and time.monotonic() - self._last_commit >= self.job.commit_every_s:
+            self._commit()
+
+    def _commit(self) -> None:
+        self.store.commit()
+        self._last_commit = time.monotonic()
 
     def close(self) -> Counts:
         self.store.commit()

@@ -86,22 +86,47 @@ def _worker_main(config: EngineConfig, threads: int, work_q: Any, result_q: Any,
 
 
 # -- the run ----------------------------------------------------------------------------------------
+def worker_cap(requested: int | None) -> int:
+    """Workers to run at most: `--workers` (default: the CPU count, at most 4), never more than the CPU
+    count (two workers on one core only share it, and each holds its own models). The run starts them
+    one per batch the input fills, so a small input starts fewer."""
+    return min(requested or MAX_DEFAULT_WORKERS, cpu_count())
+
+
 def run_local(job: ScoreJob, files: list[InputFile], store: OutputStore, progress: Progress,
               workers: int | None) -> Counts:
-    workers = workers or min(cpu_count(), MAX_DEFAULT_WORKERS)
+    cap = worker_cap(workers)
     ctx = mp.get_context("spawn")  # fork would copy the reader thread's locks into the workers
-    work_q = ctx.Queue(maxsize=workers * QUEUED_BATCHES_PER_WORKER)
+    work_q = ctx.Queue(maxsize=cap * QUEUED_BATCHES_PER_WORKER)
     result_q = ctx.Queue()
-    threads = max(1, cpu_count() // workers)
-    procs = [ctx.Process(target=_worker_main, args=(job.config, threads, work_q, result_q, os.getpid()),
-                         daemon=True, name=f"newsdesk-score-{i}") for i in range(workers)]
+    threads = max(1, cpu_count() // cap)
+    procs: list[Any] = []  # the started workers only: one more per batch sent, up to `cap`
     events: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=10_000)
     stop = threading.Event()
 
+    def note_workers(final: bool) -> None:
+        """One line when fewer workers run than --workers asked for: once all `cap` are started, or
+        when the input is read and it filled fewer batches."""
+        if workers is None or workers <= len(procs) or (not final and len(procs) < cap):
+            return
+        n = len(procs)
+        why = (f"this machine has {cpu_count()} CPUs" if n == cap else
+               f"the input fills only {n} batch{'es' if n > 1 else ''} of --batch-size {job.batch_size}")
+        progress.note(f"newsdesk score: --workers {workers}: starting {n} "
+                      f"worker{'s' if n > 1 else ''} ({why})")
+
     def dispatch(batch: list[Article]) -> None:
-        if not procs[0].is_alive() and procs[0].exitcode is None:  # models load only if there is work
-            for p in procs:
+        if len(procs) < cap:  # models load only if there is work, and only in as many workers as batches
+            p = ctx.Process(target=_worker_main, args=(job.config, threads, work_q, result_q, os.getpid()),
+                            daemon=True, name=f"newsdesk-score-{len(procs)}")
+            try:
                 p.start()
+            except OSError as e:
+                raise WorkerFailed(f"could not start scoring worker {p.name}: {e}; "
+                                   "what was committed is kept: run the same command again to resume") from e
+            procs.append(p)
+            if len(procs) == cap:
+                note_workers(final=False)
         work_q.put(batch)
 
     def read() -> None:
@@ -126,12 +151,14 @@ def run_local(job: ScoreJob, files: list[InputFile], store: OutputStore, progres
             if batch:
                 dispatch(batch)
                 sent += 1
+            if 0 < len(procs) < cap:
+                note_workers(final=True)
             events.put(("skip", skipped))
             events.put(("end", sent))
         except BaseException as e:  # handed to the main thread, which stops the run with it
             events.put(("fatal", e))
         finally:
-            for _ in procs if procs[0].pid is not None else ():
+            for _ in list(procs):
                 work_q.put(None)
 
     def forward() -> None:
@@ -139,7 +166,7 @@ def run_local(job: ScoreJob, files: list[InputFile], store: OutputStore, progres
             try:
                 events.put(result_q.get(timeout=0.5))
             except queue.Empty:
-                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                dead = [p for p in list(procs) if p.exitcode not in (None, 0)]
                 if dead:
                     events.put(("failed", f"worker {dead[0].name} exited with code {dead[0].exitcode}"))
                     return
@@ -171,7 +198,7 @@ def run_local(job: ScoreJob, files: list[InputFile], store: OutputStore, progres
         return committer.close()
     finally:
         stop.set()
-        for p in procs if procs[0].pid is not None else ():
+        for p in list(procs):  # started ones only: a Process never started cannot be joined
             p.join(timeout=10 if batches_sent is not None else 0)
             if p.is_alive():
                 p.terminate()

@@ -59,6 +59,13 @@ class Progress:
             self._last_log = time.monotonic()
             print(self.line(), file=self.stream, flush=True)
 
+    def note(self, text: str) -> None:
+        """One line for the user (e.g. fewer workers than asked for), above the bar on a terminal."""
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        elif self.enabled:
+            print(text, file=self.stream, flush=True)
+
     @property
     def rate(self) -> float:
         """Articles a second since the first results came in (model loading left out)."""

@@ -9,6 +9,18 @@ snapshot of the committed keys. `map_batches` hands batches to
 through the same `OutputStore` as the local engine: one committer is what makes the output
 exactly-once, and the records are small next to the model work that produced them.
 
+An actor's results come back to the driver only when its task is done, as one block, and a task
+scores the whole bundle of blocks it is handed; read tasks hand on a stripe of a file as one block (Ray
+Data merges the blocks a read task yields up to `target_max_block_size`). So the stream is cut into
+blocks of --batch-size rows before the actors (`repartition(target_num_rows_per_block=...)`, its
+tasks asking for no CPU, like the read's): each actor task is one batch, results come back as each
+batch is scored (progress lines go on meanwhile), and the committer commits them in chunks of at most
+--chunk-size rows, as with the local engine.
+
+An actor whose models fail to load does not die (Ray would print its traceback and restart it): it
+answers each batch with the failure, which the driver raises as the local engine does, a ConfigError
+(one line, exit code 2) or WorkerFailed.
+
 Without RAY_ADDRESS, `ray.init()` starts a local Ray; with it, Ray connects to that cluster (every
 node needs newsdesk installed, and INPUT must be readable at the same path on every node).
 """
@@ -16,6 +28,7 @@ node needs newsdesk installed, and INPUT must be readable at the same path on ev
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,10 +36,11 @@ import numpy as np
 import pyarrow as pa
 
 from service.config import EngineConfig
-from service.errors import InputError
+from service.errors import ConfigError, InputError, NewsdeskError
 from service.scoring.committer import Committer
 from service.scoring.job import Counts, ScoreJob
 from service.scoring.keyset import KeySet
+from service.scoring.local import WorkerFailed
 from service.scoring.progress import Progress
 from service.scoring.rows import Article, RowError, RowSpec, is_committed, to_article
 from service.scoring.sources import InputFile, read_rows
@@ -36,13 +50,16 @@ try:
     import ray
     from ray.data.block import BlockMetadata
     from ray.data.datasource import Datasource, ReadTask
+    from ray.data.exceptions import ExecutionTimeoutError
 except ImportError as e:  # the optional extra is not installed
     raise InputError("--engine ray needs Ray: pip install 'newsdesk[ray]'") from e
 
 # Columns of the blocks between reading, scoring and the driver. `kind`: article | error | skip on
-# the way in; record | error | skip on the way out (`payload` is then the record JSON or the reason).
+# the way in; record | error | skip on the way out (`payload` is then the record JSON or the reason),
+# or, from an actor whose models did not load, config_error | failed (`payload`: the message).
 COLUMNS = ("kind", "id", "source", "at", "payload")
 ROWS_PER_BLOCK = 256
+RESUME = "what was committed is kept: run the same command again to resume"
 
 
 def _block(rows: list[tuple[str, str | None, str, str, str | None]]) -> pa.Table:
@@ -98,16 +115,27 @@ def _size(f: InputFile) -> int:
 
 
 class ScoreActor:
-    """Holds one Analyzer for its lifetime; scores the `article` rows of each batch it is given."""
+    """Holds one Analyzer for its lifetime; scores the `article` rows of each batch it is given.
+
+    Models that fail to load leave it alive, answering every batch with why (as the local engine's
+    worker does): an actor that raised here would be restarted by Ray, its traceback printed each time."""
 
     def __init__(self, config: EngineConfig, threads: int) -> None:
-        from service.scoring.scorer import load_analyzer
+        self.failure: tuple[str, str] | None = None
+        try:
+            from service.scoring.scorer import load_analyzer
 
-        self.analyzer = load_analyzer(config, threads)
+            self.analyzer = load_analyzer(config, threads)
+        except ConfigError as e:
+            self.failure = ("config_error", e.message)
+        except Exception:
+            self.failure = ("failed", traceback.format_exc())
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         from service.scoring.scorer import score_batch
 
+        if self.failure is not None:
+            return _block([(self.failure[0], None, "", "", self.failure[1])])
         rows = batch.to_pylist()
         articles = [Article(r["id"], r["payload"], r["source"], r["at"])
                     for r in rows if r["kind"] == "article"]
@@ -123,23 +151,64 @@ class ScoreActor:
 def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress: Progress,
             num_actors: int | None) -> Counts:
     started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(include_dashboard=False, logging_level="WARNING")  # RAY_ADDRESS, if set, picks the cluster
+    if started_here:  # RAY_ADDRESS, if set, picks the cluster
+        # Failures reach the user as our one line (below); Ray's warnings and the actors' output (the
+        # traceback of every failure, again at each retry) would bury it. Ray's session folder keeps them.
+        ray.init(include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False  # ours shows articles/s, ETA
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        data_log = logging.getLogger("ray.data")  # to Ray's session folder, not to the terminal
+        data_log.setLevel(logging.WARNING)
+        for handler in data_log.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setLevel(logging.CRITICAL)
         committed_ref = ray.put(np.asarray(store.committed.digests()))
         stripes = 2 * (num_actors or 1)  # two inputs per actor: a slow stripe does not idle the others
         ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref, stripes),
                                       override_num_blocks=len(files) * stripes, num_cpus=0)
+        ds = _without_cpus(ds.repartition(target_num_rows_per_block=job.batch_size))  # a batch a task
         ds = ds.map_batches(ScoreActor, fn_constructor_args=(job.config, 1), batch_size=job.batch_size,
                             batch_format="pyarrow", num_cpus=1,
                             compute=ray.data.ActorPoolStrategy(size=num_actors or 1))
-        return _commit_stream(ds.iter_batches(batch_size=None, batch_format="pyarrow"),
-                              Committer(job, store, progress))
+        try:
+            return _commit_stream(ds.iter_batches(batch_size=None, batch_format="pyarrow"),
+                                  Committer(job, store, progress))
+        except (ray.exceptions.RayError, ExecutionTimeoutError) as e:
+            raise _unwrap(e) from e
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _without_cpus(ds: Any) -> Any:
+    """`ds`, its last operator's tasks asking for no CPU, as the read's do (`num_cpus=0`): Ray Data gives
+    each repartition task a CPU, and has no argument to say otherwise, so with every CPU held by an
+    actor (`--num-actors` = the CPUs) they would never run and the run would hang. Slicing blocks
+    costs next to nothing beside scoring them."""
+    remote_args = getattr(getattr(getattr(ds, "_logical_plan", None), "dag", None), "ray_remote_args", None)
+    if not isinstance(remote_args, dict):  # a Ray other than the one pyproject.toml pins
+        raise RuntimeError(f"Ray Data {ray.__version__} keeps an operator's remote args elsewhere; "
+                           "install the version pyproject.toml pins")
+    remote_args["num_cpus"] = 0
+    return ds
+
+
+def _unwrap(e: BaseException) -> NewsdeskError:
+    """Ray's error for a failed task or a dead actor (or Ray Data's for a run that stopped moving) as
+    ours: the NewsdeskError (a ConfigError, say) that caused it, else WorkerFailed with the error's last
+    line (Ray's own errors span many)."""
+    seen: set[int] = set()
+    cause: BaseException | None = e
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, NewsdeskError) and not isinstance(cause, ray.exceptions.RayError):
+            return cause  # (RayTaskError(ConfigError) is both: its `cause` is the ConfigError)
+        inner = getattr(cause, "cause", None)
+        cause = inner if isinstance(inner, BaseException) else cause.__cause__
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
+    if isinstance(e, ExecutionTimeoutError):  # what happened first, then what is still running
+        return WorkerFailed(f"the Ray run stopped: {lines[0]}; {RESUME}")
+    return WorkerFailed(f"a Ray scoring actor failed ({lines[-1]}); {RESUME}")
 
 
 def _commit_stream(batches: Iterator[pa.Table], committer: Committer) -> Counts:
@@ -149,6 +218,10 @@ def _commit_stream(batches: Iterator[pa.Table], committer: Committer) -> Counts:
                                                   strict=True):
             if kind == "skip":
                 committer.skip(1)
+            elif kind == "config_error":
+                raise ConfigError(payload)
+            elif kind == "failed":
+                raise WorkerFailed(f"a scoring actor failed ({payload.strip().splitlines()[-1]}); {RESUME}")
             elif kind == "record":
                 outcomes.append(Scored(id_, source, at, payload))
             else:
