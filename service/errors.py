@@ -8,6 +8,12 @@ def first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
+def json_parse_failure(e: BaseException) -> str:
+    """Why `json.loads` failed other than on syntax, in one line: nesting past the stack, or Python's limit
+    of 4,300 digits on an integer (its advice after ';' is for the server's code, not the sender)."""
+    return "nested too deeply" if isinstance(e, RecursionError) else first_line(e).split(";")[0]
+
+
 class EncodingStopped(Exception):
     """The encoder's `stop` said to: nobody waits for these vectors any more (not an error to report)."""
 

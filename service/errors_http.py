@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import NewsdeskError, first_line
+from service.errors import NewsdeskError, json_parse_failure
 from service.schemas import ErrorResponse
 
 log = logging.getLogger("newsdesk.api")
@@ -147,9 +147,8 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parse of a deeply nested body
         code, message = "invalid_json", "body is nested too deeply to parse; send a flat JSON object"
-    elif exc.status_code == 400 and exc.__cause__ is not None:  # any other failure of FastAPI's JSON parse,
-        # e.g. Python's limit of 4,300 digits on an integer (its advice after ';' is for the server's code)
-        code, message = "invalid_json", f"body is not valid JSON: {first_line(exc.__cause__).split(';')[0]}"
+    elif exc.status_code == 400 and exc.__cause__ is not None:  # any other failure of FastAPI's JSON parse
+        code, message = "invalid_json", f"body is not valid JSON: {json_parse_failure(exc.__cause__)}"
     return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.errors import InputError, first_line
+from service.errors import InputError, first_line, json_parse_failure
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SAVED_DATASET_FILES = ("state.json", "dataset_info.json")
@@ -149,8 +149,7 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 yield RawRow(f.name, at, None, f"malformed JSON: {e.msg} at column {e.colno}")
                 continue
             except (ValueError, RecursionError) as e:  # a number over 4,300 digits; nesting past the stack
-                reason = "nested too deeply" if isinstance(e, RecursionError) else first_line(e).split(";")[0]
-                yield RawRow(f.name, at, None, f"malformed JSON: {reason}")
+                yield RawRow(f.name, at, None, f"malformed JSON: {json_parse_failure(e)}")
                 continue
             if not isinstance(obj, dict):
                 yield RawRow(f.name, at, None, f"expected a JSON object, got {type(obj).__name__}")
