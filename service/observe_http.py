@@ -70,7 +70,10 @@ class RequestObserver:
                 MutableHeaders(scope=message)["X-Request-ID"] = rid
             await send(message)
 
-        self.metrics.in_flight.inc()
+        # A scrape is not traffic: counted in flight, every scrape of an idle server would read 1.
+        counted = scope["path"] != "/metrics"
+        if counted:
+            self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, send_with_id)
         except BaseException:
@@ -80,7 +83,8 @@ class RequestObserver:
             if status is None:  # the app returned without answering: the client went away mid-request
                 status = CLIENT_CLOSED
             seconds = time.perf_counter() - start
-            self.metrics.in_flight.dec()
+            if counted:
+                self.metrics.in_flight.dec()
             route = route_of(scope)
             self.metrics.observe_request(route, scope["method"], status, seconds)
             access_log.info("%s %s %d", scope["method"], route, status, extra={

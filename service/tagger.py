@@ -20,7 +20,6 @@ _DEFAULT_POOLING: Pooling = TaggerConfig.model_fields["pooling"].default
 class TagScore:
     label: Label
     score: float
-    similarity: float
     evidence: list[int]
 
 
@@ -132,5 +131,5 @@ class ZeroShotTagger:
             if n_evidence and candidates:
                 best = np.argsort(-per_sentence[:, li], kind="stable")[:n_evidence]
                 evidence = sorted(candidates[j] for j in best)
-            out.append(TagScore(self.labels[li], float(probs[li]), float(sims[li]), evidence))
+            out.append(TagScore(self.labels[li], float(probs[li]), evidence))
         return out

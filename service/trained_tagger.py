@@ -148,7 +148,7 @@ class TrainedTagger:
         order = [i for i in ranked if probs[i] >= min_score] or (ranked[:1] if m.at_least_one else [])
         evidence = self._evidence(doc, order, n_evidence)
         return [
-            TagScore(self.labels[i], float(probs[i]), float(logits[i]), evidence.get(i, [])) for i in order
+            TagScore(self.labels[i], float(probs[i]), evidence.get(i, [])) for i in order
         ]
 
     def _evidence(self, doc: EncodedText, labels: list[int], n: int) -> dict[int, list[int]]:

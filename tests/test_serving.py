@@ -135,6 +135,7 @@ def test_request_id_and_metrics(http, seed_text):
     assert 'route="other",status="404"' in text and "/no/such/route" not in text
     assert 'newsdesk_request_duration_seconds_bucket{le="+Inf",route="/v1/analyze"}' in text
     assert "newsdesk_batch_size_count" in text and "newsdesk_queue_depth 0.0" in text
+    assert "newsdesk_requests_in_flight 0.0" in text  # the scrape itself is not in flight
     assert 'newsdesk_model_info{name="newsdesk-default",version="' in text
 
 
