@@ -14,7 +14,9 @@ from spacy.tokens import Doc
 
 _NOUNISH = {"NOUN", "PROPN"}
 _MODIFIER = {"ADJ", "NOUN", "PROPN"}
-_EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
+# A final "." stays: spaCy splits off full stops, so it is an abbreviation's ("U.S.").
+_EDGE_JUNK = re.compile(r"^[\W_]+|[^\w.]+$")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -23,11 +25,54 @@ class Keyword:
     score: float
 
 
+def is_shouting(text: str) -> bool:
+    """An all-capitals line (wire headlines): spaCy tags its words poorly and its case says nothing."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
+
+
+def _shouted_tokens(doc: Doc) -> tuple[set[int], bool]:
+    """The indices of the tokens on shouted lines, and whether every line with words is shouted."""
+    text = doc.text
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)
+             if any(c.isalpha() for c in m.group())]
+    loud = [(a, b) for a, b in lines if is_shouting(text[a:b])]
+    shouted = {tok.i for a, b in loud for tok in doc.char_span(a, b, alignment_mode="expand") or ()}
+    return shouted, len(loud) == len(lines)
+
+
+def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
+    """Words this text writes capitalised mid-sentence and never in lower case (Polish, Liberal, Time):
+    their case is kept wherever they stand, at the start of a sentence or on a shouted line."""
+    upper: set[str] = set()
+    lower: set[str] = set()
+    for tok in doc:
+        if tok.is_alpha and not tok.is_sent_start and tok.i not in shouted:
+            (upper if tok.text[0].isupper() else lower).add(tok.lower_)
+    return upper - lower
+
+
 def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int]]]:
-    """Maximal runs of modifiers ending in a noun: key -> cleaned-text spans."""
+    """Maximal runs of modifiers ending in a noun: shown text -> cleaned-text spans.
+
+    A phrase is shown as written (hyphens and abbreviations kept), each word in lower case unless the
+    text treats it as a name: a proper noun or part of an entity, an acronym, or a word it capitalises
+    mid-sentence. Shouted lines give no phrases when the text has others."""
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
+    shouted, all_shouted = _shouted_tokens(doc)
+    skip = set() if all_shouted else shouted
+    names = _capitalised_words(doc, shouted)
+
+    def shown(tok) -> str:
+        if tok.lower_ in names:
+            return tok.text if tok.text[0].isupper() else tok.text[:1].upper() + tok.text[1:]
+        if tok.i in shouted:
+            return tok.text if tok.pos_ == "PROPN" else tok.lower_
+        if tok.pos_ == "PROPN" or tok.ent_type_ or (len(tok.text) > 1 and tok.text.isupper()):
+            return tok.text
+        return tok.lower_
 
     def flush() -> None:
         while run and run[-1].pos_ not in _NOUNISH:
@@ -38,14 +83,19 @@ def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)
             text = text_of_doc[a:b]
             if len(text) > 2 and any(c.isalpha() for c in text):
-                key = " ".join(t.lower_ if t.pos_ != "PROPN" else t.text for t in run)
-                key = _EDGE_JUNK.sub("", key)
+                parts, at = [], a
+                for t in run:  # what stands between the words (a space, a hyphen) is kept
+                    parts += [text_of_doc[at:t.idx], shown(t)]
+                    at = t.idx + len(t.text)
+                key = _EDGE_JUNK.sub("", _SPACES.sub(" ", "".join(parts)))
                 if key:
                     out.setdefault(key, []).append((a, b))
         run.clear()
 
     for tok in doc:
-        if tok.pos_ in _MODIFIER and not tok.is_punct and "\n" not in tok.text and tok.text.strip():
+        if tok.i in skip:
+            flush()
+        elif tok.pos_ in _MODIFIER and not tok.is_punct and "\n" not in tok.text and tok.text.strip():
             if tok.pos_ == "ADJ" and run and run[-1].pos_ in _NOUNISH:
                 flush()
             run.append(tok)

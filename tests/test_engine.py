@@ -83,6 +83,19 @@ def test_keywords_are_deduplicated(analyzer, seed_text):
             assert not set(a.split()) <= set(b.split())
 
 
+def test_keywords_are_written_as_the_text_writes_them(analyzer):
+    text = ("POLAND REASSURES CREDITORS ON ECONOMIC REFORMS\n\n"
+            "Polish officials told western creditors in Warsaw that the anti-inflation programme "
+            "would go on. "
+            "The Polish government expects long-term loans from U.S. banks and the IMF, officials said.")
+    r = _an(analyzer, text, include=["keywords"], max_keywords=50)
+    keys = [k.text for k in r.keywords]
+    assert not any(k.isupper() and " " in k for k in keys), keys  # nothing from the shouted headline
+    assert not any("polish" in k for k in keys) and any("Polish" in k for k in keys), keys
+    assert any("anti-inflation" in k for k in keys) and any("long-term" in k for k in keys), keys
+    assert any(k.startswith("U.S.") for k in keys) and any("IMF" in k for k in keys), keys
+
+
 def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
     text = "The council approved the new budget for schools and roads after a long debate. " * 80
     limits = analyzer.config.limits.model_copy(update={"max_chars": 4003})
