@@ -95,9 +95,11 @@ class EngineState:
             log.exception("loading the models failed")
             self.error = f"{type(e).__name__}: {e}"
         else:
+            model = analyzer.model_info
+            self._metrics.set_model(model.name, model.version)  # what the responses' `model` will say
             self.batcher = self._new_batcher(analyzer)
             self.analyzer = analyzer  # last: a non-None analyzer means ready
-            log.info("models loaded: %s %s", self.config.name, self.config.version)
+            log.info("models loaded: %s %s", model.name, model.version)
 
     async def close(self) -> None:
         """SIGTERM: uvicorn has stopped accepting and waited for in-flight requests; finish the rest."""

@@ -32,8 +32,13 @@ class ServiceMetrics:
                                  registry=r)
         self.in_progress = Gauge("newsdesk_articles_in_progress",
                                  "Articles taken from the queue and not yet answered.", registry=r)
-        Info("newsdesk_model", "The model the server answers with.", registry=r).info(
-            {"name": model_name, "version": model_version})
+        # The engine config's name and version until the models are in; then what every response's `model`
+        # says (the artifacts' names and versions), set by `set_model`.
+        self.model = Info("newsdesk_model", "The model the server answers with.", registry=r)
+        self.set_model(model_name, model_version)
+
+    def set_model(self, name: str, version: str) -> None:
+        self.model.info({"name": name, "version": version})
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()

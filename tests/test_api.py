@@ -197,6 +197,29 @@ def test_not_ready_while_loading():
         assert c.get("/readyz").json()["model"] == {"name": "fake", "version": "0"}
 
 
+def test_metrics_model_info_is_the_model_the_responses_name():
+    """`newsdesk_model_info` says what `model` in every response says (the artifacts' names and versions),
+    not the engine config's name and version, once the models are in."""
+    release = threading.Event()
+
+    def slow_factory(config):
+        release.wait(30)
+        return FakeAnalyzer()
+
+    app = create_app(analyzer_factory=slow_factory)
+    config = app.state.engine.config
+    with TestClient(app) as c:
+        try:
+            loading = f'newsdesk_model_info{{name="{config.name}",version="{config.version}"}} 1.0'
+            assert loading in c.get("/metrics").text
+        finally:
+            release.set()
+        wait_ready(c)
+        text = c.get("/metrics").text
+    assert 'newsdesk_model_info{name="fake",version="0"} 1.0' in text
+    assert text.count("newsdesk_model_info{") == 1
+
+
 def test_lifespan_can_restart(analyzer):
     """Test clients (and schemathesis) re-enter the lifespan: the second start is ready at once."""
     app = create_app(analyzer_factory=lambda config: analyzer)

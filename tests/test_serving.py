@@ -136,7 +136,8 @@ def test_request_id_and_metrics(http, seed_text):
     assert 'newsdesk_request_duration_seconds_bucket{le="+Inf",route="/v1/analyze"}' in text
     assert "newsdesk_batch_size_count" in text and "newsdesk_queue_depth 0.0" in text
     assert "newsdesk_requests_in_flight 0.0" in text  # the scrape itself is not in flight
-    assert 'newsdesk_model_info{name="newsdesk-default",version="' in text
+    model = http.get("/readyz").json()["model"]  # what every response's `model` says
+    assert 'newsdesk_model_info{{name="{name}",version="{version}"}} 1.0'.format(**model) in text
 
 
 def _count(metrics: str, labels: str) -> float:

@@ -143,8 +143,8 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 yield RawRow(f.name, at, None, f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at column "
                                                f"{e.start + 1})")
                 continue
-            try:
-                obj = json.loads(line)
+            try:  # without its line break, so that a line cut short says its end, not "column 1" of the next
+                obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
                 yield RawRow(f.name, at, None, f"malformed JSON: {e.msg} at column {e.colno}")
                 continue
