@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 
 from service import demo
 from service.auth_http import ApiKeyGuard
@@ -207,7 +208,7 @@ def create_app(
         yield
         await engine.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI whose /docs and /redoc load their scripts from this server, not a CDN
         title="newsdesk",
         version=config.version,
         summary="Topic tags, summaries, entities and keywords for news articles.",

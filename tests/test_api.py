@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -52,9 +53,16 @@ def test_readyz_reports_model(client, analyzer):
     assert r.json() == {"status": "ready", "model": analyzer.model_info.model_dump()}
 
 
-def test_docs_page(client):
-    r = client.get("/docs")
-    assert r.status_code == 200 and "swagger" in r.text.lower()
+def test_docs_pages_load_nothing_from_elsewhere(client):
+    """The service runs offline: /docs and /redoc take Swagger UI and ReDoc from this server, not a CDN."""
+    for page in ("/docs", "/redoc"):
+        r = client.get(page)
+        assert r.status_code == 200 and "/openapi.json" in r.text
+        urls = re.findall(r"""(?:src|href)=["']([^"']+)""", r.text) + re.findall(r"url: *'([^']+)'", r.text)
+        assert urls and not [u for u in urls if "//" in u], urls
+        for url in urls:
+            asset = client.get(url)
+            assert asset.status_code == 200 and len(asset.content) > 1000, url
 
 
 def test_openapi_declares_errors(client):
