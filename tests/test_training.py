@@ -6,6 +6,8 @@ first training run encodes.
 
 from __future__ import annotations
 
+import csv
+import gzip
 import json
 import random
 from pathlib import Path
@@ -19,6 +21,8 @@ from train_fixtures import articles, write_jsonl, write_recipe
 
 from service import cli
 from service.artifacts import ACTIVE, MANIFEST, load_manifest
+from training.config import load_train_config
+from training.data import DataError, load_dataset
 
 
 def train(capsys, recipe: Path, *extra: str) -> tuple[int, Path, str]:
@@ -86,6 +90,8 @@ def test_liblinear_solver_picks_c_on_dev(tmp_path, capsys, vector_cache):
     assert code == 0
     _, manifest = load_manifest(artifact)
     assert manifest.model["epochs_run"] == 2 and manifest.metrics["micro_f1"] >= 0.7
+    # liblinear has no epochs: the card said "dev chose the epoch"
+    assert f"dev chose C = {manifest.model['c']:g} (training.c_grid);" in (artifact / "README.md").read_text()
     assert evaluate(capsys, artifact, tmp_path / "test.jsonl")["micro_f1"] == manifest.metrics["micro_f1"]
 
 
@@ -327,3 +333,61 @@ def test_evaluate_takes_part_of_an_ids_split_table_or_other_data(tmp_path, capsy
     assert evaluate(capsys, model, write_jsonl(tmp_path / "own.jsonl", own))["n"] == 3
     assert cli.main(["evaluate", str(model), "--data", str(part), "--split", "dev"]) == cli.EXIT_USER_ERROR
     assert "no row to evaluate in the dev split" in capsys.readouterr().err
+
+
+def test_evaluate_takes_the_split_a_ratio_carved(tmp_path, capsys, vector_cache):
+    # --split was ignored when the recipe carves dev and test out of one table by ratios: evaluating it on
+    # that table scored every row, train's included
+    recipe = write_recipe(tmp_path, "multi-class", cache=str(vector_cache),
+                          training={"solver": "liblinear", "c_grid": [1.0]})
+    rows = [json.loads(line) for s in ("train", "dev", "test")
+            for line in (tmp_path / f"{s}.jsonl").read_text().splitlines()]
+    table = write_jsonl(tmp_path / "all.jsonl", rows)
+    raw = yaml.safe_load(recipe.read_text())
+    raw["data"] = {"path": table.name, "dev": {"ratio": 0.2}, "test": {"ratio": 0.25},
+                   "fields": raw["data"]["fields"]}
+    recipe.write_text(yaml.safe_dump(raw))
+    code, artifact, err = train(capsys, recipe)
+    assert code == 0, err
+    _, manifest = load_manifest(artifact)
+    test, dev = manifest.metrics["n"], manifest.metrics["dev"]["n"]
+    assert evaluate(capsys, artifact, table) == {k: v for k, v in manifest.metrics.items() if k != "dev"}
+    assert evaluate(capsys, artifact, table, "--split", "dev")["n"] == dev
+    assert evaluate(capsys, artifact, table, "--split", "train")["n"] == len(rows) - test - dev
+    own = write_jsonl(tmp_path / "own.jsonl", [{**r, "id": f"mine-{k}"} for k, r in enumerate(rows[:5])])
+    assert evaluate(capsys, artifact, own)["n"] == 5
+
+
+def test_a_csv_is_read_as_text(tmp_path):
+    """A csv has no types: ids with leading zeros and labels that are codes stay the strings they are."""
+    rows = articles(2, seed=1) + articles(1, seed=2) + articles(1, seed=3)
+    codes = {"sport": "1", "business": "2", "tech": "3"}
+    with (tmp_path / "all.csv").open("w", encoding="utf-8", newline="") as f:
+        table = csv.writer(f)
+        table.writerow(["id", "body", "topic"])
+        table.writerows([f"{k:06d}", r["body"], codes[r["label"]]] for k, r in enumerate(rows))
+    ids = [f"{k:06d}" for k in range(len(rows))]
+    (tmp_path / "splits.json").write_text(json.dumps({"train": ids[:6], "dev": ids[6:9], "test": ids[9:]}))
+    recipe = write_recipe(tmp_path, "multi-class", taxonomy={"labels": [{"id": c} for c in codes.values()]})
+    raw = yaml.safe_load(recipe.read_text())
+    raw["data"] = {"path": "all.csv", "ids": "splits.json", "fields": {"id": "id", "text": "body",
+                                                                       "label": "topic"}}
+    recipe.write_text(yaml.safe_dump(raw))
+    splits = load_dataset(load_train_config(recipe)).splits
+    assert [ex.id for ex in splits["train"]] == ids[:6]
+    assert [ex.labels for ex in splits["test"]] == [[codes[r["label"]]] for r in rows[9:]]
+
+
+def test_a_compressed_table_is_read(tmp_path):
+    """train.jsonl.gz, as exports come: "cannot tell the format from '.gz'; set data.format", and with
+    data.format set "line 1: not UTF-8" (its compressed bytes) before."""
+    recipe = write_recipe(tmp_path, "multi-class")
+    plain = (tmp_path / "train.jsonl").read_bytes()
+    (tmp_path / "train.jsonl.gz").write_bytes(gzip.compress(plain))
+    raw = yaml.safe_load(recipe.read_text())
+    raw["data"]["train"] = "train.jsonl.gz"
+    recipe.write_text(yaml.safe_dump(raw))
+    assert len(load_dataset(load_train_config(recipe)).splits["train"]) == len(plain.splitlines())
+    (tmp_path / "train.jsonl.gz").write_bytes(plain)  # named .gz, not compressed: one line, not a traceback
+    with pytest.raises(DataError, match=r"train.jsonl.gz: cannot decompress it: Not a gzipped file"):
+        load_dataset(load_train_config(recipe))

@@ -37,6 +37,10 @@ def model_card(
         tuned_on = "out-of-fold logits over the training rows"
     if m.model.get("refit_on_dev"):  # the head was fitted on dev too: no held-out dev figures
         del rows["dev"]
+    c = m.model.get("c")  # liblinear: dev picked C from the grid; epochs are fine-tuning's or adam's
+    chose = ([f"C = {c:g} (training.c_grid)"] if c is not None else []) + (
+        ["the epoch"] if c is None or m.encoder_finetuned else []
+    )
     lines = [
         f"# {m.name} {m.version}",
         "",
@@ -45,7 +49,8 @@ def model_card(
         "",
         "## Evaluation",
         "",
-        f"Main metric: `{m.main_metric}`. Test figures come from the test split only; dev chose the epoch"
+        f"Main metric: `{m.main_metric}`. Test figures come from the test split only; dev chose "
+        + " and ".join(chose)
         + (f"; the decision thresholds were tuned on {tuned_on}." if m.task == "multi-label" else ".")
         + (" The head was then fitted again on train + dev." if m.model.get("refit_on_dev") else ""),
         "",

@@ -6,8 +6,11 @@ is encoded or written.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import json
+import lzma
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +23,8 @@ from training.config import DataConfig, Fields, Ratio, TrainConfig
 
 SPLITS = ("train", "dev", "test")
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
+# A compressed text table (train.jsonl.gz), which `datasets` reads as it is: its format is the suffix before.
+_COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 class DataError(NewsdeskError):
@@ -50,23 +55,42 @@ def check_utf8(path: Path) -> int:
     """A text table must be UTF-8: `datasets` reads JSON bytes unchecked and fails only later, deep in
     pyarrow, without saying where. Returns how many lines are not blank."""
     filled = 0
-    with path.open("rb") as f:
-        for n, line in enumerate(f, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as e:
-                raise DataError(
-                    f"{path} line {n}: not UTF-8 (byte 0x{line[e.start]:02x} at column {e.start + 1}); "
-                    "save it as UTF-8"
-                ) from None
-            filled += bool(line.strip())
+    opener = _COMPRESSED.get(path.suffix.lower())
+    try:
+        with opener(path, "rb") if opener else path.open("rb") as f:
+            for n, line in enumerate(f, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise DataError(
+                        f"{path} line {n}: not UTF-8 (byte 0x{line[e.start]:02x} at column {e.start + 1}); "
+                        "save it as UTF-8"
+                    ) from None
+                filled += bool(line.strip())
+    except (OSError, EOFError, lzma.LZMAError) as e:  # a file its suffix says is compressed and is not
+        raise DataError(f"{path}: cannot decompress it: {first_line(e)}") from e
     return filled
+
+
+def _format_suffix(path: Path) -> str:
+    """The suffix that names a table's format: `.jsonl` for train.jsonl and train.jsonl.gz."""
+    suffixes = [s.lower() for s in path.suffixes]
+    return suffixes[-2] if len(suffixes) > 1 and suffixes[-1] in _COMPRESSED else path.suffix.lower()
 
 
 def _root_cause(e: BaseException) -> BaseException:
     while e.__cause__ is not None:
         e = e.__cause__
     return e
+
+
+def _csv_strings(path: Path) -> Any:
+    """`datasets` features reading every column of the csv at `path` as strings: its header's names as
+    pandas reads them (a byte-order mark dropped, an unnamed index column "Unnamed: 0", a repeat "x.1")."""
+    import datasets
+    import pandas as pd
+
+    return datasets.Features({name: datasets.Value("string") for name in pd.read_csv(path, nrows=0).columns})
 
 
 def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
@@ -85,17 +109,20 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
         if isinstance(ds, datasets.DatasetDict):
             raise DataError(f"{path}: holds several splits ({', '.join(ds)}); point at one of them")
     else:
-        builder = _FORMATS.get(path.suffix.lower()) if fmt == "auto" else {"jsonl": "json"}.get(fmt, fmt)
+        builder = _FORMATS.get(_format_suffix(path)) if fmt == "auto" else {"jsonl": "json"}.get(fmt, fmt)
         if builder is None:
             raise DataError(
-                f"{path}: cannot tell the format from the suffix {path.suffix!r}; set data.format"
+                f"{path}: cannot tell the format from the suffix {_format_suffix(path)!r}; set data.format"
             )
         header = 1 if builder == "csv" else 0
         # `datasets` says "StopIteration" for an empty file, "corresponds to no data" for a lone csv header
         if builder in ("json", "csv") and check_utf8(path) <= header:
             raise DataError(f"{path}: no rows")
+        # A csv has no types: read every column as the text it holds, or pandas makes an id "000123" the
+        # number 123 (not the ids file's "000123") and a label column of codes 1, 2, 3 numbers, not labels
         try:
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train")
+            features = _csv_strings(path) if builder == "csv" else None
+            ds = datasets.load_dataset(builder, data_files=str(path), split="train", features=features)
         except Exception as e:  # the builders raise many kinds; each means the file cannot be read
             # "An error occurred while generating the dataset" wraps what went wrong
             raise DataError(f"{path}: cannot read it as {builder}: {first_line(_root_cause(e))}") from e
@@ -234,11 +261,27 @@ def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]
     return out
 
 
+def _carved_split(cfg: TrainConfig, examples: list[Example], split: str) -> list[Example]:
+    """`select_split` for a recipe that carves dev or test out of train by a ratio: its tables split again
+    with its seed, and the rows of `examples` that are the same article (id and text) as one of `split`."""
+    try:
+        splits = _load_splits(cfg, [])
+    except DataError as e:
+        raise DataError(f"{e.message} (evaluate splits the recipe's data again to tell its {split} rows, "
+                        "carved by a ratio)") from e
+    drawn = {s: {(ex.id, ex.text) for ex in rows} for s, rows in splits.items()}
+    if not {(ex.id, ex.text) for ex in examples} & set().union(*drawn.values()):
+        return examples
+    return [ex for ex in examples if (ex.id, ex.text) in drawn[split]]
+
+
 def select_split(cfg: TrainConfig, examples: list[Example], split: str) -> list[Example]:
-    """For evaluation: when the config splits one table by an ids file, the rows of `split` that `examples`
-    hold (a part of the table will do); all of them when the ids file lists none of their ids (other data
-    than the table's)."""
+    """For evaluation: when the config splits one table by an ids file, or carves dev or test out of train
+    by a ratio, the rows of `split` that `examples` hold (a part of the table will do); all of them when
+    the recipe's splits hold none of them (other data than the recipe's)."""
     if cfg.data.ids is None:
+        if any(isinstance(getattr(cfg.data, s), Ratio) for s in ("dev", "test")):
+            return _carved_split(cfg, examples, split)
         return examples
     ids = _read_ids(cfg.data.ids)
     if not {ex.id for ex in examples} & {i for listed in ids.values() for i in listed}:
