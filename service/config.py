@@ -87,6 +87,9 @@ class TaggerConfig(_Frozen):
     # head instead, one trained on articles cut short (`newsdesk train configs/train/iptc-short.yaml`).
     short_head: Path | None = None
     short_max_sentences: Annotated[int, Field(ge=1, le=20)] = 2
+    # zero-shot: the languages the encoder and heads read (ISO 639-1, as py3langid names them). Text
+    # confidently in another gets no tags; null tags every text. Widen it with a multilingual encoder.
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] | None = ["en"]
     # Second-level labels of a hierarchical taxonomy: under each shown top-level tag whose score reaches
     # `parent_min_score`, its best `max_children` children are shown when the child's calibrated score
     # among its siblings (its probability given the parent) reaches `child_min_score`. A child's score is

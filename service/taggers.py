@@ -9,6 +9,7 @@ import numpy as np
 
 from service.encoder import SentenceEncoder
 from service.features import EncodedText
+from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
 from service.settings import get_settings
 from service.tagger import TagScore, ZeroShotTagger
@@ -50,8 +51,9 @@ class ZeroShotArticleTagger:
     def __init__(self, tagger: ZeroShotTagger, children: dict[str, ZeroShotTagger] | None = None, *,
                  max_children: int = 0, parent_min_score: float = 1.0, child_min_score: float = 1.0,
                  head: ResidualHead | None = None, short_head: ResidualHead | None = None,
-                 short_max_sentences: int = 2):
+                 short_max_sentences: int = 2, languages: list[str] | None = None):
         self.tagger = tagger
+        self.languages = languages
         self.head = head
         self.short_head = short_head
         self.short_max_sentences = short_max_sentences
@@ -88,9 +90,12 @@ class ZeroShotArticleTagger:
         children = {
             lb.code: group(kids, cfg.child_calibration) for lb in top if (kids := taxonomy.children(lb.code))
         }
+        if cfg.languages is not None:
+            identifier()  # loaded with the models, not by the first request
         return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
                    parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head,
-                   short_head=short_head, short_max_sentences=cfg.short_max_sentences)
+                   short_head=short_head, short_max_sentences=cfg.short_max_sentences,
+                   languages=cfg.languages)
 
     def tag_article(
         self,
@@ -102,13 +107,15 @@ class ZeroShotArticleTagger:
         min_score: float,
         n_evidence: int,
     ) -> list[TagScore]:
+        if self.languages is not None and other_language(p.doc.text, self.languages) is not None:
+            return []  # any topic would be a guess (service/language.py)
         body = [s.index for s in p.sentences if s.role == "body"]
         out = []
         vecs = e.sentence_vectors
         probabilities = None
         short = self.short_head is not None and len(body) <= self.short_max_sentences
         head = self.short_head if short else self.head
-        if head is not None:
+        if head is not None and not too_short(p.doc):
             doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
             probabilities = functools.partial(self._with_head, head, head.correction(doc))
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,

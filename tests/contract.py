@@ -11,6 +11,8 @@ JSON = "application/json"
 
 GERMAN = ("Die Bundesregierung hat am Dienstag in Berlin neue Regeln für den Klimaschutz beschlossen. "
           "Kritiker warnen vor hohen Kosten für die Wirtschaft und die Verbraucher.")
+FRENCH = ("Le gouvernement a annoncé mardi une série de mesures pour soutenir les agriculteurs touchés "
+          "par la sécheresse. Les syndicats agricoles ont salué cette décision, qu'ils jugent insuffisante.")
 ARABIC = "أعلنت الحكومة العراقية اليوم عن اتفاق أمني جديد مع التحالف الدولي في بغداد."
 
 

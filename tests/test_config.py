@@ -54,6 +54,7 @@ def _base():
         (lambda r: r["summarizer"].update(sentences=0), "summarizer.sentences"),
         (lambda r: r.pop("name"), "name"),
         (lambda r: r.update(extra_section={}), "extra_section"),
+        (lambda r: r["tagger"].update(languages=["English"]), "tagger.languages.0"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, mutate, needle):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from contract import ARABIC, FRENCH, GERMAN
+
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 
 
@@ -94,6 +97,26 @@ def test_keywords_are_written_as_the_text_writes_them(analyzer):
     assert not any("polish" in k for k in keys) and any("Polish" in k for k in keys), keys
     assert any("anti-inflation" in k for k in keys) and any("long-term" in k for k in keys), keys
     assert any(k.startswith("U.S.") for k in keys) and any("IMF" in k for k in keys), keys
+
+
+@pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH], ids=["de", "ar", "fr"])
+def test_text_in_another_language_gets_no_tags(analyzer, text):
+    """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news."""
+    r = _an(analyzer, text)
+    assert r.tags == [] and r.summary.sentences
+
+
+def test_languages_null_tags_every_text(analyzer, monkeypatch):
+    """For a multilingual encoder: `tagger.languages: null` turns the check off."""
+    monkeypatch.setattr(analyzer.tagger, "languages", None)
+    assert _an(analyzer, GERMAN, include=["tags"]).tags
+
+
+@pytest.mark.parametrize("text", ["Hello.", "asdkjh qwe zxcmn", "Thanks, see you soon!"])
+def test_a_word_or_two_gets_only_low_tags(analyzer, text):
+    """The heads, which learned from whole articles and snippets, gave "Hello." economy 0.90."""
+    r = _an(analyzer, text, include=["tags"])
+    assert r.tags and max(t.score for t in r.tags) < 0.5, r.tags
 
 
 def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
