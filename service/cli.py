@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 PROG = "newsdesk"
 EXIT_USER_ERROR = 2
-EXIT_NOT_PROMOTED = 3  # `train --promote`: written, but worse than the active artifact
+EXIT_NOT_PROMOTED = 3  # `train --promote`: written, but worse than the active artifact or another kind
 
 
 # -- reading input ----------------------------------------------------------------------------------
@@ -247,7 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: the config's `output`)")
     p.add_argument("--promote", action="store_true",
                    help="make the new artifact the active one (the output folder's ACTIVE file) unless its "
-                        f"main metric is worse than the active one's; then exit {EXIT_NOT_PROMOTED}")
+                        "main metric is worse than the active one's, or the active one has another task "
+                        f"or taxonomy; then exit {EXIT_NOT_PROMOTED}")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="print an artifact's metrics on a data file as JSON",

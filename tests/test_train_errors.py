@@ -4,6 +4,7 @@ Each case fails before any model loads."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -69,6 +70,17 @@ def _header_only_csv(folder: Path, raw: dict[str, Any]) -> None:
     raw["data"]["train"] = "train.csv"
 
 
+def _ragged_csv(folder: Path, raw: dict[str, Any], row: int, change: Callable[[list[str]], None]) -> None:
+    """train.jsonl as train.csv (a body that spans two lines first), data row `row`'s fields changed."""
+    rows = [json.loads(line) for line in (folder / "train.jsonl").read_text().splitlines()]
+    rows[0]["body"] = rows[0]["body"].replace(". ", ".\n", 1)
+    records = [[r["id"], r["title"], r["body"], r["label"]] for r in rows]
+    change(records[row - 1])
+    with (folder / "train.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["id", "title", "body", "label"], *records])
+    raw["data"]["train"] = "train.csv"
+
+
 CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     ("config typo", lambda f, r: r["training"].update(epochz=3), ("training.epochz", "Extra inputs")),
     ("wrong type", lambda f, r: r["training"].update(lr="fast"), ("training.lr", "'fast'")),
@@ -81,6 +93,16 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     # `datasets` alone says "StopIteration" for the one and "corresponds to no data" for the other
     ("empty dataset", lambda f, r: (f / "train.jsonl").write_text(""), ("train.jsonl: no rows",)),
     ("a csv with only its header", _header_only_csv, ("train.csv: no rows",)),
+    (
+        "a csv row with more fields than its header",  # first: pandas made each field the one before's
+        lambda f, r: _ragged_csv(f, r, 1, lambda fields: fields.append("extra")),
+        ("train.csv line 2: 5 fields, the header has 4; quote a field that holds a comma",),
+    ),
+    (
+        "a csv row with fewer fields than its header",  # pandas made its title null, silently
+        lambda f, r: _ragged_csv(f, r, 2, lambda fields: fields.pop(1)),
+        ("train.csv line 4: 3 fields, the header has 4",),
+    ),
     (
         "null ids",  # not all the id 'None', which then "repeats"
         lambda f, r: _rows(f, "train.jsonl", lambda rows: (rows[1].update(id=None), rows[3].update(id=None))),

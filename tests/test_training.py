@@ -10,6 +10,7 @@ import csv
 import gzip
 import json
 import random
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,9 @@ from safetensors.torch import load_file
 from train_fixtures import articles, write_jsonl, write_recipe
 
 from service import cli
-from service.artifacts import ACTIVE, MANIFEST, load_manifest
+from service.artifacts import ACTIVE, MAIN_METRIC, MANIFEST, ArtifactLabel, Manifest, load_manifest
+from service.errors import ConfigError
+from training.artifact import promote, write_artifact, write_new
 from training.config import load_train_config
 from training.data import DataError, load_dataset
 
@@ -86,8 +89,11 @@ def test_liblinear_solver_picks_c_on_dev(tmp_path, capsys, vector_cache):
         cache=str(vector_cache),
         training={"solver": "liblinear", "c_grid": [0.01, 1.0]},
     )
-    code, artifact, _ = train(capsys, recipe)
+    code, artifact, err = train(capsys, recipe)
     assert code == 0
+    # liblinear reports no loss: the log said "loss nan"
+    head = [line for line in err.splitlines() if line.startswith("head: epoch")]
+    assert len(head) == 2 and head[0].startswith("head: epoch 1/2, dev ") and "loss" not in err, err
     _, manifest = load_manifest(artifact)
     assert manifest.model["epochs_run"] == 2 and manifest.metrics["micro_f1"] >= 0.7
     # liblinear has no epochs: the card said "dev chose the epoch"
@@ -247,6 +253,62 @@ def test_promote_refuses_a_worse_model(tmp_path, capsys, vector_cache):
     assert load_manifest(tmp_path / "out")[1].version == "good"
 
 
+def _written(output: Path, version: str, task: str = "multi-class", codes: tuple[str, ...] = ("a", "b"),
+             value: float = 0.5) -> str:
+    """An artifact folder of `output` with what `promote` reads: its manifest."""
+    manifest = Manifest(
+        name="tiny", version=version, created="2025-01-01T00:00:00+00:00", task=task, base_encoder="x",
+        taxonomy=[ArtifactLabel(code=c, name=c) for c in codes], data_fingerprint="0",
+        metrics={MAIN_METRIC[task]: value}, main_metric=MAIN_METRIC[task], files=[MANIFEST],
+    )
+    return write_artifact(output, f"tiny-{version}", {MANIFEST: manifest.model_dump_json().encode()}).name
+
+
+@pytest.mark.parametrize(
+    "kind, fragment",
+    [
+        ({"task": "multi-label"}, "tiny-new has task multi-label, the active tiny-old multi-class;"),
+        ({"codes": ("a", "c")}, "tiny-new tags with other labels than the active tiny-old ('b', 'c' in one"),
+        ({"task": "extractive-summary", "codes": ()}, "has task extractive-summary,"),
+    ],
+)
+def test_promote_refuses_another_kind_of_model_in_the_same_output(tmp_path, kind, fragment):
+    # two recipes writing to one output folder took each other's ACTIVE (and so the labels a server
+    # following it answers with) whenever their main metrics differed or the new one scored higher
+    assert promote(tmp_path, _written(tmp_path, "old")).promoted
+    promotion = promote(tmp_path, _written(tmp_path, "new", value=0.9, **kind))
+    assert not promotion.promoted and fragment in promotion.message, promotion.message
+    assert "give each recipe its own `output`" in promotion.message
+    assert (tmp_path / ACTIVE).read_text().strip() == "tiny-old" and (tmp_path / "tiny-new").is_dir()
+    assert promote(tmp_path, _written(tmp_path, "better", value=0.9)).promoted  # the same kind: better wins
+
+
+def test_runs_without_a_version_never_collide(tmp_path, monkeypatch):
+    """Two runs in one second got the same version; the second said "leave `version` out", as it had."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2025, 1, 2, 3, 4, 5, tzinfo=tz)
+
+    monkeypatch.setattr("training.artifact.datetime", Frozen)
+    seen: list[str] = []
+
+    def render(version: str) -> dict[str, bytes]:
+        seen.append(version)
+        if len(seen) == 3:  # a run in parallel writes this version meanwhile: the next is taken
+            (tmp_path / f"tiny-{version}").mkdir()
+            (tmp_path / f"tiny-{version}" / "x").write_text("")
+        return {"version.txt": version.encode()}
+
+    paths = [write_new(tmp_path, "tiny", None, render).name for _ in range(3)]
+    assert paths == ["tiny-20250102-030405", "tiny-20250102-030405-02", "tiny-20250102-030405-04"]
+    assert paths == sorted(paths) and (tmp_path / paths[-1] / "version.txt").read_text() == paths[-1][5:]
+    # a version the recipe sets is not changed
+    with pytest.raises(ConfigError, match="-030405 exists already; set another `version` or leave it out"):
+        write_new(tmp_path, "tiny", "20250102-030405", render)
+
+
 def test_engine_serves_trained_tagger_and_summariser(tmp_path, capsys, vector_cache):
     from fastapi.testclient import TestClient
 
@@ -351,6 +413,9 @@ def test_evaluate_takes_the_split_a_ratio_carved(tmp_path, capsys, vector_cache)
     assert code == 0, err
     _, manifest = load_manifest(artifact)
     test, dev = manifest.metrics["n"], manifest.metrics["dev"]["n"]
+    card = (artifact / "README.md").read_text()  # how dev and test were made, not only their sizes
+    assert f"- test: {test} rows drawn out of train at random (data.test: {{ratio: 0.25}}, seed 1;" in card
+    assert f"- dev: {dev} rows drawn out of train at random (data.dev: {{ratio: 0.2}}, seed 1;" in card
     assert evaluate(capsys, artifact, table) == {k: v for k, v in manifest.metrics.items() if k != "dev"}
     assert evaluate(capsys, artifact, table, "--split", "dev")["n"] == dev
     assert evaluate(capsys, artifact, table, "--split", "train")["n"] == len(rows) - test - dev

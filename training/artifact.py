@@ -8,10 +8,12 @@ pointer is replaced atomically too, so the promoted artifact is always a whole o
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from service.artifacts import ACTIVE, MANIFEST, Manifest, load_manifest
@@ -50,11 +52,45 @@ def check_writable(path: Path, key: str) -> None:
         raise ConfigError(f"{key}: cannot write in {existing}")
 
 
-def check_free(output: Path, folder: str) -> None:
-    """Before any work: the artifact's folder can be made in `output` and is not taken."""
+class FolderTaken(ConfigError):
+    """The artifact's folder exists already."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} exists already; set another `version` or leave it out")
+
+
+def check_free(output: Path, folder: str | None) -> None:
+    """Before any work: the artifact's folder (None: its version is picked when it is written) can be made
+    in `output` and is not taken."""
     check_writable(output, "output")
-    if (output / folder).exists():
-        raise ConfigError(f"{output / folder} exists already; set another `version` or leave it out")
+    if folder is not None and (output / folder).exists():
+        raise FolderTaken(output / folder)
+
+
+def pick_version(output: Path, name: str) -> str:
+    """The version of a run that sets none: the UTC time to the second, then `-02`, `-03`, … when an
+    artifact `name` of that second exists, so that runs in one second do not collide and still sort."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    version, n = stamp, 1
+    while (output / f"{name}-{version}").exists():
+        n += 1
+        version = f"{stamp}-{n:02d}"
+    return version
+
+
+def write_new(
+    output: Path, name: str, version: str | None, render: Callable[[str], dict[str, bytes]],
+    write_more: Callable[[Path], None] | None = None,
+) -> Path:
+    """`write_artifact` of the files `render(v)` makes as `output/name-v`: v is `version`, or when None one
+    picked as it is written (another run of the recipe can take one meanwhile: then the next)."""
+    while True:
+        v = version or pick_version(output, name)
+        try:
+            return write_artifact(output, f"{name}-{v}", render(v), write_more)
+        except FolderTaken:
+            if version is not None:
+                raise
 
 
 def write_artifact(
@@ -75,7 +111,12 @@ def write_artifact(
                     os.fsync(f.fileno())
             if write_more is not None:
                 write_more(tmp)
-            os.rename(tmp, output / folder)
+            try:
+                os.rename(tmp, output / folder)
+            except OSError as e:  # made meanwhile (after check_free) by a run in parallel
+                if e.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise FolderTaken(output / folder) from e
+                raise
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -96,12 +137,32 @@ class Promotion:
     message: str
 
 
+def _other_kind(new: Manifest, old: Manifest) -> str | None:
+    """How `new` is another kind of model than `old` (task, labels, main metric), or None."""
+    active = f"the active {old.name}-{old.version}"
+    if new.task != old.task:
+        return f"has task {new.task}, {active} {old.task}"
+    differ = sorted({lb.code for lb in new.taxonomy} ^ {lb.code for lb in old.taxonomy})
+    if differ:
+        shown = ", ".join(map(repr, differ[:3])) + (", …" if len(differ) > 3 else "")
+        return f"tags with other labels than {active} ({shown} in one of them only)"
+    if new.main_metric != old.main_metric:
+        return f"is judged by {new.main_metric}, {active} by {old.main_metric}"
+    return None
+
+
 def promote(output: Path, folder: str) -> Promotion:
-    """Make `output/folder` the active artifact unless its main metric is worse than the active one's."""
+    """Make `output/folder` the active artifact unless its main metric is worse than the active one's, or
+    it is another kind of model (the task, the taxonomy, the metric: a server following ACTIVE would
+    switch what it answers with)."""
     new = Manifest.model_validate_json((output / folder / MANIFEST).read_text(encoding="utf-8"))
     old = active_manifest(output)
     metric = new.main_metric
-    if old is not None and old.main_metric == metric and new.main_value < old.main_value:
+    other = None if old is None else _other_kind(new, old)
+    if other is not None:
+        return Promotion(False, f"not promoted: {folder} {other}; give each recipe its own `output`, "
+                                f"or write {folder} into {output / ACTIVE} to switch on purpose")
+    if old is not None and new.main_value < old.main_value:
         return Promotion(
             False,
             f"not promoted: {metric} {new.main_value:.4f} is worse than the active "

@@ -7,12 +7,14 @@ is encoded or written.
 from __future__ import annotations
 
 import bz2
+import csv
 import gzip
 import hashlib
 import json
 import lzma
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,9 +57,8 @@ def check_utf8(path: Path) -> int:
     """A text table must be UTF-8: `datasets` reads JSON bytes unchecked and fails only later, deep in
     pyarrow, without saying where. Returns how many lines are not blank."""
     filled = 0
-    opener = _COMPRESSED.get(path.suffix.lower())
     try:
-        with opener(path, "rb") if opener else path.open("rb") as f:
+        with _open(path, "rb") as f:
             for n, line in enumerate(f, start=1):
                 try:
                     line.decode("utf-8")
@@ -70,6 +71,44 @@ def check_utf8(path: Path) -> int:
     except (OSError, EOFError, lzma.LZMAError) as e:  # a file its suffix says is compressed and is not
         raise DataError(f"{path}: cannot decompress it: {first_line(e)}") from e
     return filled
+
+
+def _open(path: Path, mode: str, **kwargs: Any) -> Any:
+    """`path` opened as its suffix says: through gzip, bz2 or lzma when compressed."""
+    opener = _COMPRESSED.get(path.suffix.lower())
+    return opener(path, mode, **kwargs) if opener else path.open(mode, **kwargs)
+
+
+def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The records of a csv with the line each starts on (a quoted field can span lines), blank lines
+    skipped as pandas skips them."""
+    limit = csv.field_size_limit(2**31 - 1)  # an article's text can pass the default 128 KiB
+    try:
+        with _open(path, "rt", encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            start = 1
+            for record in reader:
+                if len(record) > 1 or "".join(record).strip():
+                    yield start, record
+                start = reader.line_num + 1
+    except csv.Error as e:
+        raise DataError(f"{path} line {reader.line_num}: cannot read it as csv: {e}") from e
+    finally:
+        csv.field_size_limit(limit)
+
+
+def check_csv_fields(path: Path) -> None:
+    """Every record of a csv has as many fields as its header: pandas silently makes a row with more a
+    shifted one (its first field the index, each value under the next column's name) and fills a row with
+    fewer with nulls."""
+    width = None
+    for line, record in _csv_records(path):
+        if width is None:
+            width = len(record)
+        elif len(record) != width:
+            fix = ('quote a field that holds a comma ("a, b")' if len(record) > width
+                   else "write an empty field as nothing between its commas")
+            raise DataError(f"{path} line {line}: {len(record)} fields, the header has {width}; {fix}")
 
 
 def _format_suffix(path: Path) -> str:
@@ -118,6 +157,8 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
         # `datasets` says "StopIteration" for an empty file, "corresponds to no data" for a lone csv header
         if builder in ("json", "csv") and check_utf8(path) <= header:
             raise DataError(f"{path}: no rows")
+        if builder == "csv":
+            check_csv_fields(path)
         # A csv has no types: read every column as the text it holds, or pandas makes an id "000123" the
         # number 123 (not the ids file's "000123") and a label column of codes 1, 2, 3 numbers, not labels
         try:
@@ -313,6 +354,8 @@ def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]
         src = getattr(d, split)
         if isinstance(src, Ratio):
             splits[split] = _carve(splits["train"], src.ratio, rng)
+            notes.append(f"{split}: {len(splits[split])} rows drawn out of train at random (data.{split}: "
+                         f"{{ratio: {src.ratio:g}}}, seed {cfg.seed}; never a label's last train row)")
     return splits
 
 

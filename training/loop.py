@@ -15,7 +15,7 @@ from torch import nn
 @dataclass
 class Progress:
     epoch: int
-    loss: float
+    loss: float | None  # None: the fit reports no loss (liblinear)
     dev_score: float
     best_score: float
     best_epoch: int
@@ -23,13 +23,13 @@ class Progress:
 
 def train_while_improving(
     model: nn.Module,
-    train_epoch: Callable[[], float],
+    train_epoch: Callable[[], float | None],
     dev_score: Callable[[], float],
     *,
     epochs: int,
     patience: int,
 ) -> Iterator[Progress]:
-    """Run `train_epoch` (returns the mean loss) until `patience` epochs pass without a better
+    """Run `train_epoch` (returns the mean loss, or None) until `patience` epochs pass without a better
     `dev_score`, or `epochs` run out; then load the best epoch's weights back into `model`."""
     best_score, best_epoch = float("-inf"), 0
     best_state = copy.deepcopy(model.state_dict())

@@ -81,9 +81,11 @@ def training_curve(history: Sequence[Progress], metric: str) -> bytes:
     ax.plot(epochs, [p.dev_score for p in history], marker="o", color="tab:blue", label=f"dev {metric}")
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"dev {metric}")
-    loss_ax = ax.twinx()
-    loss_ax.plot(epochs, [p.loss for p in history], color="tab:gray", linestyle="--", label="train loss")
-    loss_ax.set_ylabel("train loss")
+    if any(p.loss is not None for p in history):  # liblinear reports none
+        loss_ax = ax.twinx()
+        losses = [np.nan if p.loss is None else p.loss for p in history]
+        loss_ax.plot(epochs, losses, color="tab:gray", linestyle="--", label="train loss")
+        loss_ax.set_ylabel("train loss")
     ax.set_title("training")
     ax.grid(alpha=0.3)
     return _png(fig)

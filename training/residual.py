@@ -48,7 +48,7 @@ from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
 from service.trained_tagger import TopicModel
 from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
-from training.artifact import Promotion, check_free, check_writable, promote, write_artifact
+from training.artifact import Promotion, check_free, check_writable, promote, write_new
 from training.card import model_card
 from training.config import DEFAULT_CACHE, TfidfConfig, load_train_config
 from training.data import DataError, load_dataset
@@ -474,9 +474,7 @@ def train_residual(
     recipe = load_recipe(config_path)
     if out is not None:
         recipe = recipe.model_copy(update={"output": out.resolve()})
-    version = recipe.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    folder = f"{recipe.name}-{version}"
-    check_free(recipe.output, folder)
+    check_free(recipe.output, f"{recipe.name}-{recipe.version}" if recipe.version else None)
     check_writable(recipe.cache, "cache")
     engine_cfg = load_engine_config(recipe.engine)
     tagger_cfg = engine_cfg.tagger.without_heads()
@@ -553,7 +551,8 @@ def train_residual(
         "zero_shot_scale": model.scale.astype(np.float32),
     })
     manifest = Manifest(
-        name=recipe.name, version=version, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        name=recipe.name, version="",  # set as it is written (render)
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         task=RESIDUAL_TASK, base_encoder=engine_cfg.encoder.package or str(engine_cfg.encoder.path),
         taxonomy=[ArtifactLabel(code=lb.code, name=lb.name) for lb in top.labels],
         data_fingerprint="+".join(fp for _, fp, _ in loaded),
@@ -599,8 +598,12 @@ def train_residual(
                                      VOCAB: group.model.tfidf.to_json().encode()}),
         WEIGHTS: weights,
         RESOLVED_CONFIG: yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False).encode(),
-        MODEL_CARD: model_card(manifest, sizes, notes, [], extra, f"newsdesk train {rel}").encode(),
-        MANIFEST: manifest.model_dump_json(indent=2).encode(),
     }
-    path = write_artifact(recipe.output, folder, files)
-    return path, promote(recipe.output, folder) if promote_it else None
+
+    def render(version: str) -> dict[str, bytes]:
+        versioned = manifest.model_copy(update={"version": version})
+        card = model_card(versioned, sizes, notes, [], extra, f"newsdesk train {rel}")
+        return {**files, MODEL_CARD: card.encode(), MANIFEST: versioned.model_dump_json(indent=2).encode()}
+
+    path = write_new(recipe.output, recipe.name, recipe.version, render)
+    return path, promote(recipe.output, path.name) if promote_it else None

@@ -35,7 +35,7 @@ from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
 from service.zero_shot_head import RESIDUAL_TASK
 from training import plots
-from training.artifact import Promotion, check_free, check_writable, promote, write_artifact
+from training.artifact import Promotion, check_free, check_writable, promote, write_new
 from training.card import model_card
 from training.config import TrainConfig, load_train_config, relative_paths
 from training.data import (
@@ -98,12 +98,14 @@ def _epochs(progress: Iterator[Progress], total: int, desc: str) -> list[Progres
     with tqdm(total=total, desc=desc, unit="epoch", disable=None, leave=False) as bar:
         for p in progress:
             history.append(p)
-            bar.set_postfix(loss=f"{p.loss:.4f}", dev=f"{p.dev_score:.4f}", best=f"{p.best_score:.4f}")
+            shown = {} if p.loss is None else {"loss": f"{p.loss:.4f}"}  # liblinear reports no loss
+            shown |= {"dev": f"{p.dev_score:.4f}", "best": f"{p.best_score:.4f}"}
+            bar.set_postfix(shown)
             bar.update(1)
             if bar.disable:
                 print(
-                    f"{desc}: epoch {p.epoch}/{total}, loss {p.loss:.4f}, dev {p.dev_score:.4f}, best "
-                    f"{p.best_score:.4f} (epoch {p.best_epoch}), {time.perf_counter() - t0:.0f} s",
+                    f"{desc}: epoch {p.epoch}/{total}, {', '.join(f'{k} {v}' for k, v in shown.items())} "
+                    f"(epoch {p.best_epoch}), {time.perf_counter() - t0:.0f} s",
                     file=sys.stderr, flush=True,
                 )
     return history
@@ -287,33 +289,10 @@ def _is_residual_recipe(config_path: Path) -> bool:
     return isinstance(raw, dict) and raw.get("task") == RESIDUAL_TASK
 
 
-def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
-    if _is_residual_recipe(config_path):
-        return TrainResult(*train_residual(Path(config_path), out, promote_it))
-    t0 = time.perf_counter()
-    cfg = load_train_config(config_path)
-    if out is not None:
-        cfg = cfg.model_copy(update={"output": out.resolve()})
-    version = cfg.version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+def _files(cfg: TrainConfig, version: str, ds: Dataset, trained: Trained, rebuild: str) -> dict[str, bytes]:
+    """The artifact's files, rendered in memory, as version `version`."""
     cfg = cfg.model_copy(update={"version": version})
     folder = f"{cfg.name}-{version}"
-    check_free(cfg.output, folder)
-    check_writable(cfg.cache, "cache")
-    ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
-    headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
-    engine = engine_for(cfg.model.encoder)
-    cache = VectorCache(cfg.cache, engine)
-    docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
-    if headline_rows:
-        docs[HEADLINES] = encode_examples(engine, headline_rows, cache, HEADLINES)
-        ds.notes.append(f"headlines: {len(headline_rows)} articles, fingerprint {fingerprint(headline_rows)}")
-    t_encoded = time.perf_counter()
-    trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
-    t_trained = time.perf_counter()
-    trained.model["wall_seconds"] = {
-        "load_and_encode": round(t_encoded - t0, 1),
-        "fit_and_evaluate": round(t_trained - t_encoded, 1),
-    }
     files = {
         WEIGHTS: trained.weights,
         **trained.plots,
@@ -342,15 +321,43 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     )
     sizes = {s: len(rows) for s, rows in ds.splits.items()}
     files[MODEL_CARD] = model_card(
-        manifest, sizes, ds.notes, sorted(trained.plots), trained.extra_tables,
-        _command(config_path, out, promote_it),
+        manifest, sizes, ds.notes, sorted(trained.plots), trained.extra_tables, rebuild
     ).encode()
     files[MANIFEST] = manifest.model_dump_json(indent=2).encode()
+    return files
+
+
+def train(config_path: Path, out: Path | None = None, promote_it: bool = False) -> TrainResult:
+    if _is_residual_recipe(config_path):
+        return TrainResult(*train_residual(Path(config_path), out, promote_it))
+    t0 = time.perf_counter()
+    cfg = load_train_config(config_path)
+    if out is not None:
+        cfg = cfg.model_copy(update={"output": out.resolve()})
+    check_free(cfg.output, f"{cfg.name}-{cfg.version}" if cfg.version else None)  # else picked as written
+    check_writable(cfg.cache, "cache")
+    ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
+    headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
+    engine = engine_for(cfg.model.encoder)
+    cache = VectorCache(cfg.cache, engine)
+    docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
+    if headline_rows:
+        docs[HEADLINES] = encode_examples(engine, headline_rows, cache, HEADLINES)
+        ds.notes.append(f"headlines: {len(headline_rows)} articles, fingerprint {fingerprint(headline_rows)}")
+    t_encoded = time.perf_counter()
+    trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
+    t_trained = time.perf_counter()
+    trained.model["wall_seconds"] = {
+        "load_and_encode": round(t_encoded - t0, 1),
+        "fit_and_evaluate": round(t_trained - t_encoded, 1),
+    }
+    rebuild = _command(config_path, out, promote_it)
     encoder = trained.encoder
-    path = write_artifact(
-        cfg.output, folder, files, None if encoder is None else lambda tmp: encoder.save(tmp / ENCODER_DIR)
+    path = write_new(
+        cfg.output, cfg.name, cfg.version, lambda version: _files(cfg, version, ds, trained, rebuild),
+        None if encoder is None else lambda tmp: encoder.save(tmp / ENCODER_DIR),
     )
-    return TrainResult(path, promote(cfg.output, folder) if promote_it else None)
+    return TrainResult(path, promote(cfg.output, path.name) if promote_it else None)
 
 
 # -- evaluate -------------------------------------------------------------------------------------------

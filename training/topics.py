@@ -198,10 +198,9 @@ def fit_linear(
     x, _ = _design(model, [train], hp.dense_weight)
     grid = iter(hp.c_grid)
 
-    def fit() -> float:
+    def fit() -> None:  # liblinear reports no loss
         coef, bias = _solve(x, train.gold, next(grid), model.multi_label, cfg.seed)
         _set_linear(model, coef, bias, hp.dense_weight)
-        return float("nan")  # liblinear reports no loss per fit
 
     yield from train_while_improving(
         model.head, fit, lambda: dev_metric(model, dev), epochs=len(hp.c_grid), patience=len(hp.c_grid)
