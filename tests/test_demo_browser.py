@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from contract import GERMAN
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (the test extra)")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -228,6 +229,14 @@ def test_analyze_the_example_then_show_errors(browser: WebDriver, live_server: s
     browser.find_element(By.ID, "analyze").click()
     wait(browser).until(ec.text_to_be_present_in_element((By.ID, "error"), "too long"))
     assert "HTTP 413" in browser.find_element(By.ID, "error").text
+
+
+def test_text_in_another_language_says_why_it_has_no_tags(browser: WebDriver, live_server: str):
+    browser.get(f"{live_server}/")
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "model-status"), "ready"))
+    fill(browser, {"text": GERMAN})
+    assert analyze(browser, live_server, GERMAN, {})["tags"] == []
+    assert "not in a language the models read" in texts(browser, "#tags li.empty")[0]
 
 
 def test_the_api_docs_render_offline(browser: WebDriver, live_server: str):

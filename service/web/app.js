@@ -187,7 +187,8 @@
     const container = $("tags");
     container.replaceChildren();
     if (!list.length) {
-      container.append(el("li", "empty", "No tag reached the minimum confidence."));
+      container.append(el("li", "empty", "No tags: none reached the minimum confidence, " +
+        "or the text is not in a language the models read (English)."));
       return;
     }
     const byCode = new Map(list.map((t) => [t.code, t]));
