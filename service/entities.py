@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from service.shouting import shouted_tokens
+
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
 
@@ -29,22 +31,36 @@ def _key(text: str) -> str:
 
 
 def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
-    """Group mentions by normalised text and type; a lone surname joins the full name."""
+    """Group mentions by normalised text and type; a lone surname joins the full name. A mention that runs
+    over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
+    line only counts for an entity the rest of the text names (POLAND for Poland), which also gives its
+    written form."""
     groups: dict[tuple[str, str], Entity] = {}
     doc_text = doc.text  # Doc.text rebuilds the string on every access
+    shouted, all_shouted = shouted_tokens(doc)
+    loud: list[tuple[str, int, int]] = []
     for ent in doc.ents:
         if ent.label_ not in types:
             continue
         a, b = ent.start_char, ent.end_char
         text = doc_text[a:b]
+        if "\n" in text:  # runs over a line break: menu items or a heading and the next line, not a name
+            continue
         # Keep "Iraq" for "Iraq's", but the span still covers what was written.
         shown = _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip() or text
         key = (_key(text), ent.label_)
         if not key[0]:
             continue
+        if ent.start in shouted and not all_shouted:
+            loud.append((key[0], a, b))
+            continue
         if key not in groups:
             groups[key] = Entity(shown, ent.label_)
         groups[key].spans.append((a, b))
+    by_text = {k: e for (k, _), e in sorted(groups.items(), key=lambda g: -g[1].count)}
+    for k, a, b in loud:  # whatever type spaCy gave it in capitals
+        if k in by_text:
+            by_text[k].spans.append((a, b))
     persons = [e for (k, t), e in groups.items() if t == "PERSON" and " " in k]
     for (k, t), e in list(groups.items()):
         if t != "PERSON" or " " in k:

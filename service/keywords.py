@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.tokens import Doc
 
+from service.shouting import shouted_tokens
+
 _NOUNISH = {"NOUN", "PROPN"}
 _MODIFIER = {"ADJ", "NOUN", "PROPN"}
 # A final "." stays: spaCy splits off full stops, so it is an abbreviation's ("U.S.").
@@ -23,22 +25,6 @@ _SPACES = re.compile(r"\s+")
 class Keyword:
     text: str
     score: float
-
-
-def is_shouting(text: str) -> bool:
-    """An all-capitals line (wire headlines): spaCy tags its words poorly and its case says nothing."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 8 and sum(c.isupper() for c in letters) >= 0.9 * len(letters)
-
-
-def _shouted_tokens(doc: Doc) -> tuple[set[int], bool]:
-    """The indices of the tokens on shouted lines, and whether every line with words is shouted."""
-    text = doc.text
-    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)
-             if any(c.isalpha() for c in m.group())]
-    loud = [(a, b) for a, b in lines if is_shouting(text[a:b])]
-    shouted = {tok.i for a, b in loud for tok in doc.char_span(a, b, alignment_mode="expand") or ()}
-    return shouted, len(loud) == len(lines)
 
 
 def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
@@ -61,7 +47,7 @@ def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
-    shouted, all_shouted = _shouted_tokens(doc)
+    shouted, all_shouted = shouted_tokens(doc)
     skip = set() if all_shouted else shouted
     names = _capitalised_words(doc, shouted)
 

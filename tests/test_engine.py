@@ -119,6 +119,17 @@ def test_a_word_or_two_gets_only_low_tags(analyzer, text):
     assert r.tags and max(t.score for t in r.tags) < 0.5, r.tags
 
 
+def test_a_shouted_headline_names_only_what_the_story_names(analyzer):
+    text = ("GRAIN SHIPS WAITING AT NEW ORLEANS\n\n"
+            "Ten grain ships were waiting to load at New Orleans elevators on Friday, trade sources said. "
+            "Two more were due at the Mississippi River terminals near New Orleans next week.")
+    r = _an(analyzer, text, include=["entities"])
+    found = {e.text: e for e in r.entities}
+    assert not [t for t in found if t.isupper() and " " in t], found  # no GRAIN SHIPS WAITING (ORG)
+    assert found["New Orleans"].count == 3 and [text[a:b] for a, b in found["New Orleans"].spans][0] == \
+        "NEW ORLEANS"
+
+
 def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
     text = "The council approved the new budget for schools and roads after a long debate. " * 80
     limits = analyzer.config.limits.model_copy(update={"max_chars": 4003})
