@@ -11,6 +11,7 @@ from service.shouting import shouted_tokens
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass
@@ -27,7 +28,7 @@ class Entity:
 def _key(text: str) -> str:
     text = _LEADING_THE.sub("", text.strip())
     text = _POSSESSIVE.sub("", text)
-    return re.sub(r"\s+", " ", text).casefold()
+    return _SPACES.sub(" ", text).casefold()
 
 
 def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
@@ -46,8 +47,10 @@ def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
         text = doc_text[a:b]
         if "\n" in text:  # runs over a line break: menu items or a heading and the next line, not a name
             continue
+        if not any(c.isalpha() for c in text):  # figures in a table ("1      0" as a PRODUCT): no name
+            continue
         # Keep "Iraq" for "Iraq's", but the span still covers what was written.
-        shown = _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip() or text
+        shown = _SPACES.sub(" ", _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip()) or text
         key = (_key(text), ent.label_)
         if not key[0]:
             continue
