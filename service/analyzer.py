@@ -118,7 +118,8 @@ class Analyzer:
         doc = doc if doc is not None else self.nlp.segment(clean.text)  # POS/NER: `annotate`
         spans = sentence_spans(clean.text, [(s.start_char, s.end_char) for s in doc.sents])
         title = request.title.strip() if request.title and request.title.strip() else None
-        sentences = label_sentences(clean.text, spans, title)  # a line repeating the title is a headline
+        # A line repeating the title is a headline, and so is an HTML heading.
+        sentences = label_sentences(clean.text, spans, title, clean.headings)
         prepared = Prepared(
             id=request.id or article_id(request.text, request.title),
             options=request.options, clean=clean, doc=doc, sentences=sentences,

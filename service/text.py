@@ -6,13 +6,16 @@ so sentences, entities and summaries can report offsets that slice the input.
 
 from __future__ import annotations
 
+import bisect
 import html
+import itertools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.S)
+_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*?>|<!--.*?-->|<!(?i:DOCTYPE)[^>]*>", re.S)
 _HTML_SKIP = re.compile(r"<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _BLOCK_TAGS = {
@@ -28,6 +31,38 @@ _INLINE_TAGS = {
     "select", "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg",
     "tbody", "template", "textarea", "tfoot", "thead", "time", "tt", "u", "var", "video", "wbr",
 }
+# Page chrome, dropped with its text (the engine sees the article, not the page around it): elements that
+# are navigation, sidebars, footers, forms and buttons, captions by what they are, by their ARIA landmark
+# role, or by the class or id that sites across the web give them (comments, cookie and consent banners,
+# share bars, related and most-read lists, newsletter and promotion boxes, bylines, tags, ads). An element
+# holding half of the text or more is never chrome, whatever its name (a page wrapped in one <form>, a
+# <div class="content has-sidebar">).
+_CHROME_TAGS = {
+    "nav", "aside", "footer", "form", "button", "select", "textarea", "figcaption", "iframe", "svg",
+    "dialog", "amp-sidebar",
+}
+_CHROME_ROLES = {
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
+    "menubar", "toolbar",
+}
+_CHROME_NAME = re.compile(
+    r"(?<![a-z])(?:comments?|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|social|related[a-z]*|"
+    r"newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|breadcrumbs?|sidebar|"
+    r"widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|popular|trending|"
+    r"tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
+    r"screen-reader-text)(?![a-z])|(?<![a-z])(?:nav|menu)[a-z]*|[a-z]*(?:nav|menu)(?![a-z])"
+)
+_NEVER_CHROME = {"html", "body", "main", "article"}
+_ATTR = re.compile(r"""\s(class|id|role)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_VOID_TAGS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr", "amp-img",
+}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# An <article> (or else <main>) this long, or holding a third of the page's text, is the article: the text
+# outside it is the page around it.
+_ARTICLE_MIN_CHARS = 500
+
 # Characters that carry no text: dropped, with their offsets.
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
@@ -43,6 +78,7 @@ class CleanText:
     was_html: bool = False
     raw: str = ""  # the input it was cleaned from
     ends: list[int] | None = None
+    headings: list[tuple[int, int]] = field(default_factory=list)  # cleaned-text spans of HTML headings
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Input offsets of the cleaned span [start, end)."""
@@ -72,14 +108,20 @@ def looks_like_html(text: str) -> bool:
     return False
 
 
-def _strip_html(text: str) -> tuple[str, list[int], list[int]]:
-    """Drop tags (blocks become newlines), skip script/style, decode entities. Returns the text and each
-    character's start and end in `text`."""
+def _strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, int]]]:
+    """Drop tags (blocks become newlines), skip script/style, decode entities, drop the page's chrome
+    (`_page_chrome`). Returns the text, each character's start and end in `text`, and the input spans of
+    the headings (h1-h6) that were kept."""
     out: list[str] = []
     origin: list[int] = []
     ends: list[int] = []
     skips = [(m.start(), m.end()) for m in _HTML_SKIP.finditer(text)]
     pos = 0
+    # Elements as (name, attributes, start, end in `out`, start, end in `text`), from the open tag's end to
+    # the close tag's start; `open_` holds those not closed yet.
+    elements: list[tuple[str, str, int, int, int, int]] = []
+    open_: list[tuple[str, str, int, int]] = []
+    n_open: Counter[str] = Counter()
 
     def emit_text(a: int, b: int) -> None:
         i = a
@@ -112,10 +154,22 @@ def _strip_html(text: str) -> tuple[str, list[int], list[int]]:
         if a < m.start():
             emit_text(a, m.start())
         name = (m.group(2) or "").lower()
+        # A close tag closes its element and any left open inside it; one with none open is ignored
+        # without a search (100,000 stray close tags under 100,000 open ones took minutes).
+        if name and m.group(1) and n_open[name]:
+            while True:
+                n, attrs, o, t = open_.pop()
+                n_open[n] -= 1
+                elements.append((n, attrs, o, len(out), t, m.start()))
+                if n == name:
+                    break
         if name in _BLOCK_TAGS:
             out.append("\n")
             origin.append(m.start())
             ends.append(m.start() + 1)
+        if name and not m.group(1) and name not in _VOID_TAGS and not m.group(0).endswith("/>"):
+            open_.append((name, m.group(0), len(out), m.end()))
+            n_open[name] += 1
         pos = m.end()
     a = pos
     for s, e in skips:
@@ -125,7 +179,81 @@ def _strip_html(text: str) -> tuple[str, list[int], list[int]]:
             emit_text(a, s)
         a = max(a, e)
     emit_text(a, len(text))
-    return "".join(out), origin, ends
+    elements.extend((n, attrs, o, len(out), t, len(text)) for n, attrs, o, t in open_)
+    drop = _page_chrome("".join(out), elements)
+    keep = [i for i in range(len(out)) if not drop[i]]
+    kept = _running_count(not d for d in drop)
+    headings = [(t0, t1) for n, _, o0, o1, t0, t1 in elements if n in _HEADING_TAGS and kept[o1] > kept[o0]]
+    return ("".join(out[i] for i in keep), [origin[i] for i in keep], [ends[i] for i in keep],
+            headings)
+
+
+def _is_chrome(name: str, tag: str) -> bool:
+    """Whether an element is page chrome by its name, its ARIA role or its class and id."""
+    if name in _NEVER_CHROME:
+        return False
+    if name in _CHROME_TAGS:
+        return True
+    for m in _ATTR.finditer(tag):
+        value = (m.group(2) or m.group(3) or m.group(4) or "").lower()
+        if m.group(1).lower() == "role":
+            if any(r in _CHROME_ROLES for r in value.split()):
+                return True
+        elif _CHROME_NAME.search(value):
+            return True
+    return False
+
+
+def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) -> list[bool]:
+    """Which characters of the stripped page `out` are chrome: all outside the article (the longest
+    <article>, or else <main>, when it is long enough to be one) and, inside, the chrome elements."""
+    visible = _running_count(not ch.isspace() for ch in out)  # visible[i]: non-space characters in out[:i]
+
+    def size(o0: int, o1: int) -> int:
+        return visible[o1] - visible[o0]
+
+    total = size(0, len(out))
+    lo, hi = 0, len(out)
+    for kinds in ({"article"}, {"main"}):
+        roots = [(size(o0, o1), o0, o1) for n, tag, o0, o1, _, _ in elements
+                 if n in kinds or any(m.group(1).lower() == "role" and (m.group(2) or m.group(3) or m.group(4)
+                                      or "").lower() in kinds for m in _ATTR.finditer(tag))]
+        if roots:
+            n_chars, o0, o1 = max(roots)
+            if n_chars >= _ARTICLE_MIN_CHARS or 3 * n_chars >= total:
+                lo, hi = o0, o1
+                break
+    in_link = _covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "a"])
+    linked = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
+    inside = size(lo, hi)
+    chrome = [(0, lo), (hi, len(out))]
+    for n, tag, o0, o1, _, _ in elements:
+        if o1 <= o0 or not (lo <= o0 and o1 <= hi) or 2 * size(o0, o1) >= inside:
+            continue
+        # A list that is (almost) all links is a menu or a list of other stories.
+        links_only = n in ("ul", "ol") and linked[o1] - linked[o0] >= 0.8 * size(o0, o1)
+        if links_only or _is_chrome(n, tag):
+            chrome.append((o0, o1))
+    return _covered(len(out), chrome)
+
+
+def _running_count(flags: Iterable[bool]) -> list[int]:
+    """counts[i]: how many of the first i flags are true."""
+    counts = [0]
+    for flag in flags:
+        counts.append(counts[-1] + flag)
+    return counts
+
+
+def _covered(n: int, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each of n positions, whether a span [a, b) covers it, in time linear in n and the spans
+    (nested elements each marked in full cost their depth times the text)."""
+    depth = [0] * (n + 1)
+    for a, b in spans:
+        if a < b:
+            depth[a] += 1
+            depth[b] -= 1
+    return [d > 0 for d in itertools.accumulate(depth[:n])]
 
 
 def clean_text(raw: str) -> CleanText:
@@ -137,8 +265,9 @@ def clean_text(raw: str) -> CleanText:
     """
     was_html = looks_like_html(raw)
     ends: Sequence[int]
+    headings: list[tuple[int, int]] = []
     if was_html:
-        text, origin, ends = _strip_html(raw)
+        text, origin, ends, headings = _strip_html(raw)
     else:
         text, origin = raw, list(range(len(raw)))
         ends = range(1, len(raw) + 1)
@@ -175,7 +304,9 @@ def clean_text(raw: str) -> CleanText:
     text = "".join(out_c)
     if not was_html:
         return CleanText(unwrap_lines(text), out_o, len(raw), False, raw)
-    return CleanText(text, out_o, len(raw), True, raw, out_e)
+    # Headings as cleaned-text spans: the characters whose source lies inside a heading element.
+    spans = [(bisect.bisect_left(out_o, a), bisect.bisect_left(out_o, b)) for a, b in headings]
+    return CleanText(text, out_o, len(raw), True, raw, out_e, [(a, b) for a, b in spans if b > a])
 
 
 # Hard-wrapped plain text (wire copy, e-mail, plain-text archives) breaks its lines at a fixed width, inside
@@ -330,6 +461,7 @@ _BOILERPLATE = re.compile(
     r"youtube))\b|sign up\b|subscribe\b|advertisement$|"
     r"related( (articles?|stories|topics|content|coverage|links|reading))?( ?:|$)|see also:|"
     r"copyright\b|©|all rights reserved|scroll down\b|sorry,? we are (not|unable)|comments are (now )?closed|"
+    r"we (and our partners )?use cookies\b|by continuing to (browse|use)\b|read next\b|"
     r"\((additional )?(reporting|writing|editing) by\b|"
     r"updated?:? |published:? |posted:? |last updated\b)",
     re.I,
@@ -365,13 +497,16 @@ _DATELINE = re.compile(
     rf"(?:,? {_MONTH} \d{{1,2}}{_AGENCY}? ?[-—–:]*|{_AGENCY}? ?[-—–:]+)$",  # a date, or a dash at the end
     re.I,
 )
+_TIME = r"\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4}(?:[+-]\d{1,2}(?::?\d{2})?)?)?"  # "2:15 PM GMT+1"
 _DATE = re.compile(
-    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?"
+    r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,? )?"
     rf"(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|"
     r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
-    r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4})?)?$",
+    rf"(?:,? (?:at )?{_TIME})?$",
     re.I,
 )
+# A time alone, with its zone or am/pm: a live blog's entry times ("16.45 BST", "4:51pm").
+_TIME_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?| [A-Z]{2,4}(?:[+-]\d{1,2}(?::?\d{2})?)?)$", re.I)
 # A time before the date: "10:51 EST, 24 March 2013", "4:10 PM on 12th January 2012".
 _TIME_DATE = re.compile(
     rf"^\d{{1,2}}[:.]\d{{2}}(?: ?[ap]\.?m\.?)?(?: [A-Z]{{2,4}})?,? (?:on )?"
@@ -397,17 +532,19 @@ def is_boilerplate(text: str) -> bool:
     """Page furniture rather than article text: bylines, dateline-only lines, captions and credits,
     share/read-more/follow/sign-up lines, publishing times."""
     core = _fragment_core(text)  # not for bylines: "By Christmas, the shops were full."
-    whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE)
+    whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE, _TIME_ONLY)
     fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
     return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
 
 
-def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
+def label_roles(sentences: list[Sentence], title: str | None = None,
+                headings: Sequence[tuple[int, int]] = ()) -> None:
     """Set each sentence's role from its text and paragraph (line): boilerplate, headline or body.
 
     A line that opens with a caption marker or closes with a photo credit is boilerplate as a whole. The
     first line is a headline when it has no closing punctuation and more text follows; any sentence that
-    repeats the title is one too.
+    repeats the title is one too, and so is any sentence inside one of `headings` (cleaned-text spans of
+    HTML's h1-h6).
     """
     key = title.strip().casefold() if title else None
     lines: dict[int, list[Sentence]] = {}
@@ -415,6 +552,8 @@ def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
         lines.setdefault(s.paragraph, []).append(s)
         s.role = "boilerplate" if is_boilerplate(s.text) else "body"
         if key and s.text.strip().casefold() == key:
+            s.role = "headline"
+        if s.role == "body" and any(a <= s.start and s.end <= b for a, b in headings):
             s.role = "headline"
     for line in lines.values():
         if _CAPTION.search(line[0].text) or _CREDIT_END.search(line[-1].text):
@@ -432,8 +571,10 @@ def label_roles(sentences: list[Sentence], title: str | None = None) -> None:
             first.role = "headline"
 
 
-def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None = None) -> list[Sentence]:
-    """Build sentences with paragraph numbers and roles (headline, boilerplate, body)."""
+def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None = None,
+                    headings: Sequence[tuple[int, int]] = ()) -> list[Sentence]:
+    """Build sentences with paragraph numbers and roles (headline, boilerplate, body); `headings`: see
+    `label_roles`."""
     sentences: list[Sentence] = []
     para = 0
     prev_end = 0
@@ -443,7 +584,7 @@ def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None =
         s = text[a:b]
         sentences.append(Sentence(i, a, b, s, para, words=len(s.split())))
         prev_end = b
-    label_roles(sentences, title)
+    label_roles(sentences, title, headings)
     return sentences
 
 

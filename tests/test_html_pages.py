@@ -1,0 +1,120 @@
+"""Whole web pages, as newsrooms and aggregators send them: the article is read, the page around it is not
+(pages written for these tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.text import clean_text, is_boilerplate, label_sentences, sentence_spans
+
+BODY = [
+    "The city council approved a new ferry route linking the old port with the northern islands on Tuesday.",
+    "The route will cost about four million pounds a year and should carry its first passengers in spring.",
+    "Harbour master Jane Ellis said the first boats would run twice a day from the old quay.",
+    "Residents of the islands have campaigned for a direct link to the mainland for more than a decade.",
+]
+
+PAGE = f"""<!doctype html>
+<html><head><title>Ferry route approved</title>
+<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "Ferry JSON-LD headline"}}</script>
+<style>.x {{ color: red }}</style></head>
+<body>
+<div id="cookie-banner"><p>Accept our cookie policy to keep reading this local website today.</p>
+<button>Accept all</button></div>
+<header role="banner"><a href="/">Harbour Herald</a>
+<nav><ul><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li></ul></nav></header>
+<div class="story">
+<h1>Council approves island ferry route</h1>
+<p class="byline">Jane Smith and John Doe</p>
+<p class="timestamp"><time>Wed 11 Jun 2026 16.45 BST</time></p>
+<figure><img src="/a.jpg">
+<figcaption>The old quay at dawn, where the new boats will berth</figcaption></figure>
+<p>{BODY[0]}</p>
+<div>{BODY[1]}</div>
+<aside class="pullquote"><p>A pull quote that repeats what the harbour master said about the boats</p></aside>
+<p>{BODY[2]}</p>
+<p>{BODY[3]}</p>
+<h3>More stories</h3>
+<ul><li><a href="/1">Lifeboat crew rescues three sailors off the headland</a></li>
+<li><a href="/2">Fish market to close for repairs over the winter months</a></li></ul>
+</div>
+<section id="comments">
+<p>Waste of money, the council should fix the roads before buying new boats.</p></section>
+<footer><p>Registered office: Harbour Herald Ltd, 1 Quay Street, Portside.</p></footer>
+</body></html>"""
+
+
+def test_a_lowercase_doctype_is_markup_not_text():
+    clean = clean_text("<!doctype html>\n<html><body><p>First line.</p><p>Second line.</p></body></html>")
+    assert "doctype" not in clean.text
+    assert clean.text.split() == ["First", "line.", "Second", "line."]
+
+
+def test_the_page_around_the_article_is_dropped_and_its_body_kept():
+    clean = clean_text(PAGE)
+    for sentence in BODY:  # the body, a paragraph in a bare <div> too, with offsets into the page
+        at = clean.text.index(sentence)
+        a, b = clean.span(at, at + len(sentence))
+        assert PAGE[a:b] == sentence
+    assert "Council approves island ferry route" in clean.text
+    for chrome in ["cookie", "Accept all", "Harbour Herald", "News", "Jane Smith", "old quay at dawn",
+                   "pull quote", "Lifeboat", "Fish market", "Waste of money", "Registered office", "JSON-LD"]:
+        assert chrome not in clean.text, chrome
+
+
+def test_outside_a_long_article_element_is_the_page_not_the_article():
+    body = "".join(f"<p>{s}</p>" for s in BODY * 2)
+    page = (f"<body><div class='top'>Breaking: markets fall sharply as traders sell shares</div>"
+            f"<article><h1>Ferry route approved</h1>{body}</article>"
+            f"<div><h2>Latest</h2><p>A storm closed the bridge for an hour on Monday.</p></div></body>")
+    clean = clean_text(page)
+    assert "Breaking" not in clean.text and "storm closed the bridge" not in clean.text
+    assert all(s in clean.text for s in BODY)
+    # A short <article> (a teaser card) is not the article: the page's own text stays.
+    cards = (f"<body><p>{BODY[0]}</p><p>{BODY[1]}</p>"
+             "<article><p>Read about the fish market.</p></article></body>")
+    assert BODY[0] in clean_text(cards).text
+
+
+def test_an_element_holding_most_of_the_text_is_never_chrome():
+    """Some sites wrap the whole page in one <form>, or name the content box after its sidebar."""
+    body = "".join(f"<p>{s}</p>" for s in BODY)
+    for page in [f"<body><form id='aspnetForm'>{body}</form></body>",
+                 f"<body><div class='content has-sidebar'>{body}</div><nav><a>Home</a></nav></body>"]:
+        assert all(s in clean_text(page).text for s in BODY)
+
+
+def test_html_headings_are_headlines_not_body():
+    page = f"<body><p>{BODY[0]}</p><h2>Boats twice a day from the old quay</h2><p>{BODY[1]}</p></body>"
+    clean = clean_text(page)
+    sentences = label_sentences(clean.text, sentence_spans(clean.text, [(0, len(clean.text))]),
+                                headings=clean.headings)
+    roles = {s.text: s.role for s in sentences}
+    assert roles == {BODY[0]: "body", "Boats twice a day from the old quay": "headline", BODY[1]: "body"}
+
+
+@pytest.mark.parametrize("line", [
+    "16.45 BST", "4:51pm", "Wed 11 Jun 2026 16.45 BST", "May 12, 2026 11:05 AM GMT+1",
+    "We use cookies to give you the best experience on our website.",
+    "By continuing to browse you agree to our use of cookies.", "Read Next",
+])
+def test_live_blog_times_and_cookie_notices_are_boilerplate(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize("sentence", ["The 16.45 BST train was late.", "12.50", "We use the ferry daily."])
+def test_times_inside_sentences_are_text(sentence):
+    assert not is_boilerplate(sentence)
+
+
+def test_the_engine_reads_the_article_of_a_whole_page(analyzer):
+    from service.schemas import AnalyzeOptions, AnalyzeRequest
+
+    res = analyzer.analyze(AnalyzeRequest(text=PAGE, options=AnalyzeOptions(sentences=True)))
+    assert {s.text for s in res.summary.sentences} <= set(BODY)
+    for s in res.summary.sentences:
+        assert PAGE[s.start : s.end] == s.text
+    for e in res.entities:
+        assert "\n" not in e.text  # no mention runs over a line break (menu items, a heading and a line)
+        assert e.text not in ("Harbour Herald", "Jane Smith", "John Doe")
+    assert not any("Waste of money" in k.text or "Lifeboat" in k.text for k in res.keywords)
