@@ -22,6 +22,7 @@ from conftest import free_port
 from contract import check_analyze_response
 
 from service import cli
+from service.ids import article_id
 from service.settings import get_settings
 
 SCRIPT = Path(sys.executable).with_name("newsdesk")
@@ -65,6 +66,7 @@ def test_analyze_stdin_with_title_and_options(seed_text, analyzer, monkeypatch, 
     check_analyze_response(body, seed_text)
     assert 1 <= len(body["tags"]) <= 2 and body["summary"]["sentences"]
     assert body["entities"] == [] and body["keywords"] == []
+    assert body["id"] == article_id(seed_text, "Iraq and the Coalition")  # the title reached the request
 
 
 # -- help and bad input: cheap, no models --------------------------------------------------------------

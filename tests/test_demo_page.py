@@ -75,6 +75,7 @@ def test_sentences_locate_evidence_and_summary(client, seed_text):
         assert s["start"] < s["end"] <= after["start"]
         assert seed_text[s["start"] : s["end"]].strip() == seed_text[s["start"] : s["end"]]
     by_index = {s["index"]: s for s in sentences}
+    assert body["tags"] and body["summary"]["sentences"]  # or the loops below check nothing
     for tag in body["tags"]:
         assert tag["evidence"] and set(tag["evidence"]) <= set(by_index)
     for s in body["summary"]["sentences"]:

@@ -75,6 +75,10 @@ def test_analyze_many_matches_analyze(analyzer, seed_text):
     assert [s.index for s in out[0].summary.sentences] == [s.index for s in single.summary.sentences]
     assert getattr(out[1], "code", None) == "empty_text"
     assert out[2].id
+    # the whole answer, not only its first tag and picks: batching changes nothing
+    untimed = {"timings_ms"}
+    assert out[0].model_dump(exclude=untimed) == single.model_dump(exclude=untimed)
+    assert out[2].model_dump(exclude=untimed) == analyzer.analyze(reqs[2]).model_dump(exclude=untimed)
 
 
 def test_keywords_are_deduplicated(analyzer, seed_text):
@@ -137,7 +141,7 @@ def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
     req = AnalyzeRequest(text=text, options=AnalyzeOptions(include=["summary"]))
     batch, single = analyzer.analyze_many([req])[0], analyzer.analyze(req)
     assert batch.truncated and single.truncated
-    assert batch.summary.sentences == single.summary.sentences
+    assert batch.summary.sentences and batch.summary.sentences == single.summary.sentences
     for s in batch.summary.sentences:
         assert text[s.start : s.end] == s.text
 

@@ -111,10 +111,12 @@ def test_the_engine_reads_the_article_of_a_whole_page(analyzer):
     from service.schemas import AnalyzeOptions, AnalyzeRequest
 
     res = analyzer.analyze(AnalyzeRequest(text=PAGE, options=AnalyzeOptions(sentences=True)))
+    assert len(res.summary.sentences) == analyzer.config.summarizer.sentences  # read, not left empty
     assert {s.text for s in res.summary.sentences} <= set(BODY)
     for s in res.summary.sentences:
         assert PAGE[s.start : s.end] == s.text
     for e in res.entities:
         assert "\n" not in e.text  # no mention runs over a line break (menu items, a heading and a line)
         assert e.text not in ("Harbour Herald", "Jane Smith", "John Doe")
+    assert ("Jane Ellis", "PERSON") in {(e.text, e.type) for e in res.entities}  # the body's names are read
     assert not any("Waste of money" in k.text or "Lifeboat" in k.text for k in res.keywords)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
+import spacy
 
 from service.config import SpacyConfig
 from service.nlp import MAX_RUN, RunCuttingTokenizer, SpacyPipeline
@@ -52,7 +51,11 @@ def test_the_pos_table_gives_the_rulers_pos(analyzer, seed_text):
 
 def test_a_ruler_the_table_cannot_hold_is_kept():
     def ruler(*patterns):
-        return SimpleNamespace(patterns=[{"patterns": [p], "attrs": {"POS": "NOUN"}} for p in patterns])
+        """A real attribute_ruler holding these patterns, as spaCy gives them back in `patterns`."""
+        real = spacy.blank("en").add_pipe("attribute_ruler")
+        for p in patterns:
+            real.add([p], {"POS": "NOUN"})
+        return real
 
     table = PosTable.of(ruler([{"TAG": "NN"}], [{"LOWER": {"IN": ["a", "b"]}, "TAG": "DT"}], [{"DEP": "x"}]),
                         with_parser=False)

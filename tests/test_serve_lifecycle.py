@@ -56,7 +56,8 @@ def test_sigterm_while_the_models_load_exits_0():
     code 0, not an abort from the loader thread that is still inside torch or ONNX Runtime."""
     server = LiveServer(log_level="info")
     try:
-        _wait_for(server, lambda r: True)
+        r = _wait_for(server, lambda r: True)
+        assert r.status_code == 503 and r.json()["status"] == "loading", r.text  # or this tests nothing new
         log = _stop_with_sigterm(server)
         assert f"Uvicorn running on http://127.0.0.1:{server.port}" in log
     finally:

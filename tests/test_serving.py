@@ -84,6 +84,7 @@ def http(live_server: str) -> Iterator[httpx.Client]:
 def test_hostile_input(http, name: str, body: bytes, text: str | None):
     r = http.post("/v1/analyze", content=body, headers={"content-type": JSON})
     _check_hostile(r, text)
+    assert (r.status_code == 200) == (text is not None), r.text[:500]  # text to check a 200 against: answered
     assert http.get("/healthz").status_code == 200
 
 
@@ -224,7 +225,7 @@ def test_cors_only_for_the_configured_origin(strict):
     r = httpx.options(url, headers={"Origin": ORIGIN, **preflight})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == ORIGIN
     r = httpx.options(url, headers={"Origin": "https://evil.example", **preflight})
-    assert r.headers.get("access-control-allow-origin") != "https://evil.example"
+    assert r.status_code == 400 and "access-control-allow-origin" not in r.headers, r.headers  # not even "*"
 
 
 def test_saturated_queue_gives_503_at_once(strict, seed_text):

@@ -159,4 +159,4 @@ def test_only_the_first_max_candidates_body_sentences_compete(analyzer):
     assert [k.index for k in picks] == body[1:3]  # body[0] is the bare quote
     shipped = summarize(cfg, p.sentences, e.sentence_vectors, zero, n_sentences=3, n_words=None,
                         scorer=analyzer.sentence_scorer.scorer_for(doc, 3))
-    assert {k.index for k in shipped} <= set(body[:3])
+    assert shipped and {k.index for k in shipped} <= set(body[:3])
