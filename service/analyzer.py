@@ -280,7 +280,8 @@ class Analyzer:
 
         entities: list[EntityOut] = []
         if "entities" in parts:
-            for ent in extract_entities(p.doc, set(cfg.entities.types)):
+            asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]
+            for ent in extract_entities(p.doc, set(cfg.entities.types), asides):
                 spans = [p.clean.span(a, b) for a, b in ent.spans]
                 entities.append(EntityOut(text=ent.text, type=ent.type, count=ent.count, spans=spans))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
@@ -31,14 +33,16 @@ def _key(text: str) -> str:
     return _SPACES.sub(" ", text).casefold()
 
 
-def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
+def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]] = ()) -> list[Entity]:
     """Group mentions by normalised text and type; a lone surname joins the full name. A mention that runs
     over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
-    line only counts for an entity the rest of the text names (POLAND for Poland), which also gives its
-    written form."""
+    line, or inside one of `asides` (character spans of bylines, datelines, captions and credits, times),
+    only counts for an entity the rest of the text names (POLAND for Poland), which also gives its written
+    form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about."""
     groups: dict[tuple[str, str], Entity] = {}
     doc_text = doc.text  # Doc.text rebuilds the string on every access
     shouted, all_shouted = shouted_tokens(doc)
+    aside_starts = [a for a, _ in asides]
     loud: list[tuple[str, int, int]] = []
     for ent in doc.ents:
         if ent.label_ not in types:
@@ -54,7 +58,8 @@ def extract_entities(doc: Doc, types: set[str]) -> list[Entity]:
         key = (_key(text), ent.label_)
         if not key[0]:
             continue
-        if ent.start in shouted and not all_shouted:
+        at = bisect.bisect_right(aside_starts, a) - 1
+        if (ent.start in shouted and not all_shouted) or (at >= 0 and a < asides[at][1]):
             loud.append((key[0], a, b))
             continue
         if key not in groups:

@@ -134,6 +134,16 @@ def test_a_shouted_headline_names_only_what_the_story_names(analyzer):
         "NEW ORLEANS"
 
 
+def test_bylines_times_and_credits_name_nobody_the_story_is_about(analyzer):
+    text = ("Council approves budget for roads\nBy Jane Doe, Reuters\n16.45 BST\n"
+            "The city council approved the budget for roads and schools on Monday, mayor Tom Hill said. "
+            "Hill said the vote in Leeds was close.\nPhoto: Ann Lee/Getty Images")
+    r = _an(analyzer, text, include=["entities"])
+    found = {e.text for e in r.entities}
+    assert {"Tom Hill", "Leeds"} <= found, found
+    assert not found & {"Jane Doe", "Reuters", "BST", "Ann Lee", "Getty Images"}, found
+
+
 def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
     text = "The council approved the new budget for schools and roads after a long debate. " * 80
     limits = analyzer.config.limits.model_copy(update={"max_chars": 4003})
