@@ -278,9 +278,9 @@ class Analyzer:
                                              text=p.clean.original(s.start, s.end), score=round(pk.score, 4)))
             summary = Summary(text=" ".join(s.text for s in sents), sentences=sents)
 
+        asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]  # bylines, captions, …
         entities: list[EntityOut] = []
         if "entities" in parts:
-            asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]
             for ent in extract_entities(p.doc, set(cfg.entities.types), asides):
                 spans = [p.clean.span(a, b) for a, b in ent.spans]
                 entities.append(EntityOut(text=ent.text, type=ent.type, count=ent.count, spans=spans))
@@ -288,7 +288,7 @@ class Analyzer:
         keywords: list[KeywordOut] = []
         if "keywords" in parts and self.nlp.has_pos:
             limit = cfg.keywords.max_keywords if opt.max_keywords is None else opt.max_keywords
-            phrases = candidate_phrases(p.doc, cfg.keywords.max_words)
+            phrases = candidate_phrases(p.doc, cfg.keywords.max_words, asides)
             ranked = rank_keywords(phrases, doc_vec, [s.start for s in p.sentences],
                                    e.token_states, limit)
             keywords = [KeywordOut(text=k.text, score=k.score) for k in ranked]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from service.shouting import shouted_tokens
+from service.asides import shouted_tokens, tokens_within
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
@@ -42,7 +41,7 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
     groups: dict[tuple[str, str], Entity] = {}
     doc_text = doc.text  # Doc.text rebuilds the string on every access
     shouted, all_shouted = shouted_tokens(doc)
-    aside_starts = [a for a, _ in asides]
+    beside = tokens_within(doc, asides)
     loud: list[tuple[str, int, int]] = []
     for ent in doc.ents:
         if ent.label_ not in types:
@@ -58,8 +57,7 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
         key = (_key(text), ent.label_)
         if not key[0]:
             continue
-        at = bisect.bisect_right(aside_starts, a) - 1
-        if (ent.start in shouted and not all_shouted) or (at >= 0 and a < asides[at][1]):
+        if (ent.start in shouted and not all_shouted) or ent.start in beside:
             loud.append((key[0], a, b))
             continue
         if key not in groups:

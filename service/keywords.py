@@ -7,12 +7,13 @@ taken from the sentence pass that already ran: keywords cost no extra encoding.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from spacy.tokens import Doc
 
-from service.shouting import shouted_tokens
+from service.asides import shouted_tokens, tokens_within
 
 _NOUNISH = {"NOUN", "PROPN"}
 _MODIFIER = {"ADJ", "NOUN", "PROPN"}
@@ -38,17 +39,19 @@ def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
     return upper - lower
 
 
-def candidate_phrases(doc: Doc, max_words: int) -> dict[str, list[tuple[int, int]]]:
+def candidate_phrases(doc: Doc, max_words: int,
+                      asides: Sequence[tuple[int, int]] = ()) -> dict[str, list[tuple[int, int]]]:
     """Maximal runs of modifiers ending in a noun: shown text -> cleaned-text spans.
 
     A phrase is shown as written (hyphens and abbreviations kept), each word in lower case unless the
     text treats it as a name: a proper noun or part of an entity, an acronym, or a word it capitalises
-    mid-sentence. Shouted lines give no phrases when the text has others."""
+    mid-sentence. Shouted lines give no phrases when the text has others, nor do `asides` (character
+    spans of bylines, datelines, captions and credits)."""
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
     shouted, all_shouted = shouted_tokens(doc)
-    skip = set() if all_shouted else shouted
+    skip = tokens_within(doc, asides) | (set() if all_shouted else shouted)
     names = _capitalised_words(doc, shouted)
 
     def shown(tok) -> str:

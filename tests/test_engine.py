@@ -134,14 +134,17 @@ def test_a_shouted_headline_names_only_what_the_story_names(analyzer):
         "NEW ORLEANS"
 
 
-def test_bylines_times_and_credits_name_nobody_the_story_is_about(analyzer):
+def test_bylines_times_and_credits_give_no_entities_or_keywords_of_their_own(analyzer):
     text = ("Council approves budget for roads\nBy Jane Doe, Reuters\n16.45 BST\n"
             "The city council approved the budget for roads and schools on Monday, mayor Tom Hill said. "
             "Hill said the vote in Leeds was close.\nPhoto: Ann Lee/Getty Images")
-    r = _an(analyzer, text, include=["entities"])
+    r = _an(analyzer, text, include=["entities", "keywords"], max_keywords=50)
     found = {e.text for e in r.entities}
     assert {"Tom Hill", "Leeds"} <= found, found
     assert not found & {"Jane Doe", "Reuters", "BST", "Ann Lee", "Getty Images"}, found
+    keywords = " | ".join(k.text for k in r.keywords)
+    assert "budget" in keywords, keywords
+    assert not any(name in keywords for name in ("Doe", "BST", "Ann Lee", "Getty")), keywords
 
 
 def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
