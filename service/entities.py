@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,6 +14,21 @@ from service.asides import shouted_tokens, tokens_within
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
 _SPACES = re.compile(r"\s+")
+# A title before a name ("Mr Blunkett", "Gen Pervez Musharraf"): the mention is a person's, and the title
+# no part of the name. Not Lord or Lady (Lady Macbeth) nor Miss (Miss World).
+_HONORIFIC = re.compile(r"^(?i:mr|mrs|ms|dr|prof|sir|dame|gen|col|capt|lt|sgt)\.?\s+(?=[A-Z])")
+_INITIAL_DOT = re.compile(r"\b(\w)\.")  # U.S. and US, George W. Bush and George W Bush are one
+_COMPANY = re.compile(r"(?:,?\s+(?:inc|co|corp|ltd|plc|llc|nv|ag|sa|bhd)\b\.?)+$", re.I)  # Texaco Inc: Texaco
+# Alone, these name nobody: a title or a company's legal form without its name, a time zone ("16.45 GMT").
+_NO_NAME = {"mr", "mrs", "ms", "dr", "prof", "sir", "gen", "inc", "co", "corp", "ltd", "plc", "llc",
+            "gmt", "bst", "cet", "est", "edt", "pst", "pdt", "utc"}
+_LOWER_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")
+_TICKER = re.compile(r"[A-Z][A-Z.]{0,5}")
+_ACRONYM = re.compile(r"[A-Z](?:\.?[A-Z])+\.?")
+_BRACKETS = ("()", "[]", "<>")
+_NAME_GOES_ON = re.compile(r"[ \t]+[A-Z]")
+# Types whose lone word never joins a person's name: a country (Jordan beside Michael Jordan), a nationality.
+_PLACES = {"GPE", "NORP"}
 
 
 @dataclass
@@ -27,9 +43,37 @@ class Entity:
 
 
 def _key(text: str) -> str:
-    text = _LEADING_THE.sub("", text.strip())
-    text = _POSSESSIVE.sub("", text)
-    return _SPACES.sub(" ", text).casefold()
+    text = _HONORIFIC.sub("", _LEADING_THE.sub("", text.strip()))
+    text = _SPACES.sub(" ", _POSSESSIVE.sub("", text)).casefold()
+    return _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).strip(" .")
+
+
+def _trimmed(text: str) -> tuple[int, int]:
+    """Where the name lies in a mention: on the longer side of a bracket it does not close ("A/S (Statoil"
+    is A/S, "Lloyds Bank PLC>'s" Lloyds Bank PLC), without punctuation at its ends."""
+    a, b = 0, len(text)
+    for op, cl in _BRACKETS:
+        s = text[a:b]
+        if s.count(op) == s.count(cl):
+            continue
+        cut = a + (s.rindex(op) if s.count(op) > s.count(cl) else s.index(cl))
+        if sum(c.isalpha() for c in text[a:cut]) >= sum(c.isalpha() for c in text[cut + 1 : b]):
+            b = cut
+        else:
+            a = cut + 1
+    while a < b and (text[a].isspace() or text[a] in ",;:"):
+        a += 1
+    while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:"):
+        b -= 1
+    return a, b
+
+
+def _initials(text: str) -> str:
+    """GM for General Motors Corp, OECD for Organization for Economic Cooperation and Development."""
+    return "".join(w[0] for w in _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).split() if w[0].isupper())
+
+
+Groups = dict[tuple[str, str], Entity]  # (normalised text, type) -> entity
 
 
 def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]] = ()) -> list[Entity]:
@@ -37,37 +81,80 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
     over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
     line, or inside one of `asides` (character spans of bylines, datelines, captions and credits, times),
     only counts for an entity the rest of the text names (POLAND for Poland), which also gives its written
-    form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about."""
-    groups: dict[tuple[str, str], Entity] = {}
-    doc_text = doc.text  # Doc.text rebuilds the string on every access
-    shouted, all_shouted = shouted_tokens(doc)
-    beside = tokens_within(doc, asides)
-    loud: list[tuple[str, int, int]] = []
-    for ent in doc.ents:
-        if ent.label_ not in types:
-            continue
-        a, b = ent.start_char, ent.end_char
-        text = doc_text[a:b]
-        if "\n" in text:  # runs over a line break: menu items or a heading and the next line, not a name
-            continue
-        if not any(c.isalpha() for c in text):  # figures in a table ("1      0" as a PRODUCT): no name
-            continue
-        # Keep "Iraq" for "Iraq's", but the span still covers what was written.
-        shown = _SPACES.sub(" ", _POSSESSIVE.sub("", _LEADING_THE.sub("", text)).strip()) or text
-        key = (_key(text), ent.label_)
-        if not key[0]:
-            continue
-        if (ent.start in shouted and not all_shouted) or ent.start in beside:
-            loud.append((key[0], a, b))
-            continue
-        if key not in groups:
-            groups[key] = Entity(shown, ent.label_)
-        groups[key].spans.append((a, b))
+    form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about. So do a mention in
+    lower case ("40 cts" as an ORG) and a ticker in angle brackets ("Texaco Inc <TX>").
+
+    Then, each only where the article leaves one choice: a name spaCy types two ways is one entity of the
+    type most of its mentions have ("Davis Cup" as EVENT and LAW); a surname or first name typed as an
+    organisation or product joins the one full name of a person the article gave before it ("Bellamy" after
+    "Craig Bellamy"); an acronym joins the one name of its type with those initials ("GM", "General
+    Motors"); a company's first word joins its one full name given before it ("Deutsche" after "Deutsche
+    Boerse"). An entity is shown as most of its mentions write it, without "the", a possessive, a title
+    ("Mr") or a bracket that does not close."""
+    groups, forms, loud = _mentions(doc, types, asides)
     by_text = {k: e for (k, _), e in sorted(groups.items(), key=lambda g: -g[1].count)}
     for k, a, b in loud:  # whatever type spaCy gave it in capitals
         if k in by_text:
             by_text[k].spans.append((a, b))
     persons = [e for (k, t), e in groups.items() if t == "PERSON" and " " in k]
+    _join_lone_names(groups, persons)
+    _join_types(groups)
+    # Words the article writes inside another name than a person's ("Heineken NV", the company).
+    inside = {w for (_, t), written in forms.items() if t != "PERSON"
+              for form in written if " " in form for w in _key(form).split()}
+    _join_persons_typed_otherwise(groups, persons, inside)
+    _join_acronyms(groups)
+    _join_company_first_words(groups, doc.text)
+    ents = list(groups.values())
+    for e in ents:
+        e.spans.sort()
+    ents.sort(key=lambda e: (-e.count, e.spans[0][0]))
+    return ents
+
+
+def _mentions(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]]
+              ) -> tuple[Groups, dict[tuple[str, str], Counter[str]], list[tuple[str, int, int]]]:
+    """The story's mentions grouped by normalised text and type, each group shown as most of its mentions
+    write it; how each group's mentions are written; and the mentions beside the story (key, span)."""
+    groups: Groups = {}
+    forms: dict[tuple[str, str], Counter[str]] = {}
+    loud: list[tuple[str, int, int]] = []
+    doc_text = doc.text  # Doc.text rebuilds the string on every access
+    shouted, all_shouted = shouted_tokens(doc)
+    beside = tokens_within(doc, asides)
+    for ent in doc.ents:
+        if ent.label_ not in types:
+            continue
+        a, b = ent.start_char, ent.end_char
+        lo, hi = _trimmed(doc_text[a:b])
+        a, b = a + lo, a + hi
+        text = doc_text[a:b]
+        if "\n" in text:  # runs over a line break: menu items or a heading and the next line, not a name
+            continue
+        if not any(c.isalpha() for c in text):  # figures in a table ("1      0" as a PRODUCT): no name
+            continue
+        label = "PERSON" if _HONORIFIC.match(_LEADING_THE.sub("", text)) else ent.label_
+        # Keep "Iraq" for "Iraq's", but the span still covers what was written.
+        shown = _SPACES.sub(" ", _POSSESSIVE.sub("", _HONORIFIC.sub("", _LEADING_THE.sub("", text))).strip())
+        key = (_key(text), label)
+        if sum(c.isalpha() for c in key[0]) < 2 or key[0].replace(".", "") in _NO_NAME:
+            continue
+        ticker = doc_text[a - 1 : a] == "<" and doc_text[b : b + 1] == ">" and _TICKER.fullmatch(text)
+        if ((ent.start in shouted and not all_shouted) or ent.start in beside or ticker
+                or _LOWER_WORDS.fullmatch(text)):
+            loud.append((key[0], a, b))
+            continue
+        if key not in groups:
+            groups[key], forms[key] = Entity(shown or text, label), Counter()
+        groups[key].spans.append((a, b))
+        forms[key][shown or text] += 1
+    for key, e in groups.items():  # Counter keeps the first written of equally common forms first
+        e.text = forms[key].most_common(1)[0][0]
+    return groups, forms, loud
+
+
+def _join_lone_names(groups: Groups, persons: list[Entity]) -> None:
+    """A lone name typed PERSON joins the one full name holding it."""
     for (k, t), e in list(groups.items()):
         if t != "PERSON" or " " in k:
             continue
@@ -75,8 +162,50 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
         if len(full) == 1:  # only when unambiguous
             full[0].spans.extend(e.spans)
             del groups[(k, t)]
-    ents = list(groups.values())
-    for e in ents:
-        e.spans.sort()
-    ents.sort(key=lambda e: (-e.count, e.spans[0][0]))
-    return ents
+
+
+def _join_types(groups: Groups) -> None:
+    """One name, two types: one entity of the type most of its mentions have. A lone word typed PERSON
+    stays apart (Jordan the man, Jordan the country)."""
+    by_key: dict[str, list[tuple[str, str]]] = {}
+    for k, t in groups:
+        if t != "PERSON" or " " in k:
+            by_key.setdefault(k, []).append((k, t))
+    for same in by_key.values():
+        if len(same) > 1:
+            same.sort(key=lambda g: (-groups[g].count, min(groups[g].spans)))
+            for g in same[1:]:
+                groups[same[0]].spans.extend(groups.pop(g).spans)
+
+
+def _join_persons_typed_otherwise(groups: Groups, persons: list[Entity], inside: set[str]) -> None:
+    """A person's surname or first name typed otherwise joins the one full name given before it: not a
+    place's or nationality's, nor a word the article writes inside another name (`inside`)."""
+    for (k, t), e in list(groups.items()):
+        if t == "PERSON" or t in _PLACES or " " in k or k in inside:
+            continue
+        full = [p for p in persons if k in _key(p.text).split()]
+        if len(full) == 1 and full[0].spans[0] < e.spans[0]:  # their first own mentions: not a headline's
+            full[0].spans.extend(groups.pop((k, t)).spans)
+
+
+def _join_acronyms(groups: Groups) -> None:
+    """An acronym joins the one name of its type with those initials (GM, General Motors Corp)."""
+    for (k, t), e in list(groups.items()):
+        if " " in k or not _ACRONYM.fullmatch(e.text):
+            continue
+        letters = e.text.replace(".", "")
+        full = [f for (fk, ft), f in groups.items() if ft == t and " " in fk and _initials(f.text) == letters]
+        if len(full) == 1:
+            full[0].spans.extend(groups.pop((k, t)).spans)
+
+
+def _join_company_first_words(groups: Groups, doc_text: str) -> None:
+    """A company's name cut short once the article gave it whole ("Deutsche" after "Deutsche Boerse"), but
+    not a name spaCy cut from a longer one ("Finance" of "Finance Minister", after "Finance Ministry")."""
+    for (k, t), e in list(groups.items()):
+        if t != "ORG" or " " in k or any(_NAME_GOES_ON.match(doc_text, b) for _, b in e.spans):
+            continue
+        full = [f for (fk, ft), f in groups.items() if ft == t and " " in fk and fk.split()[0] == k]
+        if len(full) == 1 and full[0].spans[0] < e.spans[0]:
+            full[0].spans.extend(groups.pop((k, t)).spans)

@@ -172,3 +172,15 @@ def test_a_requests_own_labels_are_encoded_with_its_sentences_not_in_read_out(an
     monkeypatch.setattr(analyzer.encoder, "encode", lambda *a, **k: calls.append(1) or encode(*a, **k))
     response = analyzer.read_out(p, e)
     assert calls == [] and {t.code for t in response.tags} <= set(labels) and response.tags
+
+
+def test_one_company_or_country_however_the_wire_writes_it(analyzer):
+    text = ("Texaco Inc <TX> said on Monday that General Motors Corp (GM) would buy its stake, chairman "
+            "James Kinnear told Reuters. GM had agreed to pay 40 dlrs a share. Kinnear met U.S. officials "
+            "in the United States last week, and Texaco said talks went well.")
+    r = _an(analyzer, text, include=["entities"])
+    written = {e.text: sorted(text[a:b] for a, b in e.spans) for e in r.entities}
+    assert written["General Motors Corp"] == ["GM", "GM", "General Motors Corp"], written
+    assert written["Texaco Inc"] == ["Texaco", "Texaco Inc"], written  # and no ticker TX
+    assert written["United States"] == ["U.S.", "the United States"], written
+    assert not [t for t in written if t in ("GM", "TX", "Texaco", "U.S.")], written
