@@ -6,13 +6,14 @@ lines); a quote that does not say who speaks never opens a summary.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from service.config import SummarizerConfig
-from service.text import Sentence, needs_context
+from service.text import Sentence, is_fragment, needs_context
 
 
 @dataclass
@@ -41,9 +42,12 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
     Returns the picks in article order. With `n_words`, the summary never exceeds it.
     """
     body = [s for s in sentences if s.role == "body"][: cfg.max_candidates]
-    candidates = [s.index for s in body if s.words >= cfg.min_words]
+    # Never a subheading, a list item or a table row (`is_fragment`), unless the body is nothing else.
+    per_line = Counter(s.paragraph for s in sentences)
+    whole = [s for s in body if not is_fragment(s, per_line[s.paragraph] == 1)] or body
+    candidates = [s.index for s in whole if s.words >= cfg.min_words]
     if not candidates:  # very short text: any body sentence will do
-        candidates = [s.index for s in body]
+        candidates = [s.index for s in whole]
     if not candidates:
         return []
     if scorer is None:
@@ -52,9 +56,9 @@ def summarize(cfg: SummarizerConfig, sentences: list[Sentence], vectors: np.ndar
         scores = scorer(candidates)
     order = [candidates[j] for j in np.argsort(-scores, kind="stable")]
     picked = _greedy(cfg, sentences, vectors, order, n_sentences, n_words)
-    # A quote without its speaker cannot open the summary: the next best takes its place (with a word
-    # budget that fits nothing else, the summary is empty). An article of nothing but such quotes keeps
-    # its picks: no sentence of it could give the context.
+    # A quote without its speaker (or an interview's answer) cannot open the summary: the next best takes
+    # its place (with a word budget that fits nothing else, the summary is empty). An article of nothing
+    # but such quotes keeps its picks: no sentence of it could give the context.
     if not all(needs_context(sentences[i].text) for i in candidates):
         dropped: set[int] = set()
         while picked and needs_context(sentences[min(picked)].text):
