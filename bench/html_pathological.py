@@ -1,4 +1,4 @@
-"""HTML that costs the page-chrome pass (service/text.py) the most: stray close tags under open ones,
+"""HTML that costs the page-chrome pass (service/html_text.py) the most: stray close tags under open ones,
 deeply nested chrome, links and headings, beside a flat article page (the baseline, same process): seconds
 of `clean_text`, and seconds per MB as a multiple of the flat page's.
 

@@ -28,6 +28,7 @@ from service.features import EncodedText
 from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
 from service.nlp import SpacyPipeline
+from service.roles import label_sentences
 from service.schemas import (
     ALL_PARTS,
     AnalyzeOptions,
@@ -46,7 +47,7 @@ from service.summarizer import summarize
 from service.tagger import ZeroShotTagger
 from service.taggers import ArticleTagger, ZeroShotArticleTagger, build_tagger
 from service.taxonomy import Label
-from service.text import CleanText, Sentence, clean_text, label_sentences, sentence_spans
+from service.text import CleanText, Sentence, clean_text, sentence_spans
 
 
 @dataclass

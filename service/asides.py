@@ -2,7 +2,7 @@
 
 Shouted lines: wire headlines in capitals (GRAIN SHIPS WAITING AT NEW ORLEANS). spaCy tags and names their
 words poorly (GRAIN SHIPS WAITING as an organisation) and their case says nothing. Boilerplate sentences
-(text.py: bylines, datelines, times, captions and credits) are about the page, not the story.
+(roles.py: bylines, datelines, times, captions and credits) are about the page, not the story.
 """
 
 from __future__ import annotations

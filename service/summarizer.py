@@ -1,6 +1,6 @@
 """Extractive summaries: centrality and position (or a learned scorer), with redundancy control.
 
-Only body sentences are candidates (text.py labels headlines and boilerplate: bylines, captions, share
+Only body sentences are candidates (roles.py labels headlines and boilerplate: bylines, captions, share
 lines); a quote that does not say who speaks never opens a summary.
 """
 
@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.config import SummarizerConfig
-from service.text import Sentence, is_fragment, needs_context
+from service.roles import is_fragment, needs_context
+from service.text import Sentence
 
 
 @dataclass

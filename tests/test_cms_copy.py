@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from service.config import SummarizerConfig
+from service.roles import is_boilerplate, is_fragment, label_sentences, needs_context
 from service.schemas import AnalyzeRequest
 from service.summarizer import summarize
-from service.text import is_boilerplate, is_fragment, label_sentences, needs_context, sentence_spans
+from service.text import sentence_spans
 
 
 def _roles(text: str) -> dict[str, str]:

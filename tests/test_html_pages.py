@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.text import clean_text, is_boilerplate, label_sentences, sentence_spans
+from service.roles import is_boilerplate, label_sentences
+from service.text import clean_text, sentence_spans
 
 BODY = [
     "The city council approved a new ferry route linking the old port with the northern islands on Tuesday.",

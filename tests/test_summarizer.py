@@ -13,10 +13,10 @@ import yaml
 from service.artifacts import VOCAB, WEIGHTS, load_manifest
 from service.config import load_engine_config
 from service.features import EncodedText
+from service.roles import needs_context
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 from service.sentence_scorer import LearnedSentenceScorer
 from service.summarizer import summarize
-from service.text import needs_context
 
 TITLE = "Flood barriers fail as river bursts its banks"
 QUOTE = ('"The barriers failed because the money to replace them never came, and the families of '

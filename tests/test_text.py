@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.text import clean_text, is_boilerplate, label_sentences, needs_context, sentence_spans
+from service.roles import is_boilerplate, label_sentences, needs_context
+from service.text import clean_text, sentence_spans
 
 
 def test_plain_text_keeps_offsets():

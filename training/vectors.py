@@ -25,9 +25,10 @@ from service.analyzer import Analyzer
 from service.config import EncoderConfig, EngineConfig, TaggerConfig
 from service.errors import ConfigError, InputError, first_line
 from service.features import EncodedText
+from service.roles import label_roles
 from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
-from service.text import Sentence, label_roles
+from service.text import Sentence
 from training.data import DataError, Example
 
 # Bump when preparation changes in a way the fingerprints below cannot see (2: hard-wrapped lines joined;
@@ -76,7 +77,7 @@ class VectorCache:
         sentences = [
             Sentence(i, a, b, t, para, words=words) for i, (a, b, t, para, _, words) in enumerate(rows)
         ]
-        # Roles follow the current rules (text.py), not those of the run that cached the article.
+        # Roles follow the current rules (roles.py), not those of the run that cached the article.
         label_roles(sentences, meta["title"] or None)
         return EncodedText(sentences, load_file(str(path))["vectors"], meta["title"] or None)
 

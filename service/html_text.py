@@ -1,0 +1,220 @@
+"""HTML to text: tags dropped (blocks become line breaks), script and style skipped, character
+references decoded, and the page's chrome (navigation, sidebars, footers, banners, everything outside the
+<article>) dropped with its text, each character keeping where it came from in the input.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*?>|<!--.*?-->|<!(?i:DOCTYPE)[^>]*>", re.S)
+_HTML_SKIP = re.compile(r"<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+_HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
+_BLOCK_TAGS = {
+    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
+    "table", "section", "article", "header", "footer", "blockquote", "figure", "figcaption",
+    "title", "body", "html", "hr", "pre", "dd", "dt", "aside", "nav", "main",
+}
+_INLINE_TAGS = {
+    "a", "abbr", "address", "audio", "b", "base", "bdi", "bdo", "big", "button", "canvas", "caption",
+    "center", "cite", "code", "col", "colgroup", "data", "del", "details", "dfn", "dialog", "em", "embed",
+    "fieldset", "font", "form", "head", "i", "iframe", "img", "input", "ins", "kbd", "label", "legend",
+    "link", "map", "mark", "meta", "noscript", "object", "option", "picture", "q", "s", "samp", "script",
+    "select", "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg",
+    "tbody", "template", "textarea", "tfoot", "thead", "time", "tt", "u", "var", "video", "wbr",
+}
+# Page chrome, dropped with its text (the engine sees the article, not the page around it): elements that
+# are navigation, sidebars, footers, forms and buttons, captions by what they are, by their ARIA landmark
+# role, or by the class or id that sites across the web give them (comments, cookie and consent banners,
+# share bars, related and most-read lists, newsletter and promotion boxes, bylines, tags, ads). An element
+# holding half of the text or more is never chrome, whatever its name (a page wrapped in one <form>, a
+# <div class="content has-sidebar">).
+_CHROME_TAGS = {
+    "nav", "aside", "footer", "form", "button", "select", "textarea", "figcaption", "iframe", "svg",
+    "dialog", "amp-sidebar",
+}
+_CHROME_ROLES = {
+    "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
+    "menubar", "toolbar",
+}
+_CHROME_NAME = re.compile(
+    r"(?<![a-z])(?:comments?|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|social|related[a-z]*|"
+    r"newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|breadcrumbs?|sidebar|"
+    r"widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|popular|trending|"
+    r"tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
+    r"screen-reader-text)(?![a-z])|(?<![a-z])(?:nav|menu)[a-z]*|[a-z]*(?:nav|menu)(?![a-z])"
+)
+_NEVER_CHROME = {"html", "body", "main", "article"}
+_ATTR = re.compile(r"""\s(class|id|role)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+_VOID_TAGS = {
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+    "wbr", "amp-img",
+}
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# An <article> (or else <main>) this long, or holding a third of the page's text, is the article: the text
+# outside it is the page around it.
+_ARTICLE_MIN_CHARS = 500
+
+
+def looks_like_html(text: str) -> bool:
+    """Two or more HTML tags (of elements HTML has), comments or doctypes. Angle brackets around other
+    names are text: wire copy writes tickers and companies so ("<MC.T>", "<James Capel and Co>")."""
+    found = 0
+    for m in _HTML_TAG.finditer(text[:20000]):
+        name = (m.group(2) or "").lower()
+        found += not name or name in _BLOCK_TAGS or name in _INLINE_TAGS
+        if found >= 2:
+            return True
+    return False
+
+
+def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, int]]]:
+    """Drop tags (blocks become newlines), skip script/style, decode entities, drop the page's chrome
+    (`_page_chrome`). Returns the text, each character's start and end in `text`, and the input spans of
+    the headings (h1-h6) that were kept."""
+    out: list[str] = []
+    origin: list[int] = []
+    ends: list[int] = []
+    skips = [(m.start(), m.end()) for m in _HTML_SKIP.finditer(text)]
+    pos = 0
+    # Elements as (name, attributes, start, end in `out`, start, end in `text`), from the open tag's end to
+    # the close tag's start; `open_` holds those not closed yet.
+    elements: list[tuple[str, str, int, int, int, int]] = []
+    open_: list[tuple[str, str, int, int]] = []
+    n_open: Counter[str] = Counter()
+
+    def emit_text(a: int, b: int) -> None:
+        i = a
+        while i < b:
+            m = _HTML_ENTITY.match(text, i, b)
+            if m:
+                decoded = html.unescape(m.group(0))
+                for ch in decoded:
+                    out.append(ch)
+                    origin.append(i)
+                    ends.append(m.end())
+                i = m.end()
+            else:
+                out.append(text[i])
+                origin.append(i)
+                ends.append(i + 1)
+                i += 1
+
+    for m in _HTML_TAG.finditer(text):
+        if any(s <= m.start() < e for s, e in skips):
+            continue
+        # Emit text before this tag, minus skipped regions.
+        a = pos
+        for s, e in skips:
+            if s >= m.start() or e <= a:
+                continue
+            if s > a:
+                emit_text(a, s)
+            a = max(a, e)
+        if a < m.start():
+            emit_text(a, m.start())
+        name = (m.group(2) or "").lower()
+        # A close tag closes its element and any left open inside it; one with none open is ignored
+        # without a search (100,000 stray close tags under 100,000 open ones took minutes).
+        if name and m.group(1) and n_open[name]:
+            while True:
+                n, attrs, o, t = open_.pop()
+                n_open[n] -= 1
+                elements.append((n, attrs, o, len(out), t, m.start()))
+                if n == name:
+                    break
+        if name in _BLOCK_TAGS:
+            out.append("\n")
+            origin.append(m.start())
+            ends.append(m.start() + 1)
+        if name and not m.group(1) and name not in _VOID_TAGS and not m.group(0).endswith("/>"):
+            open_.append((name, m.group(0), len(out), m.end()))
+            n_open[name] += 1
+        pos = m.end()
+    a = pos
+    for s, e in skips:
+        if e <= a:
+            continue
+        if s > a:
+            emit_text(a, s)
+        a = max(a, e)
+    emit_text(a, len(text))
+    elements.extend((n, attrs, o, len(out), t, len(text)) for n, attrs, o, t in open_)
+    drop = _page_chrome("".join(out), elements)
+    keep = [i for i in range(len(out)) if not drop[i]]
+    kept = _running_count(not d for d in drop)
+    headings = [(t0, t1) for n, _, o0, o1, t0, t1 in elements if n in _HEADING_TAGS and kept[o1] > kept[o0]]
+    return ("".join(out[i] for i in keep), [origin[i] for i in keep], [ends[i] for i in keep],
+            headings)
+
+
+def _is_chrome(name: str, tag: str) -> bool:
+    """Whether an element is page chrome by its name, its ARIA role or its class and id."""
+    if name in _NEVER_CHROME:
+        return False
+    if name in _CHROME_TAGS:
+        return True
+    for m in _ATTR.finditer(tag):
+        value = (m.group(2) or m.group(3) or m.group(4) or "").lower()
+        if m.group(1).lower() == "role":
+            if any(r in _CHROME_ROLES for r in value.split()):
+                return True
+        elif _CHROME_NAME.search(value):
+            return True
+    return False
+
+
+def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) -> list[bool]:
+    """Which characters of the stripped page `out` are chrome: all outside the article (the longest
+    <article>, or else <main>, when it is long enough to be one) and, inside, the chrome elements."""
+    visible = _running_count(not ch.isspace() for ch in out)  # visible[i]: non-space characters in out[:i]
+
+    def size(o0: int, o1: int) -> int:
+        return visible[o1] - visible[o0]
+
+    total = size(0, len(out))
+    lo, hi = 0, len(out)
+    for kinds in ({"article"}, {"main"}):
+        roots = [(size(o0, o1), o0, o1) for n, tag, o0, o1, _, _ in elements
+                 if n in kinds or any(m.group(1).lower() == "role" and (m.group(2) or m.group(3) or m.group(4)
+                                      or "").lower() in kinds for m in _ATTR.finditer(tag))]
+        if roots:
+            n_chars, o0, o1 = max(roots)
+            if n_chars >= _ARTICLE_MIN_CHARS or 3 * n_chars >= total:
+                lo, hi = o0, o1
+                break
+    in_link = _covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "a"])
+    linked = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
+    inside = size(lo, hi)
+    chrome = [(0, lo), (hi, len(out))]
+    for n, tag, o0, o1, _, _ in elements:
+        if o1 <= o0 or not (lo <= o0 and o1 <= hi) or 2 * size(o0, o1) >= inside:
+            continue
+        # A list that is (almost) all links is a menu or a list of other stories.
+        links_only = n in ("ul", "ol") and linked[o1] - linked[o0] >= 0.8 * size(o0, o1)
+        if links_only or _is_chrome(n, tag):
+            chrome.append((o0, o1))
+    return _covered(len(out), chrome)
+
+
+def _running_count(flags: Iterable[bool]) -> list[int]:
+    """counts[i]: how many of the first i flags are true."""
+    counts = [0]
+    for flag in flags:
+        counts.append(counts[-1] + flag)
+    return counts
+
+
+def _covered(n: int, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each of n positions, whether a span [a, b) covers it, in time linear in n and the spans
+    (nested elements each marked in full cost their depth times the text)."""
+    depth = [0] * (n + 1)
+    for a, b in spans:
+        if a < b:
+            depth[a] += 1
+            depth[b] -= 1
+    return [d > 0 for d in itertools.accumulate(depth[:n])]

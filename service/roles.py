@@ -1,0 +1,275 @@
+"""What each sentence is: its role (headline, body or boilerplate: bylines, datelines, captions and
+credits, share and sign-up lines, notes about the article), and the sentences a summary cannot quote or
+open with (fragments, quotes that do not say who speaks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from service.asides import is_shouting
+from service.text import Sentence
+
+# Lines that are page furniture, not article text: sharing and navigation prompts, calls to action,
+# copyright, publishing times. Matched case-insensitively from the start of the sentence.
+_BOILERPLATE = re.compile(
+    r"^(share (this|on|via|article|page)\b|read more\b|more on this story\b|click here\b|"
+    r"follow (us|@\w+|[\w .'@-]{1,40}? on (twitter|x|facebook|instagram|tiktok|threads|bluesky|linkedin|"
+    r"youtube))\b|sign up\b|subscribe\b|advertisement$|"
+    r"related( (articles?|stories|topics|content|coverage|links|reading))?( ?:|$)|see also:|"
+    r"copyright\b|©|all rights reserved|scroll down\b|sorry,? we are (not|unable)|comments are (now )?closed|"
+    r"we (and our partners )?use cookies\b|by continuing to (browse|use)\b|read next\b|"
+    r"\((additional )?(reporting|writing|editing) by\b|"
+    r"updated?:? |published:? |posted:? |last updated\b|"
+    # ... the page's prompts between paragraphs and after the story ...
+    r"(story|article) continues (below|after)\b|scroll (down )?to continue\b|continue reading\b|"
+    r"skip (advertisement|ad)\b|download (our|the) (free )?app\b|get the latest\b.{0,60}\binbox\b|"
+    r"pic\.twitter\.com/|"
+    # ... press-release furniture, credits and notes about the article rather than its story.
+    r"for immediate release\b|(media|press|investor|editorial) (contacts?|enquiries|inquiries)\b|contacts?:|"
+    r"for (more|further) information\b|additional reporting by\b|"
+    r"the (views|opinions) expressed (in|here|are)\b|this (interview|conversation|transcript|article|story) "
+    r"(has been|was) (edited|condensed|updated|amended|corrected)\b|"
+    r"an earlier version of this (article|story)\b|this material may not be\b|"
+    r"(this )?(press )?release (contains|includes) forward-looking\b|forward-looking statements?$)",
+    re.I,
+)
+# A credit line for the reporting, at its end: "Associated Press writer Jane Doe contributed to this report."
+_CONTRIBUTED = re.compile(r"\bcontributed( reporting)? to this (report|story|article)\.?$", re.I)
+# A line of marks ("###", "___", "* * *"), a wire or press release's end mark ("-30-", "- ENDS -"),
+# or only an e-mail address, a web address or a phone number (a press release's contact block).
+_NO_TEXT = re.compile(
+    r"^(([#*_=~+-] ?){3,}|-+ ?(ends|30) ?-+|ends\.?|[\w.+-]+@[\w-]+(\.[\w-]+)+|(https?://|www\.)\S+|"
+    r"((tel|phone|telephone|mobile|mob|fax)\.?:? ?|\+)[\d ()./-]{7,})$",
+    re.I,
+)
+# Notes about the article make their whole line boilerplate: "Correction: An earlier version ... The correct
+# figure is ...", "Editor's note: ...", "Copyright 2026 The Associated Press. All rights reserved."
+_NOTE = re.compile(
+    r"^((corrections?|clarifications?|editor(['’]?s|s['’]) note|note to editors?)\s*:|copyright\b|©)", re.I
+)
+# An embedded post's attribution: "— Jane Doe (@janedoe) May 3, 2026" (its whole line).
+_POST_BY = re.compile(r"^[—–-] ?[^\n]{1,80}?\(@\w{1,30}\)", re.I)
+# A caption or photo credit makes its whole line boilerplate: a line that opens with "Photo:", "(Image:",
+# "Pictured:", "Reuters/…", or is only an agency's name...
+_CAPTION = re.compile(
+    r"^(\(?(photo|photograph|image|picture|video|caption|illustration)s?( credit| caption)?:|pictured:|"
+    r"\(?(getty images|reuters?|ap|afp|epa|pa( media)?|shutterstock|alamy)\)?$|"  # "REUTER": 1980s sign-off
+    r"(reuters|ap|afp|epa|getty images|pa) ?/|ap photo\b|"
+    r"(image|photo|video|media) (caption|source|copyright)s?,)",  # BBC pages: "Image source, Reuters"
+    re.I,
+)
+# "Image caption," on a line of its own: the next line is the caption.
+_CAPTION_LABEL = re.compile(r"^(image|photo|video|media) caption[,:]?$", re.I)
+# ... or that closes with a credit: "… (John Smith/Getty Images)", "… Photograph: Jane Doe/Reuters".
+_CREDIT_END = re.compile(
+    r"/ ?(getty( images)?|reuters|ap( photo)?|afp|epa|pa( media| wire)?|shutterstock|alamy|bloomberg)"
+    r"( via getty images)?\)?\.?$|\(((photo|image|picture|video) )?(credit|courtesy)s?:? [^()]{1,60}\)\.?$",
+    re.I,
+)
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+# Bylines: "By Jane Smith", "By Jane Smith and John Doe, BBC News": capitalised names (case matters, so
+# "By then it was late." stays a sentence), then at most a short affiliation.
+_BYLINE = re.compile(
+    r"^(?:(?:interview|words|text|story|photos?|photographs|pictures|video) )?"  # "Interview by Jane Doe"
+    r"by (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3})"
+    r"(?: (?:and|&) (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}))?"
+    r"(?:(?:,| -| —| \|) (?:[\w&'’-]+ ?){1,5})?$",
+    re.I,
+)
+_AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*)\))"  # "(Reuters)", "(AP)"
+# A line that is only a dateline or a date: "LONDON (Reuters) -", "WASHINGTON —", "NEW YORK, Nov 28",
+# "Monday 28 November 2026", "Nov. 28, 2026 10:32 GMT", "2026-11-28".
+_DATELINE = re.compile(
+    r"^(?-i:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
+    rf"(?:,? {_MONTH} \d{{1,2}}{_AGENCY}? ?[-—–:]*|{_AGENCY}? ?[-—–:]+)$",  # a date, or a dash at the end
+    re.I,
+)
+_TIME = r"\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4}(?:[+-]\d{1,2}(?::?\d{2})?)?)?"  # "2:15 PM GMT+1"
+_DATE = re.compile(
+    r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,? )?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{2,4})"
+    rf"(?:,? (?:at )?{_TIME})?$",
+    re.I,
+)
+# A time alone, with its zone or am/pm: a live blog's entry times ("16.45 BST", "4:51pm").
+_TIME_ONLY = re.compile(r"^\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?| [A-Z]{2,4}(?:[+-]\d{1,2}(?::?\d{2})?)?)$", re.I)
+# A time before the date: "10:51 EST, 24 March 2013", "4:10 PM on 12th January 2012".
+_TIME_DATE = re.compile(
+    rf"^\d{{1,2}}[:.]\d{{2}}(?: ?[ap]\.?m\.?)?(?: [A-Z]{{2,4}})?,? (?:on )?"
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)? {_MONTH},? \d{{4}}|{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})$",
+    re.I,
+)
+# Some sites (and the text dumps made of them) write a header as fragments closed by " ." and " | .":
+# "By . Jane Smith . PUBLISHED: . 10:51 EST, 24 March 2013 . | . UPDATED: ...". A fragment is judged
+# without its closing dots and bars.
+_CLOSING_DOTS = re.compile(r"(?:\s*[.|])+$")
+
+
+def _fragment_core(text: str) -> str:
+    return _CLOSING_DOTS.sub("", text).strip()
+
+
+_BARE_BY = re.compile(r"^by$", re.I)
+_QUESTION_LINE = re.compile(r"^Q ?[:.]\s")  # "Q: Why publish the report now?"
+# A contributor's note closing the article: "Jane Doe is a freelance writer based in Leeds."
+_BIO = re.compile(
+    r"^(?-i:[A-Z][\w'’-]+(?: [A-Z][\w'’.-]+){1,3}) (is|was) (a|an|the)\b[^.]{0,150}"
+    r"\b(writer|columnist|journalist|correspondent|editor|reporter|author|contributor|freelancer?|"
+    r"commentator|blogger)\b",
+    re.I,
+)
+_NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&|for|of|in|the))*$", re.I)
+_TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
+
+
+def is_boilerplate(text: str) -> bool:
+    """Page furniture rather than article text: bylines, dateline-only lines, captions and credits,
+    share/read-more/follow/sign-up lines, publishing times."""
+    core = _fragment_core(text)  # not for bylines: "By Christmas, the shops were full."
+    whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE, _TIME_ONLY, _CONTRIBUTED,
+             _NO_TEXT, _NOTE, _POST_BY)
+    fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
+    return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
+
+
+def label_roles(sentences: list[Sentence], title: str | None = None,
+                headings: Sequence[tuple[int, int]] = ()) -> None:
+    """Set each sentence's role from its text and paragraph (line): boilerplate, headline or body.
+
+    A line that opens with a caption marker or closes with a photo credit is boilerplate as a whole. The
+    first line is a headline when it has no closing punctuation and more text follows; any sentence that
+    repeats the title is one too, and so is any sentence inside one of `headings` (cleaned-text spans of
+    HTML's h1-h6).
+    """
+    key = title.strip().casefold() if title else None
+    lines: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        lines.setdefault(s.paragraph, []).append(s)
+        s.role = "boilerplate" if is_boilerplate(s.text) else "body"
+        if key and s.text.strip().casefold() == key:
+            s.role = "headline"
+        if s.role == "body" and any(a <= s.start and s.end <= b for a, b in headings):
+            s.role = "headline"
+    order = list(lines.values())
+    for k, line in enumerate(order):
+        head = line[0].text
+        if (_CAPTION.search(head) or _CREDIT_END.search(line[-1].text) or _NOTE.search(head)
+                or _POST_BY.search(head)):
+            for s in line:
+                s.role = "boilerplate"
+        if len(line) == 1 and _CAPTION_LABEL.search(head.strip()) and k + 1 < len(order):
+            for s in order[k + 1]:  # "Image caption," then the caption
+                s.role = "boilerplate"
+        # A photo credit on a line of its own ("Photograph: Jane Doe/AP") under a short line: that is its
+        # caption. Not an agency's name alone: wire copy signs off with one ("REUTER") after its last line.
+        credit = (len(line) == 1 and line[0].words <= 8 and not _CAPTION_LABEL.search(head.strip())
+                  and (_CREDIT_END.search(head) or (_CAPTION.search(head) and any(c in head for c in ":/"))))
+        if credit and k > 1 and len(order[k - 1]) == 1 and order[k - 1][0].words <= 20:
+            order[k - 1][0].role = "boilerplate"
+    text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
+    for line in text_lines[-3:]:  # "Jane Doe is a freelance writer based in Leeds." closing a column
+        if _BIO.search(line[0].text):
+            for s in line:
+                s.role = "boilerplate"
+    for by, name in zip(sentences, sentences[1:], strict=False):  # "By ." then "Jane Smith ."
+        if _BARE_BY.search(_fragment_core(by.text)):
+            core = _fragment_core(name.text)
+            if len(core.split()) <= 6 and _NAMES.search(core):
+                name.role = "boilerplate"
+    # The first line after any page furniture ("FOR IMMEDIATE RELEASE", "###") is the headline when it does
+    # not end a sentence ("Why is the canal blocked? Here's what we know"), even one that reads like a
+    # dateline (a wire's "TREASURY BALANCES AT FED FELL ON APRIL 9").
+    first = next((line for line in order
+                  if not all(_BOILERPLATE.search(s.text) or _NO_TEXT.search(s.text) for s in line)), None)
+    if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index
+            and sum(s.words for s in first) <= 25 and not _TERMINAL.search(first[-1].text)):
+        for s in first:
+            s.role = "headline"
+    text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
+    # Question subheadings and an interviewer's questions: a short question on its own line with more text
+    # after it ("What happened?", "Why does it matter?"), a line opening "Q:".
+    for line, nxt in zip(text_lines[1:], text_lines[2:], strict=False):
+        one = line[0]
+        heading = len(line) == 1 and one.role == "body" and one.words <= 10 and one.text.endswith("?")
+        if _QUESTION_LINE.search(one.text) or (heading and any(s.role == "body" for s in nxt)):
+            for s in line:
+                if s.role == "body":
+                    s.role = "headline"
+
+
+def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None = None,
+                    headings: Sequence[tuple[int, int]] = ()) -> list[Sentence]:
+    """Build sentences with paragraph numbers and roles (headline, boilerplate, body); `headings`: see
+    `label_roles`."""
+    sentences: list[Sentence] = []
+    para = 0
+    prev_end = 0
+    for i, (a, b) in enumerate(spans):
+        if i and "\n" in text[prev_end:a]:
+            para += 1
+        s = text[a:b]
+        sentences.append(Sentence(i, a, b, s, para, words=len(s.split())))
+        prev_end = b
+    label_roles(sentences, title, headings)
+    return sentences
+
+
+# Quotation marks that open a quote, and the marks that may close each.
+_CLOSERS = {'"': '"”', "“": "”\"", "‘": "’'", "'": "'’", "«": "»", "„": "“”\""}
+_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you", "this", "that"}
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def _closing(text: str, mark: str, start: int) -> int:
+    """Where the quote opened by `mark` closes (an apostrophe inside a word does not), or -1."""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if ch in _CLOSERS[mark]:
+            inside_word = i + 1 < len(text) and text[i - 1].isalpha() and text[i + 1].isalpha()
+            if not inside_word:
+                return i
+    return -1
+
+
+_ANSWER = re.compile(r"A ?: ")
+
+
+def needs_context(text: str) -> bool:
+    """A quote that cannot open a summary, since it does not say who speaks: a sentence that is only a
+    quotation, or ends inside it (`"We will win.`), or names its speaker only by a pronoun (`"We will
+    win," he said.`), or carries on a quotation opened in an earlier sentence (`We have the votes," he
+    said.`). A quote attributed by name (`"We will win," said Jane Smith.`) has its context. Nor can an
+    interview's answer (`A: Because ...`) open a summary without its question."""
+    t = text.strip()
+    if not t:
+        return False
+    if _ANSWER.match(t):
+        return True
+    if t[0] in _CLOSERS and (t[0] != "'" or t[1:2].isalpha()):
+        end = _closing(t, t[0], 1)
+        if end < 0:
+            return True
+        words = _WORD.findall(t[end + 1 :])
+        return not words or words[0].lower() in _PRONOUNS
+    # A closing mark with no opening one before it: the quote began in an earlier sentence.
+    if t.count("”") > t.count("“"):
+        return True
+    first = t.find('"')
+    return t.count('"') % 2 == 1 and first > 0 and not t[first - 1].isspace() and t[first - 1] not in "(["
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][a-z'’-]*")
+
+
+def is_fragment(sentence: Sentence, alone: bool) -> bool:
+    """Not a sentence a summary can quote: `alone` on its line (paragraph) and not ended, with 25 words at
+    most (a subheading or standfirst, a list item, a line cut short: "About Acme Corp", "Key points"), or,
+    unless it is in capitals, holding fewer than two words in lower case (a table row, a team sheet, a
+    heading in title case: "Ashford   35 24 6  5  78", "Northbridge United: Hart; Cole, Evans, Mensah")."""
+    text = sentence.text
+    if alone and sentence.words <= 25 and not _TERMINAL.search(text):
+        return True
+    return not is_shouting(text) and len(_LOWER_WORD.findall(text)) < 2
