@@ -64,6 +64,13 @@ class CalibrationConfig(_Frozen):
         return self
 
 
+class PlattConfig(_Frozen):
+    """p' = sigmoid(slope * logit(p) + intercept): probabilities recalibrated, their ranking kept."""
+
+    slope: Annotated[float, Field(gt=0.0)] = 1.0
+    intercept: float = 0.0
+
+
 class TaggerConfig(_Frozen):
     # "zero-shot": similarity to the taxonomy's descriptions; "trained": a head from `newsdesk train`
     # (`artifact`: its folder, or an output folder whose ACTIVE file names the promoted one).
@@ -87,6 +94,11 @@ class TaggerConfig(_Frozen):
     # head instead, one trained on articles cut short (`newsdesk train configs/train/iptc-short.yaml`).
     short_head: Path | None = None
     short_max_sentences: Annotated[int, Field(ge=1, le=20)] = 2
+    # zero-shot: a topic's probability is this share of the head's plus the rest of the descriptions' own,
+    # recalibrated by `head_weight_calibration` (a mixture is less sure than either). The heads learned from
+    # two publishers; on others' news the descriptions hold better. bench/head_weight.py fits both.
+    head_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    head_weight_calibration: PlattConfig = PlattConfig()
     # zero-shot: the languages the encoder and heads read (ISO 639-1, as py3langid names them). Text
     # confidently in another gets no tags; null tags every text. Widen it with a multilingual encoder.
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] | None = ["en"]

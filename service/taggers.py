@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from service.config import PlattConfig
 from service.encoder import SentenceEncoder
 from service.features import EncodedText
 from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
 from service.settings import get_settings
-from service.tagger import TagScore, ZeroShotTagger
+from service.tagger import TagScore, ZeroShotTagger, sigmoid
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
 from service.vector_cache import encode_cached
@@ -51,8 +52,11 @@ class ZeroShotArticleTagger:
     def __init__(self, tagger: ZeroShotTagger, children: dict[str, ZeroShotTagger] | None = None, *,
                  max_children: int = 0, parent_min_score: float = 1.0, child_min_score: float = 1.0,
                  head: ResidualHead | None = None, short_head: ResidualHead | None = None,
-                 short_max_sentences: int = 2, languages: list[str] | None = None):
+                 short_max_sentences: int = 2, languages: list[str] | None = None, head_weight: float = 1.0,
+                 head_weight_calibration: PlattConfig | None = None):
         self.tagger = tagger
+        self.head_weight = head_weight
+        self.head_weight_calibration = head_weight_calibration or PlattConfig()
         self.languages = languages
         self.head = head
         self.short_head = short_head
@@ -95,7 +99,8 @@ class ZeroShotArticleTagger:
         return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
                    parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head,
                    short_head=short_head, short_max_sentences=cfg.short_max_sentences,
-                   languages=cfg.languages)
+                   languages=cfg.languages, head_weight=cfg.head_weight,
+                   head_weight_calibration=cfg.head_weight_calibration)
 
     def tag_article(
         self,
@@ -134,8 +139,14 @@ class ZeroShotArticleTagger:
         return sorted(out, key=lambda t: -t.score)[:max_tags]
 
     def _with_head(self, head: ResidualHead, correction: Correction, sims: np.ndarray) -> np.ndarray:
-        """Top-level probabilities: the zero-shot logits with the head's correction."""
-        return head.probabilities(self.tagger.logits(sims), correction)
+        """Top-level probabilities: the zero-shot logits with the head's correction, `head_weight` of it,
+        and the descriptions' own probabilities for the rest."""
+        corrected = head.probabilities(self.tagger.logits(sims), correction)
+        if self.head_weight == 1.0:
+            return corrected
+        mixed = self.head_weight * corrected + (1.0 - self.head_weight) * self.tagger.calibrate(sims)
+        logit = np.log(np.clip(mixed, 1e-7, 1.0)) - np.log(np.clip(1.0 - mixed, 1e-7, 1.0))
+        return sigmoid(self.head_weight_calibration.slope * logit + self.head_weight_calibration.intercept)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {

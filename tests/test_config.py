@@ -55,6 +55,8 @@ def _base():
         (lambda r: r.pop("name"), "name"),
         (lambda r: r.update(extra_section={}), "extra_section"),
         (lambda r: r["tagger"].update(languages=["English"]), "tagger.languages.0"),
+        (lambda r: r["tagger"].update(head_weight_calibration={"slope": 0}),
+         "tagger.head_weight_calibration.slope"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, mutate, needle):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from contract import ARABIC, FRENCH, GERMAN
 
+from service.config import PlattConfig
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 
 
@@ -184,3 +185,29 @@ def test_one_company_or_country_however_the_wire_writes_it(analyzer):
     assert written["Texaco Inc"] == ["Texaco", "Texaco Inc"], written  # and no ticker TX
     assert written["United States"] == ["U.S.", "the United States"], written
     assert not [t for t in written if t in ("GM", "TX", "Texaco", "U.S.")], written
+
+
+def test_head_weight_mixes_the_heads_with_the_descriptions(analyzer, monkeypatch, seed_text):
+    """head_weight 0 (and no recalibration) gives the descriptions' own probabilities."""
+    def scores() -> dict[str, float]:
+        tags = _an(analyzer, seed_text, include=["tags"], max_tags=17, min_score=0.0).tags
+        return {t.code: t.score for t in tags if t.level == 1}
+
+    tagger = analyzer.tagger
+    monkeypatch.setattr(tagger, "head_weight_calibration", PlattConfig())
+    monkeypatch.setattr(tagger, "head_weight", 0.0)
+    mixed_out = scores()
+    monkeypatch.setattr(tagger, "head", None)
+    monkeypatch.setattr(tagger, "short_head", None)
+    assert mixed_out == pytest.approx(scores(), abs=1e-4)
+
+
+def test_other_publishers_disasters_are_not_pulled_to_the_heads_desks(analyzer):
+    """The heads alone put a chemical-plant inquiry and a house fire (bench/data/other_publishers) under
+    economy or arts; mixed with the descriptions (`tagger.head_weight`) they are disasters."""
+    from bench.head_weight import other_publishers
+
+    whole, _ = other_publishers()
+    disasters = [text for text, code in whole if code == "medtop:03000000"]
+    tops = [_an(analyzer, text, include=["tags"]).tags[0].code for text in disasters]
+    assert tops == ["medtop:03000000"] * 4, tops
