@@ -139,8 +139,8 @@ class ZeroShotArticleTagger:
         return sorted(out, key=lambda t: -t.score)[:max_tags]
 
     def _with_head(self, head: ResidualHead, correction: Correction, sims: np.ndarray) -> np.ndarray:
-        """Top-level probabilities: the zero-shot logits with the head's correction, `head_weight` of it,
-        and the descriptions' own probabilities for the rest."""
+        """Top-level probabilities: the zero-shot logits with the head's correction, `head_weight` of it and
+        the descriptions' own probabilities for the rest, the mixture recalibrated (less sure than either)."""
         corrected = head.probabilities(self.tagger.logits(sims), correction)
         if self.head_weight == 1.0:
             return corrected
