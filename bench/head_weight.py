@@ -4,14 +4,15 @@ towards their topics.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.head_weight [--weights 1 0.8 0.7 0.6 0.5]
 
-For each weight, the recalibration of the mixture (`tagger.head_weight_calibration`: Platt scaling of its
-logit, fitted on BBC dev one-vs-rest over the 17 labels; a mixture is less sure than either part), and
-top-1 accuracy on the 17 mapped IPTC top-level topics of: BBC dev (209) and test (418) with ECE (10 bins;
-all 17 labels / the top label, after the recalibration); every fifth Reuters ModApte test article with topics
-mapped to one top-level code (a sample, for time); `bench/data/other_publishers/` (68 articles written for
-this check, 4 a topic in wire, tabloid, broadsheet and local styles, none from BBC or Reuters: whole, and
-cut to headline + first sentence); and `bench.tune_tagger.SNIPPETS` (51, won by their own topic). Each text
-is encoded once; only the read-out changes with the weight.
+For each weight: the recalibration of the mixture, which is less sure than either part (Platt scaling of
+its logit, one-vs-rest over the 17 labels: `tagger.head_weight_calibration` fitted on BBC dev,
+`short_head_weight_calibration` on BBC dev cut to headline + first paragraph); then top-1 accuracy on the
+17 mapped IPTC top-level topics of BBC dev (209) and test (418), whole and cut, with ECE (10 bins; all 17
+labels / the top label); every fifth Reuters ModApte test article with topics mapped to one top-level code
+(a sample, for time); `bench/data/other_publishers/` (68 articles written for this check, 4 a topic in
+wire, tabloid, broadsheet and local styles, none from BBC or Reuters: whole, and cut to headline + first
+sentence); and `bench.tune_tagger.SNIPPETS` (51, won by their own topic). Each text is encoded once; only
+the read-out changes with the weight.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from bench.bbc import BBC_TO_IPTC, SHARED, load_split
+from bench.snippets_bbc import first_paragraph
 from bench.tune_tagger import SNIPPETS
 from service.analyzer import Analyzer
 from service.config import PlattConfig, load_engine_config
@@ -85,9 +87,14 @@ def main() -> None:
     an = Analyzer(load_engine_config(args.config))
     codes = [lb.code for lb in an.tagger.tagger.labels]
     whole, cut = other_publishers()
+    bbc = {split: load_split(split) for split in ("dev", "test")}
     sets = {
-        "BBC dev": [(r["article"], BBC_TO_IPTC[r["category"]]) for r in load_split("dev")],
-        "BBC test": [(r["article"], BBC_TO_IPTC[r["category"]]) for r in load_split("test")],
+        "BBC dev": [(r["article"], BBC_TO_IPTC[r["category"]]) for r in bbc["dev"]],
+        "BBC dev, cut": [(first_paragraph(r["article"]), BBC_TO_IPTC[r["category"]], r["title"])
+                         for r in bbc["dev"]],
+        "BBC test": [(r["article"], BBC_TO_IPTC[r["category"]]) for r in bbc["test"]],
+        "BBC test, cut": [(first_paragraph(r["article"]), BBC_TO_IPTC[r["category"]], r["title"])
+                          for r in bbc["test"]],
         "Reuters test (1 in 5)": reuters_sample(codes),
         "other publishers, whole": whole,
         "other publishers, headline + first sentence": cut,
@@ -95,16 +102,19 @@ def main() -> None:
     }
     encoded = {}
     for name, items in sets.items():
-        preps = [an.prepare(AnalyzeRequest(text=text, options=OPTIONS)) for text, _ in items]
+        preps = [an.prepare(AnalyzeRequest(text=item[0], title=item[2] if len(item) > 2 else None,
+                                           options=OPTIONS)) for item in items]
         encoded[name] = list(zip(preps, an.encode(preps), strict=True))
     for weight in args.weights:
         an.tagger.head_weight = weight
-        an.tagger.head_weight_calibration = PlattConfig()
-        if weight < 1.0:
-            p, gold = scores(an, codes, sets["BBC dev"], encoded["BBC dev"])
-            fit = LogisticRegression(C=1e6).fit(logit(p).reshape(-1, 1), gold.ravel())
-            an.tagger.head_weight_calibration = PlattConfig(slope=float(fit.coef_[0, 0]),
-                                                            intercept=float(fit.intercept_[0]))
+        fields = (("head_weight_calibration", "BBC dev"), ("short_head_weight_calibration", "BBC dev, cut"))
+        for field, dev in fields:
+            setattr(an.tagger, field, PlattConfig())
+            if weight < 1.0:
+                p, gold = scores(an, codes, sets[dev], encoded[dev])
+                fit = LogisticRegression(C=1e6).fit(logit(p).reshape(-1, 1), gold.ravel())
+                setattr(an.tagger, field, PlattConfig(slope=float(fit.coef_[0, 0]),
+                                                      intercept=float(fit.intercept_[0])))
         cells = []
         for name, items in sets.items():
             p, gold = scores(an, codes, items, encoded[name])
@@ -115,9 +125,9 @@ def main() -> None:
                 cell += (f" (ECE {expected_calibration_error(p.ravel(), gold.ravel()):.4f} / "
                          f"{expected_calibration_error(p[rows, top], gold[rows, top]):.4f})")
             cells.append(cell)
-        c = an.tagger.head_weight_calibration
-        print(f"head_weight {weight} (calibration slope {c.slope:.3f}, intercept {c.intercept:.3f}): "
-              + "; ".join(cells), flush=True)
+        c, short = an.tagger.head_weight_calibration, an.tagger.short_head_weight_calibration
+        print(f"head_weight {weight} (calibration slope {c.slope:.3f}, intercept {c.intercept:.3f}; "
+              f"short head {short.slope:.3f}, {short.intercept:.3f}): " + "; ".join(cells), flush=True)
 
 
 def scores(an: Analyzer, codes: list[str], items: list, encoded: list) -> tuple[np.ndarray, np.ndarray]:
@@ -127,7 +137,7 @@ def scores(an: Analyzer, codes: list[str], items: list, encoded: list) -> tuple[
         for tag in an.read_out(prep, enc).tags:
             if tag.code in codes:
                 p[row, codes.index(tag.code)] = tag.score
-    return p, np.array([[c == code for c in codes] for _, code in items], np.float32)
+    return p, np.array([[c == item[1] for c in codes] for item in items], np.float32)
 
 
 def logit(p: np.ndarray) -> np.ndarray:

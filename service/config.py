@@ -99,6 +99,7 @@ class TaggerConfig(_Frozen):
     # two publishers; on others' news the descriptions hold better. bench/head_weight.py fits both.
     head_weight: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     head_weight_calibration: PlattConfig = PlattConfig()
+    short_head_weight_calibration: PlattConfig = PlattConfig()  # the same, for the short head's mixture
     # zero-shot: the languages the encoder and heads read (ISO 639-1, as py3langid names them). Text
     # confidently in another gets no tags; null tags every text. Widen it with a multilingual encoder.
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] | None = ["en"]

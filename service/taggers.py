@@ -53,10 +53,12 @@ class ZeroShotArticleTagger:
                  max_children: int = 0, parent_min_score: float = 1.0, child_min_score: float = 1.0,
                  head: ResidualHead | None = None, short_head: ResidualHead | None = None,
                  short_max_sentences: int = 2, languages: list[str] | None = None, head_weight: float = 1.0,
-                 head_weight_calibration: PlattConfig | None = None):
+                 head_weight_calibration: PlattConfig | None = None,
+                 short_head_weight_calibration: PlattConfig | None = None):
         self.tagger = tagger
         self.head_weight = head_weight
         self.head_weight_calibration = head_weight_calibration or PlattConfig()
+        self.short_head_weight_calibration = short_head_weight_calibration or PlattConfig()
         self.languages = languages
         self.head = head
         self.short_head = short_head
@@ -100,7 +102,8 @@ class ZeroShotArticleTagger:
                    parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head,
                    short_head=short_head, short_max_sentences=cfg.short_max_sentences,
                    languages=cfg.languages, head_weight=cfg.head_weight,
-                   head_weight_calibration=cfg.head_weight_calibration)
+                   head_weight_calibration=cfg.head_weight_calibration,
+                   short_head_weight_calibration=cfg.short_head_weight_calibration)
 
     def tag_article(
         self,
@@ -122,7 +125,8 @@ class ZeroShotArticleTagger:
         head = self.short_head if short else self.head
         if head is not None and not too_short(p.doc):
             doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
-            probabilities = functools.partial(self._with_head, head, head.correction(doc))
+            calibration = self.short_head_weight_calibration if short else self.head_weight_calibration
+            probabilities = functools.partial(self._with_head, head, head.correction(doc), calibration)
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
@@ -138,7 +142,8 @@ class ZeroShotArticleTagger:
         # sort is stable, so each still comes after its parent.
         return sorted(out, key=lambda t: -t.score)[:max_tags]
 
-    def _with_head(self, head: ResidualHead, correction: Correction, sims: np.ndarray) -> np.ndarray:
+    def _with_head(self, head: ResidualHead, correction: Correction, calibration: PlattConfig,
+                   sims: np.ndarray) -> np.ndarray:
         """Top-level probabilities: the zero-shot logits with the head's correction, `head_weight` of it and
         the descriptions' own probabilities for the rest, the mixture recalibrated (less sure than either)."""
         corrected = head.probabilities(self.tagger.logits(sims), correction)
@@ -146,7 +151,7 @@ class ZeroShotArticleTagger:
             return corrected
         mixed = self.head_weight * corrected + (1.0 - self.head_weight) * self.tagger.calibrate(sims)
         logit = np.log(np.clip(mixed, 1e-7, 1.0)) - np.log(np.clip(1.0 - mixed, 1e-7, 1.0))
-        return sigmoid(self.head_weight_calibration.slope * logit + self.head_weight_calibration.intercept)
+        return sigmoid(calibration.slope * logit + calibration.intercept)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {
