@@ -307,9 +307,11 @@ def test_short_items_are_corrected_by_the_short_head(
     default = analyzer.analyze_many([short, long])
     long_head_only = Analyzer.from_config_file(make_config(tagger={"short_head": None}))
     by_long = long_head_only.analyze_many([short, long])
-    short_head_only = Analyzer.from_config_file(
-        make_config(tagger={"head": str(project_root / "models" / "iptc-short"), "short_head": None})
-    )
+    short_calibration = analyzer.config.tagger.short_head_weight_calibration.model_dump()
+    short_head_only = Analyzer.from_config_file(make_config(tagger={
+        "head": str(project_root / "models" / "iptc-short"), "short_head": None,
+        "head_weight_calibration": short_calibration,  # the short head's mixture has its own
+    }))
     by_short = short_head_only.analyze(short)
     assert default[1].tags == by_long[1].tags
     assert default[0].tags == by_short.tags
