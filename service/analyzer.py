@@ -20,6 +20,7 @@ import numpy as np
 from spacy.tokens import Doc
 
 from service.abstractive import Seq2SeqSummarizer, word_budget
+from service.asides import beside_story
 from service.config import EngineConfig, load_engine_config
 from service.encoder import SentenceEncoder
 from service.entities import extract_entities
@@ -279,17 +280,20 @@ class Analyzer:
                                              text=p.clean.original(s.start, s.end), score=round(pk.score, 4)))
             summary = Summary(text=" ".join(s.text for s in sents), sentences=sents)
 
-        asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]  # bylines, captions, …
+        # Read once for both: shouted lines, bylines, captions, … (service/asides.py).
+        beside = None
+        if "entities" in parts or "keywords" in parts:
+            beside = beside_story(p.doc, [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"])
         entities: list[EntityOut] = []
         if "entities" in parts:
-            for ent in extract_entities(p.doc, set(cfg.entities.types), asides):
+            for ent in extract_entities(p.doc, set(cfg.entities.types), beside):
                 spans = [p.clean.span(a, b) for a, b in ent.spans]
                 entities.append(EntityOut(text=ent.text, type=ent.type, count=ent.count, spans=spans))
 
         keywords: list[KeywordOut] = []
         if "keywords" in parts and self.nlp.has_pos:
             limit = cfg.keywords.max_keywords if opt.max_keywords is None else opt.max_keywords
-            phrases = candidate_phrases(p.doc, cfg.keywords.max_words, asides)
+            phrases = candidate_phrases(p.doc, cfg.keywords.max_words, beside)
             ranked = rank_keywords(phrases, doc_vec, [s.start for s in p.sentences],
                                    e.token_states, limit)
             keywords = [KeywordOut(text=k.text, score=k.score) for k in ranked]

@@ -8,7 +8,8 @@ words poorly (GRAIN SHIPS WAITING as an organisation) and their case says nothin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from spacy.tokens import Doc
 
@@ -30,3 +31,23 @@ def shouted_tokens(doc: Doc) -> tuple[set[int], bool]:
              if any(c.isalpha() for c in m.group())]
     loud = [(a, b) for a, b in lines if is_shouting(text[a:b])]
     return tokens_within(doc, loud), len(loud) == len(lines)
+
+
+@dataclass
+class Beside:
+    """One article's tokens beside its story, read once for keywords and entities."""
+
+    shouted: set[int]  # tokens on shouted lines
+    all_shouted: bool  # every line with words is shouted: then the shouting is the story
+    asides: set[int]  # tokens in bylines, datelines, captions and credits, times
+
+    @property
+    def skipped(self) -> set[int]:
+        """The tokens that name nothing and give no keyword of their own."""
+        return self.asides | (set() if self.all_shouted else self.shouted)
+
+
+def beside_story(doc: Doc, asides: Sequence[tuple[int, int]] = ()) -> Beside:
+    """`asides`: character spans of the sentences that are boilerplate."""
+    shouted, all_shouted = shouted_tokens(doc)
+    return Beside(shouted, all_shouted, tokens_within(doc, asides))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from service.asides import shouted_tokens, tokens_within
+from service.asides import Beside, beside_story
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
@@ -76,10 +75,10 @@ def _initials(text: str) -> str:
 Groups = dict[tuple[str, str], Entity]  # (normalised text, type) -> entity
 
 
-def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]] = ()) -> list[Entity]:
+def extract_entities(doc: Doc, types: set[str], beside: Beside | None = None) -> list[Entity]:
     """Group mentions by normalised text and type; a lone surname joins the full name. A mention that runs
     over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
-    line, or inside one of `asides` (character spans of bylines, datelines, captions and credits, times),
+    line, or in a byline, dateline, caption, credit or time (`beside`; by default, shouted lines only),
     only counts for an entity the rest of the text names (POLAND for Poland), which also gives its written
     form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about. So do a mention in
     lower case ("40 cts" as an ORG) and a ticker in angle brackets ("Texaco Inc <TX>").
@@ -91,7 +90,7 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
     Motors"); a company's first word joins its one full name given before it ("Deutsche" after "Deutsche
     Boerse"). An entity is shown as most of its mentions write it, without "the", a possessive, a title
     ("Mr") or a bracket that does not close."""
-    groups, forms, loud = _mentions(doc, types, asides)
+    groups, forms, loud = _mentions(doc, types, beside or beside_story(doc))
     by_text = {k: e for (k, _), e in sorted(groups.items(), key=lambda g: -g[1].count)}
     for k, a, b in loud:  # whatever type spaCy gave it in capitals
         if k in by_text:
@@ -112,7 +111,7 @@ def extract_entities(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]
     return ents
 
 
-def _mentions(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]]
+def _mentions(doc: Doc, types: set[str], beside: Beside
               ) -> tuple[Groups, dict[tuple[str, str], Counter[str]], list[tuple[str, int, int]]]:
     """The story's mentions grouped by normalised text and type, each group shown as most of its mentions
     write it; how each group's mentions are written; and the mentions beside the story (key, span)."""
@@ -120,8 +119,7 @@ def _mentions(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]]
     forms: dict[tuple[str, str], Counter[str]] = {}
     loud: list[tuple[str, int, int]] = []
     doc_text = doc.text  # Doc.text rebuilds the string on every access
-    shouted, all_shouted = shouted_tokens(doc)
-    beside = tokens_within(doc, asides)
+    skipped = beside.skipped
     for ent in doc.ents:
         if ent.label_ not in types:
             continue
@@ -140,8 +138,7 @@ def _mentions(doc: Doc, types: set[str], asides: Sequence[tuple[int, int]]
         if sum(c.isalpha() for c in key[0]) < 2 or key[0].replace(".", "") in _NO_NAME:
             continue
         ticker = doc_text[a - 1 : a] == "<" and doc_text[b : b + 1] == ">" and _TICKER.fullmatch(text)
-        if ((ent.start in shouted and not all_shouted) or ent.start in beside or ticker
-                or _LOWER_WORDS.fullmatch(text)):
+        if ent.start in skipped or ticker or _LOWER_WORDS.fullmatch(text):
             loud.append((key[0], a, b))
             continue
         if key not in groups:

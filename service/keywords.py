@@ -7,13 +7,12 @@ taken from the sentence pass that already ran: keywords cost no extra encoding.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from spacy.tokens import Doc
 
-from service.asides import shouted_tokens, tokens_within
+from service.asides import Beside, beside_story
 
 _NOUNISH = {"NOUN", "PROPN"}
 _MODIFIER = {"ADJ", "NOUN", "PROPN"}
@@ -40,18 +39,18 @@ def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
 
 
 def candidate_phrases(doc: Doc, max_words: int,
-                      asides: Sequence[tuple[int, int]] = ()) -> dict[str, list[tuple[int, int]]]:
+                      beside: Beside | None = None) -> dict[str, list[tuple[int, int]]]:
     """Maximal runs of modifiers ending in a noun: shown text -> cleaned-text spans.
 
     A phrase is shown as written (hyphens and abbreviations kept), each word in lower case unless the
     text treats it as a name: a proper noun or part of an entity, an acronym, or a word it capitalises
-    mid-sentence. Shouted lines give no phrases when the text has others, nor do `asides` (character
-    spans of bylines, datelines, captions and credits)."""
+    mid-sentence. Shouted lines give no phrases when the text has others, nor do bylines, datelines,
+    captions and credits (`beside`; by default, shouted lines only)."""
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
-    shouted, all_shouted = shouted_tokens(doc)
-    skip = tokens_within(doc, asides) | (set() if all_shouted else shouted)
+    beside = beside or beside_story(doc)
+    shouted, skip = beside.shouted, beside.skipped
     names = _capitalised_words(doc, shouted)
 
     def shown(tok) -> str:
