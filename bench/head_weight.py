@@ -31,6 +31,7 @@ from service.analyzer import Analyzer
 from service.config import PlattConfig, load_engine_config
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
+from service.tagger import logit
 from service.taxonomy import load_label_map, load_taxonomy
 from training.metrics import expected_calibration_error
 
@@ -138,11 +139,6 @@ def scores(an: Analyzer, codes: list[str], items: list, encoded: list) -> tuple[
             if tag.code in codes:
                 p[row, codes.index(tag.code)] = tag.score
     return p, np.array([[c == item[1] for c in codes] for item in items], np.float32)
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
 
 
 if __name__ == "__main__":

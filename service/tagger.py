@@ -27,6 +27,11 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def logit(p: np.ndarray) -> np.ndarray:
+    """The inverse of `sigmoid`, finite at 0 and 1."""
+    return np.log(np.clip(p, 1e-7, 1.0)) - np.log(np.clip(1.0 - p, 1e-7, 1.0))
+
+
 def calibrated_logits(c: CalibrationConfig, scores: np.ndarray) -> np.ndarray:
     """slope * s + margin_slope * lead(s) + intercept along the last axis (see `CalibrationConfig`)."""
     return c.slope * scores + c.margin_slope * lead(scores) + c.intercept

@@ -13,7 +13,7 @@ from service.features import EncodedText
 from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
 from service.settings import get_settings
-from service.tagger import TagScore, ZeroShotTagger, sigmoid
+from service.tagger import TagScore, ZeroShotTagger, logit, sigmoid
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
 from service.vector_cache import encode_cached
@@ -150,8 +150,7 @@ class ZeroShotArticleTagger:
         if self.head_weight == 1.0:
             return corrected
         mixed = self.head_weight * corrected + (1.0 - self.head_weight) * self.tagger.calibrate(sims)
-        logit = np.log(np.clip(mixed, 1e-7, 1.0)) - np.log(np.clip(1.0 - mixed, 1e-7, 1.0))
-        return sigmoid(calibration.slope * logit + calibration.intercept)
+        return sigmoid(calibration.slope * logit(mixed) + calibration.intercept)
 
 
 TAGGER_KINDS: dict[str, type[ZeroShotArticleTagger] | type[TrainedTagger]] = {
