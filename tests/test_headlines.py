@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
-from train_fixtures import articles, write_jsonl, write_recipe
+from train_fixtures import RATE_STORY as BODY
+from train_fixtures import articles, summariser_card, write_jsonl, write_recipe
 
-from service import cli
-from service.artifacts import load_manifest
 from service.errors import ConfigError
 from service.features import EncodedText
 from service.text import Sentence
 from training.config import HeadlineExamples, load_train_config
 from training.headlines import headline_items
 
-BODY = [
-    "Officials met on Monday in the capital for a second day of talks.",
-    "The central bank raised interest rates by half a point to curb inflation.",
-    "Analysts had expected a smaller move after weak retail figures.",
-    "Mortgage lenders said they would pass the rise on to borrowers.",
-    "The currency gained against the dollar after the announcement.",
-    "The next meeting of the rate-setting committee is in six weeks.",
-]
 HEADLINE = "Central bank raises interest rates to fight inflation"
 
 
@@ -67,11 +57,7 @@ def test_a_recipe_learns_from_headlines_too(tmp_path, capsys, vector_cache):
     source = {"path": "headlines.jsonl", "fields": fields}
     headlines = {"sources": [source], "train_split": True, "weight": 0.3, "min_sentences": 3}
     recipe = write_recipe(tmp_path, "extractive-summary", cache=str(vector_cache), headlines=headlines)
-    assert cli.main(["train", str(recipe)]) == 0
-    artifact = Path(capsys.readouterr().out.strip())
-    _, manifest = load_manifest(artifact)
-    assert manifest.task == "extractive-summary"
-    card = (artifact / "README.md").read_text()
+    card = summariser_card(recipe, capsys)
     assert "- headlines: 12 articles, fingerprint " in card, card
     taught = re.search(r"- headlines: (\d+) articles teach the scorer, weight 0.3; (\d+) without", card)
     # the 12 of the source and the recipe's 18 train articles; none of dev or test

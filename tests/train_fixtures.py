@@ -33,6 +33,15 @@ SENTENCES = {
         "The games console sold out in its first week as players queued online.",
     ],
 }
+# One short news story, a sentence a line, for the summariser's distant supervision (headlines, highlights).
+RATE_STORY = [
+    "Officials met on Monday in the capital for a second day of talks.",
+    "The central bank raised interest rates by half a point to curb inflation.",
+    "Analysts had expected a smaller move after weak retail figures.",
+    "Mortgage lenders said they would pass the rise on to borrowers.",
+    "The currency gained against the dollar after the announcement.",
+    "The next meeting of the rate-setting committee is in six weeks.",
+]
 TITLES = {"sport": "Team wins again", "business": "Markets react to results", "tech": "New gadget launched"}
 
 
@@ -99,3 +108,15 @@ def write_recipe(
     path = folder / f"{task}.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
+
+
+def summariser_card(recipe: Path, capsys: Any) -> str:
+    """`newsdesk train recipe`, which must succeed and write a summariser; its model card."""
+    from service import cli
+    from service.artifacts import load_manifest
+
+    assert cli.main(["train", str(recipe)]) == 0
+    artifact = Path(capsys.readouterr().out.strip())
+    _, manifest = load_manifest(artifact)
+    assert manifest.task == "extractive-summary"
+    return (artifact / "README.md").read_text()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -188,8 +188,9 @@ class HyperParams(_Strict):
     max_train_examples: Annotated[int, Field(ge=1)] | None = None  # a subset, e.g. to time an epoch
 
 
-class HeadlineSource(_Strict):
-    """A table of articles with headlines: a `title` field, or a headline line at the top of the text."""
+class ArticleSource(_Strict):
+    """A table of articles beside the recipe's data: with headlines (a `title` field, or a headline line at
+    the top of the text), or with highlights (`fields.summary`)."""
 
     path: Path
     format: Literal["auto", "jsonl", "csv", "parquet", "dataset"] = "auto"
@@ -200,10 +201,28 @@ class HeadlineExamples(_Strict):
     """Articles whose headline stands in for a short highlight (training/headlines.py): the summariser
     also learns which body sentences cover the headline, with the headline hidden."""
 
-    sources: list[HeadlineSource] = []
+    sources: list[ArticleSource] = []
     train_split: bool = False  # the recipe's own train articles too, those with a title
     weight: Annotated[float, Field(gt=0.0, le=10.0)] = 0.3  # of each of their sentences in the loss
     min_sentences: Annotated[int, Field(ge=1)] = 6  # shorter articles are left out
+
+
+class HighlightExamples(_Strict):
+    """Articles with a few short highlights written for them, as news sites put 3-4 "story highlights" above
+    an article (training/highlights.py): for each highlight, the body sentence that says most of it is a
+    positive too. `fields.summary` names the highlights: a list of strings, or one string, a line each."""
+
+    sources: list[ArticleSource] = Field(min_length=1)
+    weight: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0  # of each of their sentences in the loss
+    min_sentences: Annotated[int, Field(ge=1)] = 6  # shorter articles are left out
+
+    @field_validator("sources")
+    @classmethod
+    def _name_the_highlights(cls, v: list[ArticleSource]) -> list[ArticleSource]:
+        for src in v:
+            if src.fields.summary is None:
+                raise ValueError(f"{src.path}: name the highlights' field in fields.summary")
+        return v
 
 
 class SummaryConfig(_Strict):
@@ -227,6 +246,7 @@ class TrainConfig(_Strict):
     training: HyperParams = HyperParams()
     summary: SummaryConfig = SummaryConfig()
     headlines: HeadlineExamples | None = None  # extractive-summary only
+    highlights: HighlightExamples | None = None  # extractive-summary only
     output: Path
     cache: Path = DEFAULT_CACHE
 
@@ -242,8 +262,9 @@ class TrainConfig(_Strict):
         if labels is not None and len(labels) < 2:  # the solvers need two classes; one is nothing to tell
             raise ValueError(f"taxonomy.labels: a {self.task} task needs at least 2 labels, got "
                              f"{[lb.id for lb in labels]}")
-        if self.headlines is not None and not summary:
-            raise ValueError("`headlines` teach the summariser; a topic task has no use for them")
+        for key in ("headlines", "highlights"):
+            if getattr(self, key) is not None and not summary:
+                raise ValueError(f"`{key}` teach the summariser; a topic task has no use for them")
         if self.headlines is not None and not (self.headlines.sources or self.headlines.train_split):
             raise ValueError("`headlines` needs `sources`, `train_split: true` or both")
         if summary and self.model.mode == "finetune":
@@ -269,6 +290,9 @@ class TrainConfig(_Strict):
         return self
 
 
+Extra = TypeVar("Extra", HeadlineExamples, HighlightExamples, None)
+
+
 def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
     """The config with `fn` applied to every path in it."""
     d = cfg.data
@@ -281,13 +305,16 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
         | {k: f(getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
     )
     encoder = cfg.model.encoder.model_copy(update={"path": f(cfg.model.encoder.path)})
-    headlines = cfg.headlines and cfg.headlines.model_copy(
-        update={"sources": [src.model_copy(update={"path": fn(src.path)}) for src in cfg.headlines.sources]}
-    )
+    def sources(extra: Extra) -> Extra:
+        return extra and extra.model_copy(
+            update={"sources": [src.model_copy(update={"path": fn(src.path)}) for src in extra.sources]}
+        )
+
     return cfg.model_copy(
         update={
             "data": data,
-            "headlines": headlines,
+            "headlines": sources(cfg.headlines),
+            "highlights": sources(cfg.highlights),
             "model": cfg.model.model_copy(update={"encoder": encoder}),
             "output": fn(cfg.output),
             "cache": fn(cfg.cache),

@@ -21,7 +21,7 @@ from typing import Any
 
 from service.artifacts import ArtifactLabel
 from service.errors import NewsdeskError, first_line
-from training.config import DataConfig, Fields, Ratio, TrainConfig
+from training.config import ArticleSource, DataConfig, Fields, Ratio, TrainConfig
 
 SPLITS = ("train", "dev", "test")
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -51,6 +51,7 @@ class Dataset:
     taxonomy: list[ArtifactLabel]
     fingerprint: str
     notes: list[str]  # what was left out or carved, for the model card
+    extra: dict[str, list[Example]] = field(default_factory=dict)  # tables beside the splits (highlights)
 
 
 def check_utf8(path: Path) -> int:
@@ -199,6 +200,27 @@ def example_of(row: dict[str, Any], f: Fields, n: int, path: Path) -> Example | 
         raise DataError(f"{path} row {n}: no id in {f.id!r} (fields.id); give every row one, or set "
                         "fields.id: null to number the rows")
     return Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=f"{path} row {n}")
+
+
+def source_examples(src: ArticleSource, key: str) -> list[Example]:
+    """The rows with some text of a table beside the recipe's data (`key` names it in messages); with
+    `fields.summary`, each row's summary too: a string, or a list of strings joined a line each."""
+    rows = read_table(src.path, src.format)
+    f = src.fields
+    check_columns(rows, [c for c in (f.id, f.title, *f.text, f.summary) if c], src.path, f"{key}.fields")
+    out = []
+    for n, row in enumerate(rows, start=1):
+        ex = example_of(row, f, n, src.path)
+        if ex is None:
+            continue
+        if f.summary:
+            value = row.get(f.summary)
+            lines = value if isinstance(value, list) else [value]
+            ex.summary = "\n".join(t for t in map(text_of, lines) if t)
+            if not ex.summary:
+                raise DataError(f"{src.path} row {n}: no summary in {f.summary!r} ({key}.fields.summary)")
+        out.append(ex)
+    return out
 
 
 def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes: list[str]) -> list[Example]:

@@ -20,20 +20,14 @@ import numpy as np
 from service.features import EncodedText, TfidfView
 from service.sentence_scorer import sentence_features
 from training.config import HeadlineExamples
-from training.data import DataError, Example, check_columns, example_of, read_table
+from training.data import DataError, Example, source_examples
 from training.summary import SummaryItem
 
 
 def load_headline_examples(cfg: HeadlineExamples) -> list[Example]:
     """Every row with some text, from each source table; the headline is the `title` field or, without
     one, the headline line the text cleaner finds at the top of the text."""
-    out = []
-    for src in cfg.sources:
-        rows = read_table(src.path, src.format)
-        f = src.fields
-        check_columns(rows, [c for c in (f.id, f.title, *f.text) if c], src.path, "headlines.sources.fields")
-        found = (example_of(row, f, n, src.path) for n, row in enumerate(rows, start=1))
-        out += [ex for ex in found if ex is not None]
+    out = [ex for src in cfg.sources for ex in source_examples(src, "headlines.sources")]
     if cfg.sources and not out:
         raise DataError("headlines: the source tables hold no row with text")
     return out
@@ -42,7 +36,7 @@ def load_headline_examples(cfg: HeadlineExamples) -> list[Example]:
 def fingerprint(examples: Sequence[Example]) -> str:
     h = hashlib.sha256()
     for ex in examples:
-        h.update(json.dumps([ex.id, ex.title, ex.text]).encode())
+        h.update(json.dumps([ex.id, ex.title, ex.text] + ([ex.summary] if ex.summary else [])).encode())
     return h.hexdigest()[:16]
 
 

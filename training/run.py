@@ -50,6 +50,7 @@ from training.data import (
 )
 from training.finetune import TrainableEncoder, encoded_features, finetune, pick_device
 from training.headlines import fingerprint, headline_items, load_headline_examples
+from training.highlights import highlight_items, load_highlight_examples
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
 from training.residual import load_recipe, train_residual
@@ -187,6 +188,7 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
 
 # -- summaries ------------------------------------------------------------------------------------------
 HEADLINES = "headlines"  # the encoded articles of `headlines.sources`, beside the splits
+HIGHLIGHTS = "highlights"  # and of `highlights.sources`
 def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
     tfidf = fit_tfidf(docs["train"], cfg)
     data = {s: items(docs[s], ds.splits[s], tfidf) for s in ds.splits}
@@ -197,6 +199,13 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
         ds.notes.append(
             f"headlines: {len(extra)} articles teach the scorer, weight {cfg.headlines.weight}; {left_out} "
             f"without a headline or under {cfg.headlines.min_sentences} body sentences left out"
+        )
+    if cfg.highlights is not None:
+        taught, left_out = highlight_items(docs[HIGHLIGHTS], ds.extra[HIGHLIGHTS], cfg.highlights, tfidf)
+        extra += taught
+        ds.notes.append(
+            f"highlights: {len(taught)} articles teach the scorer, weight {cfg.highlights.weight}; "
+            f"{left_out} under {cfg.highlights.min_sentences} body sentences left out"
         )
     rouge = Rouge()
     runs = []
@@ -338,12 +347,18 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     check_writable(cfg.cache, "cache")
     ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
     headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
+    if cfg.highlights:
+        ds.extra[HIGHLIGHTS] = load_highlight_examples(cfg.highlights)
     engine = engine_for(cfg.model.encoder)
     cache = VectorCache(cfg.cache, engine)
     docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
     if headline_rows:
         docs[HEADLINES] = encode_examples(engine, headline_rows, cache, HEADLINES)
         ds.notes.append(f"headlines: {len(headline_rows)} articles, fingerprint {fingerprint(headline_rows)}")
+    if cfg.highlights:
+        docs[HIGHLIGHTS] = encode_examples(engine, ds.extra[HIGHLIGHTS], cache, HIGHLIGHTS)
+        ds.notes.append(f"highlights: {len(ds.extra[HIGHLIGHTS])} articles, fingerprint "
+                        f"{fingerprint(ds.extra[HIGHLIGHTS])}")
     t_encoded = time.perf_counter()
     trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
     t_trained = time.perf_counter()
