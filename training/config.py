@@ -305,6 +305,7 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
         | {k: f(getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
     )
     encoder = cfg.model.encoder.model_copy(update={"path": f(cfg.model.encoder.path)})
+
     def sources(extra: Extra) -> Extra:
         return extra and extra.model_copy(
             update={"sources": [src.model_copy(update={"path": fn(src.path)}) for src in extra.sources]}

@@ -51,7 +51,7 @@ class Dataset:
     taxonomy: list[ArtifactLabel]
     fingerprint: str
     notes: list[str]  # what was left out or carved, for the model card
-    extra: dict[str, list[Example]] = field(default_factory=dict)  # tables beside the splits (highlights)
+    extra: dict[str, list[Example]] = field(default_factory=dict)  # tables beside the splits (headlines, ...)
 
 
 def check_utf8(path: Path) -> int:

@@ -187,7 +187,7 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
 
 
 # -- summaries ------------------------------------------------------------------------------------------
-HEADLINES = "headlines"  # the encoded articles of `headlines.sources`, beside the splits
+HEADLINES = "headlines"  # the articles of `headlines.sources` (Dataset.extra, and encoded beside the splits)
 HIGHLIGHTS = "highlights"  # and of `highlights.sources`
 def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
     tfidf = fit_tfidf(docs["train"], cfg)
@@ -346,19 +346,16 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     check_free(cfg.output, f"{cfg.name}-{cfg.version}" if cfg.version else None)  # else picked as written
     check_writable(cfg.cache, "cache")
     ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
-    headline_rows = load_headline_examples(cfg.headlines) if cfg.headlines else []
+    if cfg.headlines and cfg.headlines.sources:
+        ds.extra[HEADLINES] = load_headline_examples(cfg.headlines)
     if cfg.highlights:
         ds.extra[HIGHLIGHTS] = load_highlight_examples(cfg.highlights)
     engine = engine_for(cfg.model.encoder)
     cache = VectorCache(cfg.cache, engine)
     docs = {s: encode_examples(engine, rows, cache, s) for s, rows in ds.splits.items()}
-    if headline_rows:
-        docs[HEADLINES] = encode_examples(engine, headline_rows, cache, HEADLINES)
-        ds.notes.append(f"headlines: {len(headline_rows)} articles, fingerprint {fingerprint(headline_rows)}")
-    if cfg.highlights:
-        docs[HIGHLIGHTS] = encode_examples(engine, ds.extra[HIGHLIGHTS], cache, HIGHLIGHTS)
-        ds.notes.append(f"highlights: {len(ds.extra[HIGHLIGHTS])} articles, fingerprint "
-                        f"{fingerprint(ds.extra[HIGHLIGHTS])}")
+    for key, rows in ds.extra.items():
+        docs[key] = encode_examples(engine, rows, cache, key)
+        ds.notes.append(f"{key}: {len(rows)} articles, fingerprint {fingerprint(rows)}")
     t_encoded = time.perf_counter()
     trained = TASKS[cfg.task](cfg, ds, docs, engine.encoder.path, engine.encoder.fingerprint)
     t_trained = time.perf_counter()
