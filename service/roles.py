@@ -35,6 +35,9 @@ _BOILERPLATE = re.compile(
     r"(this )?(press )?release (contains|includes) forward-looking\b|forward-looking statements?$)",
     re.I,
 )
+# A bar of short items between pipes: a masthead ("Riverside Gazette | Tuesday 4 March | Subscribe"), a
+# navigation or footer row ("Home | News | Sport", "Contact us | Advertise"). Not a table row ("| a |").
+_BAR = re.compile(r"^(?!\|)(?:[^|\n]{1,60} \| ){2,}[^|\n]{1,60}$")
 # A credit line for the reporting, at its end: "Associated Press writer Jane Doe contributed to this report."
 _CONTRIBUTED = re.compile(r"\bcontributed( reporting)? to this (report|story|article)\.?$", re.I)
 # A line of marks ("###", "___", "* * *"), a wire or press release's end mark ("-30-", "- ENDS -"),
@@ -130,7 +133,7 @@ def is_boilerplate(text: str) -> bool:
     share/read-more/follow/sign-up lines, publishing times."""
     core = _fragment_core(text)  # not for bylines: "By Christmas, the shops were full."
     whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE, _TIME_ONLY, _CONTRIBUTED,
-             _NO_TEXT, _NOTE, _POST_BY)
+             _NO_TEXT, _NOTE, _POST_BY, _BAR)
     fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
     return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
 
@@ -183,7 +186,8 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
     # not end a sentence ("Why is the canal blocked? Here's what we know"), even one that reads like a
     # dateline (a wire's "TREASURY BALANCES AT FED FELL ON APRIL 9").
     first = next((line for line in order
-                  if not all(_BOILERPLATE.search(s.text) or _NO_TEXT.search(s.text) for s in line)), None)
+                  if not all(_BOILERPLATE.search(s.text) or _NO_TEXT.search(s.text) or _BAR.search(s.text)
+                             for s in line)), None)
     if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index
             and sum(s.words for s in first) <= 25 and not _TERMINAL.search(first[-1].text)):
         for s in first:

@@ -39,6 +39,9 @@ def _roles(text: str) -> dict[str, str]:
     "— Lena Marsh (@lenamarsh) May 3, 2026", "Image source, Reuters", "Image caption,",
     "A helicopter flies past lava fountains (Credit: Icelandic Coast Guard)",
     "This press release contains forward-looking statements within the meaning of the Act.",
+    "Riverside Gazette | Tuesday 4 March | Subscribe today for just £1 a week",
+    "Home | News | Sport | Weather",
+    "Contact us | Advertise | Jobs | Privacy policy",
 ])
 def test_cms_and_wire_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -52,6 +55,7 @@ def test_cms_and_wire_furniture_is_boilerplate(line):
     "The correction in share prices was sharp.",
     "Editors at the paper voted to strike.", "Storm clouds gathered over the port (see map).",
     "A spokesman said 40,000 homes were without power.", "Q2 profits rose 5%.",
+    "| Team | Played | Points |", "Budget vote | What it means for you",
 ])
 def test_article_text_is_not_furniture(sentence):
     assert not is_boilerplate(sentence)

@@ -121,3 +121,23 @@ def test_the_engine_reads_the_article_of_a_whole_page(analyzer):
         assert e.text not in ("Harbour Herald", "Jane Smith", "John Doe")
     assert ("Jane Ellis", "PERSON") in {(e.text, e.type) for e in res.entities}  # the body's names are read
     assert not any("Waste of money" in k.text or "Lifeboat" in k.text for k in res.keywords)
+
+
+def test_a_page_without_an_article_element_loses_its_masthead_and_link_bars(analyzer):
+    """With no <article> or <main>, a masthead of items between pipes was the page's "headline": its
+    paper and "Subscribe" were entities, "March | Subscribe today" a keyword."""
+    from service.schemas import AnalyzeRequest
+
+    page = ("<html><body><div class='top'>Riverside Gazette | Tuesday 4 March | Subscribe today for just "
+            "£1 a week</div><div class='content'><h1>Town council approves new bridge</h1>"
+            + "".join(f"<p>{s}</p>" for s in BODY)
+            + "</div><div class='bottom'>Contact us | Advertise | Jobs</div></body></html>")
+    clean = clean_text(page)
+    sentences = label_sentences(clean.text, sentence_spans(clean.text, [(0, len(clean.text))]),
+                                headings=clean.headings)
+    roles = {s.text: s.role for s in sentences}
+    assert roles["Town council approves new bridge"] == "headline"
+    assert {r for t, r in roles.items() if "|" in t} == {"boilerplate"}, roles
+    res = analyzer.analyze(AnalyzeRequest(text=page))
+    assert not {"Riverside Gazette", "Subscribe"} & {e.text for e in res.entities}, res.entities
+    assert not any("|" in k.text or "Subscribe" in k.text for k in res.keywords), res.keywords
