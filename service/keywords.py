@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from service.asides import Beside, beside_story
 
@@ -19,6 +19,7 @@ _MODIFIER = {"ADJ", "NOUN", "PROPN"}
 # A final "." stays: spaCy splits off full stops, so it is an abbreviation's ("U.S.").
 _EDGE_JUNK = re.compile(r"^[\W_]+|[^\w.]+$")
 _SPACES = re.compile(r"\s+")
+_AMOUNT = re.compile(r"^\d[\d.,]*(?:k|m|bn|tn|km|kg|mph|ft|cm|mm|mw|gw)$", re.I)
 
 
 @dataclass
@@ -36,6 +37,14 @@ def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
         if tok.is_alpha and not tok.is_sent_start and tok.i not in shouted:
             (upper if tok.text[0].isupper() else lower).add(tok.lower_)
     return upper - lower
+
+
+def _unit_of_number(tok: Token) -> bool:
+    """An amount, or a unit or magnitude written onto a number: "3bn", the "m" of "£4.2m", the "km" of
+    "12km". Not a name that starts with a digit ("3D", "5G" as one token)."""
+    before = tok.doc[tok.i - 1] if tok.i else None
+    glued = before is not None and before.like_num and not before.whitespace_ and len(tok.text) <= 3
+    return glued or bool(_AMOUNT.match(tok.text))
 
 
 def candidate_phrases(doc: Doc, max_words: int,
@@ -65,7 +74,7 @@ def candidate_phrases(doc: Doc, max_words: int,
     def flush() -> None:
         while run and run[-1].pos_ not in _NOUNISH:
             run.pop()
-        while run and (run[0].is_stop or run[0].pos_ not in _MODIFIER):
+        while run and (run[0].is_stop or run[0].pos_ not in _MODIFIER or _unit_of_number(run[0])):
             run.pop(0)
         if run and len(run) <= max_words and not all(t.is_stop for t in run):
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)

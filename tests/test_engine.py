@@ -104,6 +104,15 @@ def test_keywords_are_written_as_the_text_writes_them(analyzer):
     assert any(k.startswith("U.S.") for k in keys) and any("IMF" in k for k in keys), keys
 
 
+def test_amounts_and_their_units_are_no_keywords(analyzer):
+    """"£4.2m scheme" gave the keyword "m scheme", "12km road" "km road", and "$3bn" was a keyword."""
+    text = ("The council approved a £4.2m scheme for the bridge and a 12km road to the port. "
+            "Profits at the builder rose to $3bn, and its 500MW wind farm opens next year.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert not any(k.split()[0] in {"m", "km"} or k[0].isdigit() for k in keys), keys
+    assert {"scheme", "road", "wind farm"} <= set(keys), keys
+
+
 @pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH], ids=["de", "ar", "fr"])
 def test_text_in_another_language_gets_no_tags(analyzer, text):
     """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news."""
