@@ -20,6 +20,17 @@ _MODIFIER = {"ADJ", "NOUN", "PROPN"}
 _EDGE_JUNK = re.compile(r"^[\W_]+|[^\w.]+$")
 _SPACES = re.compile(r"\s+")
 _AMOUNT = re.compile(r"^\d[\d.,]*(?:k|m|bn|tn|km|kg|mph|ft|cm|mm|mw|gw)$", re.I)
+# What a number measures ("a 47-year-old director", "the seven-year bond", "four-month highs"): not part of
+# the phrase that follows.
+_MEASURES = {"year", "years", "month", "months", "week", "weeks", "day", "days", "hour", "hours", "minute",
+             "minutes", "member", "metre", "metres", "mile", "miles", "old", "point", "seat"}
+# Wire copy's shorthand ("mln dlrs", "pct", "Oper shr profit", "vs"), and the words of dates.
+_WIRE_WORDS = {"mln", "bln", "dlr", "dlrs", "ct", "cts", "pct", "shr", "shrs", "revs", "mths", "avg", "qtr",
+               "bpd", "stg", "vs", "oper", "div", "qtly", "nil"}
+_NOW = {"today", "tomorrow", "yesterday", "tonight"}
+_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+         "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+_TICKER = re.compile(r"^(?:[<>]|[A-Z0-9]{2,6}\.[A-Z]{1,2})$")  # Reuters' "<MITT.T>"
 
 
 @dataclass
@@ -45,6 +56,20 @@ def _unit_of_number(tok: Token) -> bool:
     before = tok.doc[tok.i - 1] if tok.i else None
     glued = before is not None and before.like_num and not before.whitespace_ and len(tok.text) <= 3
     return glued or bool(_AMOUNT.match(tok.text))
+
+
+def _ends_a_phrase(tok: Token) -> bool:
+    """A word no keyword runs through: what a number measures, wire shorthand, a ticker, "today", or a
+    date's day, month or figure ("on Monday", "at end-1986"; not "annual" or "quarterly")."""
+    if tok.lower_ in _MEASURES and tok.i:
+        before = tok.doc[tok.i - 1]
+        hyphened = before.text == "-" and not before.whitespace_ and tok.i > 1
+        counted = tok.doc[tok.i - 2] if hyphened else None  # "seven-year", "47-year-old"
+        if before.like_num or (counted is not None and (counted.like_num or counted.lower_ in _MEASURES)):
+            return True
+    if tok.lower_.rstrip(".") in _WIRE_WORDS or _TICKER.match(tok.text) or tok.lower_ in _NOW:
+        return True
+    return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_ in _DAYS or any(c.isdigit() for c in tok.text))
 
 
 def candidate_phrases(doc: Doc, max_words: int,
@@ -90,7 +115,7 @@ def candidate_phrases(doc: Doc, max_words: int,
         run.clear()
 
     for tok in doc:
-        if tok.i in skip:
+        if tok.i in skip or _ends_a_phrase(tok):
             flush()
         elif tok.pos_ in _MODIFIER and not tok.is_punct and "\n" not in tok.text and tok.text.strip():
             if tok.pos_ == "ADJ" and run and run[-1].pos_ in _NOUNISH:

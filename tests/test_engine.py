@@ -113,6 +113,18 @@ def test_amounts_and_their_units_are_no_keywords(analyzer):
     assert {"scheme", "road", "wind farm"} <= set(keys), keys
 
 
+def test_keywords_do_not_run_through_wire_shorthand_dates_or_what_a_number_counts(analyzer):
+    """'mln dlrs', 'Oper shr profit', 'MITT.T', 'Western Australia yesterday', 'year bond' were keywords."""
+    text = ("Mitsubishi Corp <MITT.T> said its net profit rose to 12 mln dlrs from 10 mln dlrs. "
+            "Oper shr profit 1.05 dlrs vs loss 47 cts. The seven-year bond was sold in Western Australia "
+            "yesterday, and the 47-year-old director spoke on Monday about the annual inflation rate.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    words = {w.casefold() for k in keys for w in k.split()}
+    assert not words & {"mln", "dlrs", "shr", "oper", "cts", "vs", "mitt.t", "yesterday", "monday", "year",
+                        "old"}, keys
+    assert {"net profit", "bond", "director", "annual inflation rate", "Western Australia"} <= set(keys), keys
+
+
 @pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH], ids=["de", "ar", "fr"])
 def test_text_in_another_language_gets_no_tags(analyzer, text):
     """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news."""
