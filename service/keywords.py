@@ -30,6 +30,12 @@ _WIRE_WORDS = {"mln", "bln", "dlr", "dlrs", "ct", "cts", "pct", "shr", "shrs", "
 _NOW = {"today", "tomorrow", "yesterday", "tonight"}
 _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
          "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+# Words that alone say nothing of a story ("company", "year", "things", "news"); kept inside longer phrases.
+_GENERIC = {"year", "years", "people", "thing", "things", "time", "times", "way", "ways", "lot", "lots",
+            "number", "part", "month", "months", "week", "weeks", "day", "days", "company", "companies",
+            "firm", "firms", "group", "country", "countries", "news", "issue", "issues", "matter", "case",
+            "cases", "kind", "example", "result", "results", "figures", "period", "end", "side", "place"}
+_HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "baroness"}
 _TICKER = re.compile(r"^(?:[<>]|[A-Z0-9]{2,6}\.[A-Z]{1,2})$")  # Reuters' "<MITT.T>"
 
 
@@ -101,6 +107,8 @@ def candidate_phrases(doc: Doc, max_words: int,
             run.pop()
         while run and (run[0].is_stop or run[0].pos_ not in _MODIFIER or _unit_of_number(run[0])):
             run.pop(0)
+        if len(run) == 1 and run[0].lower_ in _GENERIC:
+            run.clear()
         if run and len(run) <= max_words and not all(t.is_stop for t in run):
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)
             text = text_of_doc[a:b]
@@ -127,6 +135,30 @@ def candidate_phrases(doc: Doc, max_words: int,
             flush()
     flush()
     return out
+
+
+def _plain_words(key: str) -> list[str]:
+    """A keyword's words without case, "the", a final full stop or a plural "s"."""
+    words = [w.rstrip(".") for w in key.casefold().split() if w != "the"]
+    return [w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w for w in words]
+
+
+def _same_thing(a: str, b: str) -> bool:
+    """Two keywords for one thing: the same words but for case, "the" or a plural ("Japanese films",
+    "Japanese film"), or a name with an honorific and the name in full ("Mr Blair", "Tony Blair")."""
+    wa, wb = _plain_words(a), _plain_words(b)
+    if wa == wb:
+        return True
+    for x, y in ((wa, wb), (wb, wa)):
+        if len(x) > 1 and x[0] in _HONORIFICS and y[0] not in _HONORIFICS and set(x[1:]) <= set(y):
+            return True
+    return False
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """One keyword holds all the other's words, or both name one thing."""
+    wa, wb = set(a.casefold().split()), set(b.casefold().split())
+    return wa <= wb or wb <= wa or _same_thing(a, b)
 
 
 def rank_keywords(
@@ -160,17 +192,17 @@ def rank_keywords(
         score = cos * (1.0 + 0.1 * np.log(len(spans)))
         scored.append((score, key, v))
     scored.sort(key=lambda x: -x[0])
-    chosen: list[tuple[float, str, np.ndarray]] = []
+    chosen: list[tuple[float, str, np.ndarray, list[str]]] = []  # and the keys each one stands for
     for score, key, v in scored:
-        words = set(key.casefold().split())
         dup = False
-        for _, ck, cv in chosen:
-            cw = set(ck.casefold().split())
-            if words <= cw or cw <= words or float(v @ cv) > 0.9:
+        for n, (cs, ck, cv, seen) in enumerate(chosen):
+            if float(v @ cv) > 0.9 or any(_overlaps(key, k) for k in seen):
+                if _plain_words(ck)[0] in _HONORIFICS and _plain_words(key)[0] not in _HONORIFICS:
+                    chosen[n] = (cs, key, cv, [*seen, key])  # "Tony Blair" in the place "Mr Blair" took
                 dup = True
                 break
         if not dup:
-            chosen.append((score, key, v))
+            chosen.append((score, key, v, [key]))
         if len(chosen) >= limit:
             break
-    return [Keyword(k, round(min(max(s, 0.0), 1.0), 4)) for s, k, _ in chosen]
+    return [Keyword(k, round(min(max(s, 0.0), 1.0), 4)) for s, k, _, _ in chosen]

@@ -232,3 +232,15 @@ def test_other_publishers_disasters_are_not_pulled_to_the_heads_desks(analyzer):
     disasters = [text for text, code in whole if code == "medtop:03000000"]
     tops = [_an(analyzer, text, include=["tags"]).tags[0].code for text in disasters]
     assert tops == ["medtop:03000000"] * 4, tops
+
+
+def test_keywords_say_something_and_name_a_person_once(analyzer):
+    """'company' and 'year' alone were keywords; 'Mr Blair' and 'Tony Blair', 'Japanese films' and 'Japanese
+    film' each took two places."""
+    text = ("Tony Blair said the company would open two plants this year. Mr Blair praised the company's "
+            "staff. Japanese films drew record crowds, and one Japanese film won the festival's top prize. "
+            "Mr Blair said the company had worked with the festival for a year.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert "company" not in keys and "year" not in keys, keys
+    assert "Tony Blair" in keys and "Mr Blair" not in keys, keys
+    assert sum(k.casefold().startswith("japanese film") for k in keys) == 1, keys
