@@ -58,6 +58,8 @@ _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # An <article> (or else <main>) this long, or holding a third of the page's text, is the article: the text
 # outside it is the page around it.
 _ARTICLE_MIN_CHARS = 500
+# An element holding the page's first <h1> and this much text besides is the story's wrapper.
+_STORY_MIN_CHARS = 200
 
 
 def looks_like_html(text: str) -> bool:
@@ -187,6 +189,13 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
             if n_chars >= _ARTICLE_MIN_CHARS or 3 * n_chars >= total:
                 lo, hi = o0, o1
                 break
+    # The element around the page's headline and its story is never chrome by its name, whatever its class
+    # says ("entry-content share-enabled", "post no-comments"): sites name wrappers after what they hold.
+    h1 = next(((o0, o1) for n, _, o0, o1, _, _ in elements if n == "h1" and size(o0, o1) > 0), None)
+
+    def holds_the_story(o0: int, o1: int) -> bool:
+        return h1 is not None and o0 <= h1[0] and h1[1] <= o1 and size(o0, o1) - size(*h1) >= _STORY_MIN_CHARS
+
     in_link = _covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "a"])
     linked = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
     inside = size(lo, hi)
@@ -196,7 +205,7 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
             continue
         # A list that is (almost) all links is a menu or a list of other stories.
         links_only = n in ("ul", "ol") and linked[o1] - linked[o0] >= 0.8 * size(o0, o1)
-        if links_only or _is_chrome(n, tag):
+        if links_only or (_is_chrome(n, tag) and not holds_the_story(o0, o1)):
             chrome.append((o0, o1))
     return _covered(len(out), chrome)
 

@@ -141,3 +141,17 @@ def test_a_page_without_an_article_element_loses_its_masthead_and_link_bars(anal
     res = analyzer.analyze(AnalyzeRequest(text=page))
     assert not {"Riverside Gazette", "Subscribe"} & {e.text for e in res.entities}, res.entities
     assert not any("|" in k.text or "Subscribe" in k.text for k in res.keywords), res.keywords
+
+
+@pytest.mark.parametrize("wrapper", ["entry-content share-enabled", "post no-comments", "layout-with-sidebar",
+                                     "story-body ad-free"])
+def test_a_story_wrapper_named_like_chrome_is_kept_beside_long_comments(wrapper):
+    """A wrapper whose class names chrome as a modifier, holding under half the page (the readers' comments
+    were longer), was dropped whole: 0 of the story's paragraphs were left."""
+    comments = "".join(f"<div class='rv'><p>Reader {i}: I think the new ferry is a waste of money and the "
+                       "roads need fixing first, frankly.</p></div>" for i in range(12))
+    page = (f"<html><body><div class='{wrapper}'><h1>Council approves island ferry route</h1>"
+            + "".join(f"<p>{s}</p>" for s in BODY) + f"<div class='share-bar'>Share this</div></div>"
+            f"<div class='reader-voices'>{comments}</div></body></html>")
+    text = clean_text(page).text
+    assert all(s in text for s in BODY) and "Share this" not in text, text
