@@ -38,6 +38,32 @@ _BOILERPLATE = re.compile(
 # A bar of short items between pipes: a masthead ("Riverside Gazette | Tuesday 4 March | Subscribe"), a
 # navigation or footer row ("Home | News | Sport", "Contact us | Advertise"). Not a table row ("| a |").
 _BAR = re.compile(r"^(?!\|)(?:[^|\n]{1,60} \| ){2,}[^|\n]{1,60}$")
+# What a web page puts around a story, as whole lines (from pages without <article> or <main>): breadcrumb
+# trails, share and comment counts, tool bars, publishing lines, related-link lead-ins, newsletter and
+# support boxes, the publisher's colophon.
+_PAGE_FURNITURE = re.compile(
+    r"^(?:(?:you are here:?\s*)?home\s*[>»›/→|]"
+    r"|(?:(?:[\d.,]+\s?[km]\s?shares?|[\d.,]+\s?[km]?\s?(?:comments?|reads|views|hits|likes|votes))\b[\s.]*)+$"
+    r"|(?:shares?|comments?|hits|views|reads)\s?[:(]\s?[\d.,]+\s?[km]?\)?\s*$"
+    r"|(?:(?:facebook|twitter|x|email|e-mail|print|save|whatsapp|linkedin|reddit|pinterest|share|copy link)"
+    r"\s*){2,}$"
+    r"|(?:printer[- ]friendly|e-?mail this (?:story|article)|send to a friend|rate this (?:article|story)|"
+    r"report (?:a|an) (?:typo|error)|see a (?:spelling|typo)|log in or register to post)"
+    r"|(?:written|submitted|posted|reported) by:?\s+(?-i:[A-Z])[^.!?]{0,80}$"
+    r"|by (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}) (?:\||published|updated|posted)"
+    r"|(?:first |last )?(?:published|updated|posted|modified)\s*:"
+    r"|(?:category|section|filed under|hits|views):\s|(?:previous|next) (?:article|story|post)"
+    r"|(?:also read|read also|don'?t miss|also in [\w ]{1,20}:|more from [\w ]{1,30}$|"
+    r"recommended(?: for you)?:|explore more on these topics|topics?:|tags?:|labels?:|follow:)"
+    r"|(?:we use your sign-?up|you can unsubscribe|sign me up|privacy notice:|"
+    r"become a (?:supporter|member|subscriber)|support (?:local|independent|our) journalism|"
+    r"if you value our (?:journalism|reporting))"
+    r"|.{0,120}\bregistered in (?:england|scotland|wales|northern ireland|ireland)(?: and wales)?"
+    r"(?:,? (?:no\b|number|company|with company)|\.?$)"
+    r"|registered office\b|company (?:no|number|reg)\b|.{0,80}\bis a trading name of\b"
+    r"|(?:proudly )?powered by\b)",
+    re.I,
+)
 # A credit line for the reporting, at its end: "Associated Press writer Jane Doe contributed to this report."
 _CONTRIBUTED = re.compile(r"\bcontributed( reporting)? to this (report|story|article)\.?$", re.I)
 # A line of marks ("###", "___", "* * *"), a wire or press release's end mark ("-30-", "- ENDS -"),
@@ -133,7 +159,7 @@ def is_boilerplate(text: str) -> bool:
     share/read-more/follow/sign-up lines, publishing times."""
     core = _fragment_core(text)  # not for bylines: "By Christmas, the shops were full."
     whole = (_BOILERPLATE, _CAPTION, _CREDIT_END, _BYLINE, _DATELINE, _DATE, _TIME_ONLY, _CONTRIBUTED,
-             _NO_TEXT, _NOTE, _POST_BY, _BAR)
+             _NO_TEXT, _NOTE, _POST_BY, _BAR, _PAGE_FURNITURE)
     fragment = (_CAPTION, _DATE, _TIME_DATE, _BARE_BY)
     return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
 
@@ -188,7 +214,9 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
     first = next((line for line in order
                   if not all(_BOILERPLATE.search(s.text) or _NO_TEXT.search(s.text) or _BAR.search(s.text)
                              for s in line)), None)
-    if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index
+    in_heading = not headings or (first and all(any(a <= s.start and s.end <= b for a, b in headings)
+                                               for s in first))  # a page's masthead is not its headline
+    if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index and in_heading
             and sum(s.words for s in first) <= 25 and not _TERMINAL.search(first[-1].text)):
         for s in first:
             s.role = "headline"

@@ -155,3 +155,35 @@ def test_a_story_wrapper_named_like_chrome_is_kept_beside_long_comments(wrapper)
             f"<div class='reader-voices'>{comments}</div></body></html>")
     text = clean_text(page).text
     assert all(s in text for s in BODY) and "Share this" not in text, text
+
+
+@pytest.mark.parametrize("line", [
+    "Home > News > Local", "You are here: Home » Business", "1.2k shares 86 comments", "Comments (42)",
+    "Facebook Twitter Email Print Save", "Printer friendly page | Send to a friend",
+    "Submitted by Kieran Doyle on Tue, 08/04/2014 - 10:12", "By MARCUS ODELL | email",
+    "First Published: 4 June",
+    "Also Read: Bakery wins county award", "Tags: ferry, council, islands",
+    "Support local journalism: become a supporter today", "Registered office: 14 Argyll Street, Dunmore",
+    "Gazette Media is a trading name of Northmoor Media Ltd, registered in England and Wales no. 0881234.",
+    "Powered by WordPress",
+])
+def test_what_a_page_puts_around_a_story_is_boilerplate(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize("sentence", [
+    "The council said 37,950,000 shares would be sold.", "Home owners were told to leave.",
+    "Tags were found on the birds.", "The firm, registered in England, employs 40 people.",
+    "Comments from residents were mixed.",
+])
+def test_story_sentences_like_page_furniture_are_text(sentence):
+    assert not is_boilerplate(sentence)
+
+
+def test_a_page_masthead_above_its_heading_is_not_the_headline():
+    page = ("<body><div class='top'><div>Lenn Valley Gazette</div><div>Ashby 14C Light rain</div></div>"
+            "<h1>Council approves island ferry route</h1>" + "".join(f"<p>{s}</p>" for s in BODY) + "</body>")
+    clean = clean_text(page)
+    sentences = label_sentences(clean.text, sentence_spans(clean.text, [(0, len(clean.text))]),
+                                headings=clean.headings)
+    assert [s.text for s in sentences if s.role == "headline"] == ["Council approves island ferry route"]
