@@ -88,6 +88,7 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
     elements: list[tuple[str, str, int, int, int, int]] = []
     open_: list[tuple[str, str, int, int]] = []
     n_open: Counter[str] = Counter()
+    closed_inline_at = -1  # where the last tag ended, when it closed an inline element
 
     def emit_text(a: int, b: int) -> None:
         i = a
@@ -133,6 +134,11 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
             out.append("\n")
             origin.append(m.start())
             ends.append(m.start() + 1)
+        elif not m.group(1) and closed_inline_at == m.start() and _runs_together(out, text, m.end()):
+            out.append(" ")  # "<span>Imogen Ash</span><span>Business Correspondent</span>"
+            origin.append(m.start())
+            ends.append(m.start())
+        closed_inline_at = m.end() if m.group(1) and name not in _BLOCK_TAGS else -1
         if name and not m.group(1) and name not in _VOID_TAGS and not m.group(0).endswith("/>"):
             open_.append((name, m.group(0), len(out), m.end()))
             n_open[name] += 1
@@ -152,6 +158,15 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
     headings = [(t0, t1) for n, _, o0, o1, t0, t1 in elements if n in _HEADING_TAGS and kept[o1] > kept[o0]]
     return ("".join(out[i] for i in keep), [origin[i] for i in keep], [ends[i] for i in keep],
             headings)
+
+
+def _runs_together(out: list[str], text: str, at: int) -> bool:
+    """Whether text closing one inline element and the text opening the next read as two words: the next
+    starts upper case or with a digit, or the last ended with a digit ("2.4k</a><a>Shares", "Ash</span>
+    <span>Business"). Not a word styled in parts ("<b>W</b><i>ord</i>")."""
+    nxt = text[at : at + 1]
+    return bool(out) and not out[-1].isspace() and bool(nxt) and (
+        nxt.isupper() or nxt.isdigit() or out[-1].isdigit())
 
 
 def _is_chrome(name: str, tag: str) -> bool:

@@ -177,3 +177,14 @@ def test_a_page_masthead_above_its_heading_is_not_the_headline():
     sentences = label_sentences(clean.text, sentence_spans(clean.text, [(0, len(clean.text))]),
                                 headings=clean.headings)
     assert [s.text for s in sentences if s.role == "headline"] == ["Council approves island ferry route"]
+
+
+@pytest.mark.parametrize(("page", "text"), [
+    ("<p><span>Imogen Ash</span><span>Business Correspondent</span></p>",
+     "Imogen Ash Business Correspondent"),
+    ("<p><a>2.4k</a><a>Shares</a><a>318</a><a>Comments</a></p>", "2.4k Shares 318 Comments"),
+    ("<p><b>W</b><i>ord</i> and E=mc<sup>2</sup></p>", "Word and E=mc2"),
+])
+def test_inline_elements_that_hold_separate_words_do_not_run_together(page, text):
+    """'Imogen AshBusiness Correspondent' was an entity, 'topicsairlinesnorburyjobstransport' a keyword."""
+    assert clean_text(page).text.strip() == text
