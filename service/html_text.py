@@ -9,7 +9,7 @@ import html
 import itertools
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*?>|<!--.*?-->|<!(?i:DOCTYPE)[^>]*>", re.S)
 _HTML_SKIP = re.compile(r"<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
@@ -58,6 +58,9 @@ _HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 # An <article> (or else <main>) this long, or holding a third of the page's text, is the article: the text
 # outside it is the page around it.
 _ARTICLE_MIN_CHARS = 500
+# A line of prose: 15 words or more, ending a sentence. Above a page's top heading it is the story's
+# standfirst or lead, not its masthead.
+_PROSE_LINE = re.compile(r"(?m)^[^\S\n]*(?:\S+[^\S\n]+){14,}\S*[.!?][\"'”’)]*[^\S\n]*$")
 # An element holding the page's first <h1> and this much text besides is the story's wrapper.
 _STORY_MIN_CHARS = 200
 
@@ -215,6 +218,10 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
     linked = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
     inside = size(lo, hi)
     chrome = [(0, lo), (hi, len(out))]
+    if (lo, hi) == (0, len(out)):  # no article or main: what stands above the top heading is the masthead
+        top = _top_heading(out, elements, size, lambda o0, o1: linked[o1] - linked[o0])
+        if top is not None and 2 * size(0, top) < total and not _PROSE_LINE.search(out, 0, top):
+            chrome.append((0, top))
     for n, tag, o0, o1, _, _ in elements:
         if o1 <= o0 or not (lo <= o0 and o1 <= hi) or 2 * size(o0, o1) >= inside:
             continue
@@ -223,6 +230,19 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
         if links_only or (_is_chrome(n, tag) and not holds_the_story(o0, o1)):
             chrome.append((o0, o1))
     return _covered(len(out), chrome)
+
+
+def _top_heading(out: str, elements: list[tuple[str, str, int, int, int, int]],
+                 size: Callable[[int, int], int], linked: Callable[[int, int], int]) -> int | None:
+    """Where the page's top heading starts in `out`: its first <h1> of three words or more that is not a
+    link (a logo), else such an <h2>."""
+    words = _running_count(not ch.isspace() and (i == 0 or out[i - 1].isspace()) for i, ch in enumerate(out))
+    for level in ("h1", "h2"):
+        starts = [o0 for n, _, o0, o1, _, _ in elements
+                  if n == level and words[o1] - words[o0] >= 3 and linked(o0, o1) < 0.8 * size(o0, o1)]
+        if starts:
+            return min(starts)
+    return None
 
 
 def _running_count(flags: Iterable[bool]) -> list[int]:

@@ -61,7 +61,8 @@ _PAGE_FURNITURE = re.compile(
     r"|.{0,120}\bregistered in (?:england|scotland|wales|northern ireland|ireland)(?: and wales)?"
     r"(?:,? (?:no\b|number|company|with company)|\.?$)"
     r"|registered office\b|company (?:no|number|reg)\b|.{0,80}\bis a trading name of\b"
-    r"|(?:proudly )?powered by\b)",
+    r"|(?:proudly )?powered by\b|.{0,40}©"
+    r"|[^,]{1,60} is published by [^.]{0,120}\b(?:ltd|limited|plc|inc|llc|gmbh)\b[^.]*\.?$)",
     re.I,
 )
 # A credit line for the reporting, at its end: "Associated Press writer Jane Doe contributed to this report."

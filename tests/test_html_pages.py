@@ -105,7 +105,8 @@ def test_html_headings_are_headlines_not_body():
     "First Published: 4 June", "Also Read: Bakery wins county award", "Tags: ferry, council, islands",
     "Support local journalism: become a supporter today", "Registered office: 14 Argyll Street, Dunmore",
     "Gazette Media is a trading name of Northmoor Media Ltd, registered in England and Wales no. 0881234.",
-    "Powered by WordPress",
+    "Powered by WordPress", "All content © Greyhaven Online Ltd 1999-2008.",
+    "Greyhaven News is published by Greyhaven Online Ltd, 3 Harbour Row, Greyhaven, Cornwall TR19 6AB.",
 ])
 def test_live_blog_times_cookie_notices_and_page_furniture_are_boilerplate(line):
     assert is_boilerplate(line)
@@ -115,7 +116,7 @@ def test_live_blog_times_cookie_notices_and_page_furniture_are_boilerplate(line)
     "The 16.45 BST train was late.", "12.50", "We use the ferry daily.",
     "The council said 37,950,000 shares would be sold.", "Home owners were told to leave.",
     "Tags were found on the birds.", "The firm, registered in England, employs 40 people.",
-    "Comments from residents were mixed.",
+    "Comments from residents were mixed.", "The paper, which is published by Dow Jones and Co Inc, said so.",
 ])
 def test_times_and_words_of_page_furniture_inside_sentences_are_text(sentence):
     assert not is_boilerplate(sentence)
@@ -188,3 +189,14 @@ def test_a_page_masthead_above_its_heading_is_not_the_headline():
 def test_inline_elements_that_hold_separate_words_do_not_run_together(page, text):
     """'Imogen AshBusiness Correspondent' was an entity, 'topicsairlinesnorburyjobstransport' a keyword."""
     assert clean_text(page).text.strip() == text
+
+
+def test_without_an_article_element_the_masthead_above_the_top_heading_is_dropped_but_not_a_lead():
+    masthead = ("<div class='top'><div>Lenn Valley Gazette</div><div>Serving the Lenn valley since 1871</div>"
+                "<div>Ashby 14C Light rain</div></div>")
+    story = "<h1>Council approves island ferry route</h1>" + "".join(f"<p>{s}</p>" for s in BODY)
+    text = clean_text(f"<body>{masthead}{story}</body>").text
+    assert "Lenn Valley Gazette" not in text and "Light rain" not in text and all(s in text for s in BODY)
+    lead = f"<p class='standfirst'>{BODY[3]}</p>"  # prose above the heading: the story starts there
+    text = clean_text(f"<body>{masthead}{lead}{story}</body>").text
+    assert "Lenn Valley Gazette" in text and all(s in text for s in BODY)
