@@ -143,6 +143,11 @@ def _plain_words(key: str) -> list[str]:
     return [w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w for w in words]
 
 
+def _honorific(key: str) -> bool:
+    words = key.casefold().split()
+    return bool(words) and words[0].rstrip(".") in _HONORIFICS
+
+
 def _same_thing(a: str, b: str) -> bool:
     """Two keywords for one thing: the same words but for case, "the" or a plural ("Japanese films",
     "Japanese film"), or a name with an honorific and the name in full ("Mr Blair", "Tony Blair")."""
@@ -150,7 +155,7 @@ def _same_thing(a: str, b: str) -> bool:
     if wa == wb:
         return True
     for x, y in ((wa, wb), (wb, wa)):
-        if len(x) > 1 and x[0] in _HONORIFICS and y[0] not in _HONORIFICS and set(x[1:]) <= set(y):
+        if len(x) > 1 and y and x[0] in _HONORIFICS and y[0] not in _HONORIFICS and set(x[1:]) <= set(y):
             return True
     return False
 
@@ -197,7 +202,7 @@ def rank_keywords(
         dup = False
         for n, (cs, ck, cv, seen) in enumerate(chosen):
             if float(v @ cv) > 0.9 or any(_overlaps(key, k) for k in seen):
-                if _plain_words(ck)[0] in _HONORIFICS and _plain_words(key)[0] not in _HONORIFICS:
+                if _same_thing(key, ck) and _honorific(ck) and not _honorific(key):
                     chosen[n] = (cs, key, cv, [*seen, key])  # "Tony Blair" in the place "Mr Blair" took
                 dup = True
                 break
