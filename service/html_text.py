@@ -209,7 +209,7 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
                 break
     # The element around the page's headline and its story is never chrome by its name, whatever its class
     # says ("entry-content share-enabled", "post no-comments"): sites name wrappers after what they hold.
-    h1 = next(((o0, o1) for n, _, o0, o1, _, _ in elements if n == "h1" and size(o0, o1) > 0), None)
+    h1 = min(((o0, o1) for n, _, o0, o1, _, _ in elements if n == "h1" and size(o0, o1) > 0), default=None)
 
     def holds_the_story(o0: int, o1: int) -> bool:
         return h1 is not None and o0 <= h1[0] and h1[1] <= o1 and size(o0, o1) - size(*h1) >= _STORY_MIN_CHARS
