@@ -74,6 +74,9 @@ _NO_TEXT = re.compile(
     r"((tel|phone|telephone|mobile|mob|fax)\.?:? ?|\+)[\d ()./-]{7,})$",
     re.I,
 )
+# The furniture that can stand above a headline, which the first-line rule passes over (not bylines or
+# datelines: a wire headline in capitals reads like one).
+_ABOVE_HEADLINE = (_BOILERPLATE, _NO_TEXT, _BAR, _PAGE_FURNITURE)
 # Notes about the article make their whole line boilerplate: "Correction: An earlier version ... The correct
 # figure is ...", "Editor's note: ...", "Copyright 2026 The Associated Press. All rights reserved."
 _NOTE = re.compile(
@@ -213,8 +216,7 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
     # not end a sentence ("Why is the canal blocked? Here's what we know"), even one that reads like a
     # dateline (a wire's "TREASURY BALANCES AT FED FELL ON APRIL 9").
     first = next((line for line in order
-                  if not all(_BOILERPLATE.search(s.text) or _NO_TEXT.search(s.text) or _BAR.search(s.text)
-                             for s in line)), None)
+                  if not all(any(p.search(s.text) for p in _ABOVE_HEADLINE) for s in line)), None)
     in_heading = not headings or (first and all(any(a <= s.start and s.end <= b for a, b in headings)
                                                for s in first))  # a page's masthead is not its headline
     if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index and in_heading

@@ -228,3 +228,10 @@ def test_wire_copy_keeps_its_last_line_and_its_headline():
     roles = _roles(text)
     assert roles["TREASURY BALANCES AT FED FELL ON APRIL 9"] == "headline"
     assert roles["The payment date is May 6."] == "body"
+
+
+def test_a_breadcrumb_above_the_headline_is_not_the_headline():
+    roles = _roles("Home > News > Local\nCouncil approves tram extension\n"
+                   "The council approved the £45m line on Tuesday.\nWork starts in May.")
+    assert roles["Home > News > Local"] == "boilerplate"
+    assert roles["Council approves tram extension"] == "headline"
