@@ -3,7 +3,8 @@
 Each body sentence is described by features that hold across news styles: how central it is (to the
 mean of the body's sentence vectors; lexically, to the article's TF-IDF row; in the article's BM25
 sentence graph, by TextRank), how close it is to the headline and the lead, where it stands, and how long
-it is; and, for each of those that grades sentences, its rank within the article (what a summary picks
+it is, how much of it is quotation and how many figures it gives (highlights state facts, rarely quote);
+and, for each of those that grades sentences, its rank within the article (what a summary picks
 is the article's best few, whatever the scale). A small MLP trained on reference summaries turns them
 into a score; the summariser then picks sentences by that score as usual.
 
@@ -14,6 +15,7 @@ spaCy's English stop words left out), which stores nothing derived from the data
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +47,8 @@ BASE_FEATURES = (
     "relative_words",
     "paragraph_position",
     "log_body",
+    "quote_share",
+    "log_numbers",
     *GRAPH_FEATURES,
 )
 # Ranked within the article too (0 = its highest, ties share a rank): the graded features, not position.
@@ -93,6 +97,22 @@ def _term_weights(words: list[list[str]], tfidf: TfidfView) -> np.ndarray:
     )
 
 
+_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')  # straight or curly double quotes
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # 3, 2.9, 11,000: one figure each
+
+
+def _quote_share(text: str) -> float:
+    """The share of the sentence's characters inside double quotation marks, a quote opened and not
+    closed running to the end."""
+    spans = sum(len(m) for m in _QUOTED.findall(text))
+    rest = _QUOTED.sub("", text)
+    for mark in ('"', "\u201c"):
+        if mark in rest:
+            spans += len(rest) - rest.index(mark)
+            break
+    return min(spans / max(len(text), 1), 1.0)
+
+
 def sentence_features(
     doc: EncodedText, tfidf: TfidfView | None, limit: int | None = None
 ) -> tuple[list[int], np.ndarray]:
@@ -128,6 +148,10 @@ def sentence_features(
         "relative_words": words / words.mean(),
         "paragraph_position": (paragraphs - paragraphs.min()) / max(float(np.ptp(paragraphs)), 1.0),
         "log_body": np.full(len(body), np.log(n), np.float32),
+        "quote_share": np.array([_quote_share(doc.sentences[i].text) for i in body], np.float32),
+        "log_numbers": np.log1p(
+            np.array([len(_NUMBER.findall(doc.sentences[i].text)) for i in body], np.float32)
+        ),
         **graph_features(words_in),
     }
     columns.update({f"rank_{f}": _rank(columns[f]) for f in RANKED_FEATURES})
