@@ -5,6 +5,7 @@ references decoded, and the page's chrome (navigation, sidebars, footers, banner
 
 from __future__ import annotations
 
+import bisect
 import html
 import itertools
 import re
@@ -29,9 +30,10 @@ _INLINE_TAGS = {
 }
 # Page chrome, dropped with its text (the engine sees the article, not the page around it): elements that
 # are navigation, sidebars, footers, forms and buttons, captions by what they are, by their ARIA landmark
-# role, or by the class or id that sites across the web give them (comments, cookie and consent banners,
-# share bars, related and most-read lists, newsletter and promotion boxes, bylines, tags, ads). An element
-# holding half of the text or more is never chrome, whatever its name (a page wrapped in one <form>, a
+# role, or by the class or id that sites across the web give them (comments and talkback, cookie and
+# consent banners, share bars, related and most-read lists, newsletter and promotion boxes, bylines, tags,
+# ads). Lines that are lists of links written as paragraphs go too (`_link_lines`). An element holding
+# half of the text or more is never chrome, whatever its name (a page wrapped in one <form>, a
 # <div class="content has-sidebar">).
 _CHROME_TAGS = {
     "nav", "aside", "footer", "form", "button", "select", "textarea", "figcaption", "iframe", "svg",
@@ -42,7 +44,7 @@ _CHROME_ROLES = {
     "menubar", "toolbar",
 }
 _CHROME_NAME = re.compile(
-    r"(?<![a-z])(?:comments?|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|social|related[a-z]*|"
+    r"(?<![a-z])(?:comments?|talkback|have-?your-?say|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|social|related[a-z]*|"
     r"newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|breadcrumbs?|sidebar|"
     r"widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|popular|trending|"
     r"tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
@@ -229,7 +231,27 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
         links_only = n in ("ul", "ol") and linked[o1] - linked[o0] >= 0.8 * size(o0, o1)
         if links_only or (_is_chrome(n, tag) and not holds_the_story(o0, o1)):
             chrome.append((o0, o1))
+    chrome += _link_lines(out, elements, lo, hi, size, lambda o0, o1: linked[o1] - linked[o0])
     return _covered(len(out), chrome)
+
+
+def _link_lines(out: str, elements: list[tuple[str, str, int, int, int, int]], lo: int, hi: int,
+                size: Callable[[int, int], int], linked: Callable[[int, int], int]) -> list[tuple[int, int]]:
+    """Lines of `out[lo:hi]` that are lists of other stories, tags or a menu written as paragraphs or
+    <div>s, not as lists: 80 % or more of their text inside links, and two or more such lines in a row, or
+    one holding two links or more. Never a line of the <h1>, and none when they add up to half the text
+    (a round-up of linked headlines is the story)."""
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", out[:hi]) if m.start() >= lo]
+    lines = [(a, b) for a, b in lines if size(a, b) > 0]
+    in_h1 = _running_count(_covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "h1"]))
+    links = sorted(o0 for n, _, o0, o1, _, _ in elements if n == "a" and size(o0, o1) > 0)
+    linky = [linked(a, b) >= 0.8 * size(a, b) and in_h1[b] == in_h1[a] for a, b in lines]
+    found = [
+        (a, b) for k, (a, b) in enumerate(lines)
+        if linky[k] and ((k > 0 and linky[k - 1]) or (k + 1 < len(lines) and linky[k + 1])
+                         or bisect.bisect_left(links, b) - bisect.bisect_left(links, a) >= 2)
+    ]
+    return found if 2 * sum(size(a, b) for a, b in found) < size(lo, hi) else []
 
 
 def _top_heading(out: str, elements: list[tuple[str, str, int, int, int, int]],

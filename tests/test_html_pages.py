@@ -200,3 +200,23 @@ def test_without_an_article_element_the_masthead_above_the_top_heading_is_droppe
     lead = f"<p class='standfirst'>{BODY[3]}</p>"  # prose above the heading: the story starts there
     text = clean_text(f"<body>{masthead}{lead}{story}</body>").text
     assert "Lenn Valley Gazette" in text and all(s in text for s in BODY)
+
+
+def test_lists_of_links_written_as_paragraphs_are_dropped_but_not_a_link_in_the_story():
+    """Other stories, tags and menus written as <p> or <div> lines, not as lists, were read as the story's
+    last sentences (on all 12 pages of a probe of sites without <article>)."""
+    more = ("<p><b>Also in Local:</b></p>"
+            "<p><a href='/1'>Roadworks on Fore Street to last three weeks</a></p>"
+            "<div><a href='/2'>Lifeboat crew rescue two kayakers off Black Point</a></div>"
+            "<p><a href='/t/ferry'>Ferry</a> | <a href='/t/islands'>Islands</a></p>")
+    linked = "<p><a href='/report'>The council's full report on the route is on its website.</a></p>"
+    story = "<h1>Council approves island ferry route</h1>" + "".join(f"<p>{s}</p>" for s in BODY)
+    text = clean_text(f"<body>{story}{linked}{more}</body>").text
+    assert all(s in text for s in BODY) and "full report on the route" in text, text
+    assert not {"Roadworks", "Lifeboat", "Islands"} & set(text.split()), text
+
+
+def test_a_round_up_of_linked_headlines_is_the_story():
+    items = [f"<p><a href='/{i}'>{s}</a></p>" for i, s in enumerate(BODY)]
+    text = clean_text("<body><h1>The week's news in brief</h1>" + "".join(items) + "</body>").text
+    assert all(s in text for s in BODY), text
