@@ -1,4 +1,4 @@
-"""Summaries against short highlights, beside Lead-3: the 180 articles of `bench/data/highlights`.
+"""Summaries against short highlights, beside Lead-3: the articles of `bench/data/highlights`.
 
 No public news set with highlight summaries is at hand, so the team wrote one (`bench/data/highlights/
 README.md`): long articles in several publishers' styles, each with 3-4 highlights written the way a
