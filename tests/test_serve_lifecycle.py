@@ -92,12 +92,15 @@ def test_requests_cut_off_by_the_shutdown_timeout_get_503_not_500(tmp_path, proj
     `shutting_down` to retry elsewhere, not uvicorn's plain-text 500 and a traceback in the log."""
     raw = portable_yaml(project_root / "configs" / "default.yaml")
     raw["server"].update(shutdown_timeout_s=1, request_timeout_s=120)
+    # Long enough to be at work when the timeout falls, however fast the runtime: the 25 copies of the seed
+    # that the default limit allows took ~3 s with the ONNX runtime, and one request finished in time.
+    raw["limits"].update(max_chars=1_000_000, max_body_bytes=4_000_000)
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     server = LiveServer(config, log_level="info")
     try:
         server.wait_until_ready(SERVER_START_TIMEOUT_S)
-        long = "\n\n".join([seed_text] * 25)  # tens of seconds of encoding on 2 cores
+        long = "\n\n".join([seed_text] * 100)  # ~310,000 characters: ~10 s of work on 2 cores
         with ThreadPoolExecutor(2) as pool:
             pending = [pool.submit(httpx.post, f"{server.base_url}/v1/analyze", json={"text": long},
                                    timeout=120) for _ in range(2)]
