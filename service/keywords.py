@@ -78,6 +78,25 @@ def _ends_a_phrase(tok: Token) -> bool:
     return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_ in _DAYS or any(c.isdigit() for c in tok.text))
 
 
+_NAME_TYPES = {"ORG", "GPE", "LOC", "FAC", "EVENT", "LAW", "WORK_OF_ART", "NORP"}
+_JOINING = {"and", "&", "of", "for", "the", "de", "du", "des", "la", "le", "van", "von", "y"}
+
+
+def _inside_a_name(tok: Token, run: list[Token]) -> bool:
+    """A joining word inside a name the entity recogniser found, after the name's first words: the "and"
+    of "Securities and Exchange Commission", the "of" of "Bank of England"."""
+    return (bool(run) and tok.ent_iob_ == "I" and tok.ent_type_ in _NAME_TYPES and tok.lower_ in _JOINING
+            and run[-1].ent_type_ == tok.ent_type_ and run[-1].ent_iob_ in ("B", "I"))
+
+
+def _names_after_a_description(tok: Token, run: list[Token]) -> bool:
+    """A proper noun starting a name right after a common noun that describes it ("oil giant BP", "chief
+    executive Tim Cook"): not one phrase."""
+    prev = run[-1] if run else None
+    return (prev is not None and tok.pos_ == "PROPN" and prev.pos_ == "NOUN" and not prev.ent_type_
+            and prev.text.islower())
+
+
 def candidate_phrases(doc: Doc, max_words: int,
                       beside: Beside | None = None) -> dict[str, list[tuple[int, int]]]:
     """Maximal runs of modifiers ending in a noun: shown text -> cleaned-text spans.
@@ -125,9 +144,13 @@ def candidate_phrases(doc: Doc, max_words: int,
     for tok in doc:
         if tok.i in skip or _ends_a_phrase(tok):
             flush()
+        elif _inside_a_name(tok, run):
+            run.append(tok)  # "Securities and Exchange Commission", "Bank of England"
         elif tok.pos_ in _MODIFIER and not tok.is_punct and "\n" not in tok.text and tok.text.strip():
             if tok.pos_ == "ADJ" and run and run[-1].pos_ in _NOUNISH:
                 flush()
+            elif _names_after_a_description(tok, run):
+                flush()  # "oil giant BP": the description and the name are two phrases
             run.append(tok)
         elif tok.text == "-" and run and tok.whitespace_ == "":
             continue  # keep hyphenated compounds ("US-led") together

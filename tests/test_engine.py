@@ -244,3 +244,14 @@ def test_keywords_say_something_and_name_a_person_once(analyzer):
     assert "company" not in keys and "year" not in keys, keys
     assert "Tony Blair" in keys and "Mr Blair" not in keys, keys
     assert sum(k.casefold().startswith("japanese film") for k in keys) == 1, keys
+
+
+def test_keywords_keep_names_whole_and_apart_from_what_describes_them(analyzer):
+    """'oil giant BP' was one keyword; 'Securities' and 'Exchange Commission' were two."""
+    text = ("The oil giant BP said on Tuesday that the Securities and Exchange Commission had closed its "
+            "inquiry. The Bank of England held rates, and BP shares rose as the inquiry ended. The "
+            "Securities and Exchange Commission gave no reason.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert any("BP" in k.split() for k in keys) and not any("giant BP" in k for k in keys), keys
+    assert "Securities and Exchange Commission" in keys and "Exchange Commission" not in keys, keys
+    assert "Bank of England" in keys, keys
