@@ -44,10 +44,10 @@ _CHROME_ROLES = {
     "menubar", "toolbar",
 }
 _CHROME_NAME = re.compile(
-    r"(?<![a-z])(?:comments?|talkback|have-?your-?say|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|social|related[a-z]*|"
-    r"newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|breadcrumbs?|sidebar|"
-    r"widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|popular|trending|"
-    r"tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
+    r"(?<![a-z])(?:comments?|talkback|have-?your-?say|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|"
+    r"social|related[a-z]*|newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|"
+    r"breadcrumbs?|sidebar|widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|"
+    r"popular|trending|tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
     r"screen-reader-text)(?![a-z])|(?<![a-z])(?:nav|menu)[a-z]*|[a-z]*(?:nav|menu)(?![a-z])"
 )
 _NEVER_CHROME = {"html", "body", "main", "article"}
