@@ -128,7 +128,8 @@ def candidate_phrases(doc: Doc, max_words: int,
             run.pop(0)
         if len(run) == 1 and run[0].lower_ in _GENERIC:
             run.clear()
-        if run and len(run) <= max_words and not all(t.is_stop for t in run):
+        words = sum(t.lower_ not in _JOINING for t in run)  # "Isle of Wight music festival": four
+        if run and words <= max_words and not all(t.is_stop for t in run):
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)
             text = text_of_doc[a:b]
             if len(text) > 2 and any(c.isalpha() for c in text):

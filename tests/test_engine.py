@@ -247,11 +247,13 @@ def test_keywords_say_something_and_name_a_person_once(analyzer):
 
 
 def test_keywords_keep_names_whole_and_apart_from_what_describes_them(analyzer):
-    """'oil giant BP' was one keyword; 'Securities' and 'Exchange Commission' were two."""
+    """'oil giant BP' was one keyword; 'Securities' and 'Exchange Commission' were two; 'Isle of Wight music
+    festival', five words, none (joining words do not count against `max_words`)."""
     text = ("The oil giant BP said on Tuesday that the Securities and Exchange Commission had closed its "
             "inquiry. The Bank of England held rates, and BP shares rose as the inquiry ended. The "
-            "Securities and Exchange Commission gave no reason.")
+            "Securities and Exchange Commission gave no reason. BP sponsors the Isle of Wight music "
+            "festival, and the Isle of Wight music festival sold out.")
     keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
     assert any("BP" in k.split() for k in keys) and not any("giant BP" in k for k in keys), keys
     assert "Securities and Exchange Commission" in keys and "Exchange Commission" not in keys, keys
-    assert "Bank of England" in keys, keys
+    assert "Bank of England" in keys and "Isle of Wight music festival" in keys, keys
