@@ -179,6 +179,7 @@ class SummarizerConfig(_Frozen):
 
 class KeywordsConfig(_Frozen):
     max_keywords: Annotated[int, Field(ge=0, le=100)] = 10
+    # Words in a keyword at most, not counting the "of", "and" inside a name ("Bank of England": two).
     max_words: Annotated[int, Field(ge=1, le=8)] = 4
 
 
