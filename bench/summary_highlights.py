@@ -120,5 +120,6 @@ def main() -> None:
             print(f"  {name} - Lead-3 at 3 sentences, {METRICS[m]}: {diffs[:, m].mean():+.2f} "
                   f"(95 % interval {lo:+.2f} .. {hi:+.2f})")
 
+
 if __name__ == "__main__":
     main()
