@@ -217,21 +217,25 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
         return h1 is not None and o0 <= h1[0] and h1[1] <= o1 and size(o0, o1) - size(*h1) >= _STORY_MIN_CHARS
 
     in_link = _covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "a"])
-    linked = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
+    linked_counts = _running_count(link and not ch.isspace() for ch, link in zip(out, in_link, strict=True))
+
+    def linked(o0: int, o1: int) -> int:  # non-space characters of out[o0:o1] inside links
+        return linked_counts[o1] - linked_counts[o0]
+
     inside = size(lo, hi)
     chrome = [(0, lo), (hi, len(out))]
     if (lo, hi) == (0, len(out)):  # no article or main: what stands above the top heading is the masthead
-        top = _top_heading(out, elements, size, lambda o0, o1: linked[o1] - linked[o0])
+        top = _top_heading(out, elements, size, linked)
         if top is not None and 2 * size(0, top) < total and not _PROSE_LINE.search(out, 0, top):
             chrome.append((0, top))
     for n, tag, o0, o1, _, _ in elements:
         if o1 <= o0 or not (lo <= o0 and o1 <= hi) or 2 * size(o0, o1) >= inside:
             continue
         # A list that is (almost) all links is a menu or a list of other stories.
-        links_only = n in ("ul", "ol") and linked[o1] - linked[o0] >= 0.8 * size(o0, o1)
+        links_only = n in ("ul", "ol") and linked(o0, o1) >= 0.8 * size(o0, o1)
         if links_only or (_is_chrome(n, tag) and not holds_the_story(o0, o1)):
             chrome.append((o0, o1))
-    chrome += _link_lines(out, elements, lo, hi, size, lambda o0, o1: linked[o1] - linked[o0])
+    chrome += _link_lines(out, elements, lo, hi, size, linked)
     return _covered(len(out), chrome)
 
 

@@ -189,6 +189,8 @@ def train_topics(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, 
 # -- summaries ------------------------------------------------------------------------------------------
 HEADLINES = "headlines"  # the articles of `headlines.sources` (Dataset.extra, and encoded beside the splits)
 HIGHLIGHTS = "highlights"  # and of `highlights.sources`
+
+
 def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path, fingerprint: str) -> Trained:
     tfidf = fit_tfidf(docs["train"], cfg)
     data = {s: items(docs[s], ds.splits[s], tfidf) for s in ds.splits}
