@@ -29,7 +29,7 @@ from service.analyzer import Analyzer
 from service.config import TaggerConfig, load_engine_config
 from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
-from service.tagger import ZeroShotTagger
+from service.tagger import ZeroShotTagger, offset_vector
 from service.taxonomy import load_taxonomy
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -271,9 +271,10 @@ def accuracy(tagger: ZeroShotTagger, items: list[dict], headline_weight: float) 
 
 def make_tagger(an: Analyzer, cfg: TaggerConfig, taxonomy: Path | None = None) -> ZeroShotTagger:
     """The tagger the config describes (optionally with another taxonomy file)."""
+    labels = load_taxonomy(taxonomy or cfg.taxonomy).top_level()
     return ZeroShotTagger.build(
-        load_taxonomy(taxonomy or cfg.taxonomy).top_level(), lambda t: an.encoder.encode(t).vectors,
-        cfg.calibration, top_k=cfg.top_k_descriptions, pooling=cfg.pooling,
+        labels, lambda t: an.encoder.encode(t).vectors, cfg.calibration, top_k=cfg.top_k_descriptions,
+        pooling=cfg.pooling, offsets=offset_vector(labels, cfg.offsets),
     )
 
 
@@ -287,7 +288,8 @@ def grid(an: Analyzer, cfg: TaggerConfig, taxonomy: Path | None, items: list[dic
     print(f"{'pooling':10} {'headline_weight':>15} " + " ".join(f"{k:>6}" for k in ks))
     for pooling in ("document", "sentences"):
         for hw in (0.0, 1.0, 2.0, 3.0) if pooling == "document" else (cfg.headline_weight,):
-            taggers = [ZeroShotTagger(labels, vectors, counts, cfg.calibration, top_k=k, pooling=pooling)
+            taggers = [ZeroShotTagger(labels, vectors, counts, cfg.calibration, top_k=k, pooling=pooling,
+                                      offsets=offset_vector(labels, cfg.offsets))
                        for k in ks]
             row = [accuracy(t, items, hw) for t in taggers]
             print(f"{pooling:10} {hw:>15} " + " ".join(f"{a:6.3f}" for a in row))
@@ -324,17 +326,24 @@ def sanity(an: Analyzer, tagger: ZeroShotTagger) -> bool:
     return not misses and r_conflict <= 2 and r_politics <= 3
 
 
-def reuters_check(an: Analyzer, tagger: ZeroShotTagger, per_topic: int) -> None:
-    """Share of Reuters-21578 business wires (another publisher, another decade) tagged economy first."""
+def reuters_rows(per_topic: int) -> list[tuple[str, str]]:
+    """(title, text) of `per_topic` Reuters-21578 test wires of each of `REUTERS_BUSINESS`, a fixed sample."""
     rows = [json.loads(line) for line in (SHARED / "reuters21578" / "modapte_test.jsonl").open()]
     rng = random.Random(0)
-    hits, total = 0, 0
+    out = []
     for topic in REUTERS_BUSINESS:
         pool = [r for r in rows if r["topics"] == [topic] and len(r["body"]) > 400]
-        for r in rng.sample(pool, min(per_topic, len(pool))):
-            vectors = analyze_vectors(an, " ".join(r["body"].split()), r["title"].title())
-            hits += ranked_codes(tagger, vectors)[0] == ECONOMY
-            total += 1
+        sample = rng.sample(pool, min(per_topic, len(pool)))
+        out += [(r["title"].title(), " ".join(r["body"].split())) for r in sample]
+    return out
+
+
+def reuters_check(an: Analyzer, tagger: ZeroShotTagger, per_topic: int) -> None:
+    """Share of Reuters-21578 business wires (another publisher, another decade) tagged economy first."""
+    hits, total = 0, 0
+    for title, text in reuters_rows(per_topic):
+        hits += ranked_codes(tagger, analyze_vectors(an, text, title))[0] == ECONOMY
+        total += 1
     print(f"Reuters-21578 {'/'.join(REUTERS_BUSINESS)} wires tagged economy first: {hits}/{total} "
           f"= {hits / total:.3f}")
 

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 
 from service.config import CalibrationConfig, TaggerConfig
+from service.errors import ConfigError
 from service.taxonomy import Label
 
 Pooling = Literal["sentences", "document"]
@@ -60,12 +61,13 @@ class ZeroShotTagger:
     "document", or when there is no body sentence, it is the score of the document vector.
 
     Calibration is monotone in the score within a document, so it never changes the ranking;
-    it turns scores into probabilities.
+    it turns scores into probabilities. `offsets` (one per label) are added to every text's scores: a
+    prior for labels whose descriptions match news more or less readily than others'.
     """
 
     def __init__(self, labels: list[Label], description_vectors: np.ndarray, counts: list[int],
                  calibration: CalibrationConfig, *, top_k: int = _DEFAULT_TOP_K,
-                 pooling: Pooling = _DEFAULT_POOLING):
+                 pooling: Pooling = _DEFAULT_POOLING, offsets: np.ndarray | None = None):
         if len(counts) != len(labels) or sum(counts) != len(description_vectors) or min(counts) < 1:
             raise ValueError(f"{len(labels)} labels need one or more descriptions each: got counts {counts} "
                              f"for {len(description_vectors)} description vectors")
@@ -74,16 +76,17 @@ class ZeroShotTagger:
         self.top_k = top_k
         self.pooling = pooling
         self.descriptions = np.asarray(description_vectors, np.float32)
+        self.offsets = np.asarray(np.zeros(len(labels)) if offsets is None else offsets, np.float32)
         ends = np.cumsum(counts)
         self._spans = list(zip((ends - counts).tolist(), ends.tolist(), strict=True))
 
     @classmethod
     def build(cls, labels: list[Label], encode: Callable[[list[str]], np.ndarray],
               calibration: CalibrationConfig, *, top_k: int = _DEFAULT_TOP_K,
-              pooling: Pooling = _DEFAULT_POOLING) -> ZeroShotTagger:
+              pooling: Pooling = _DEFAULT_POOLING, offsets: np.ndarray | None = None) -> ZeroShotTagger:
         prompts = [lb.prompts() for lb in labels]
         return cls(labels, encode([p for ps in prompts for p in ps]), [len(ps) for ps in prompts],
-                   calibration, top_k=top_k, pooling=pooling)
+                   calibration, top_k=top_k, pooling=pooling, offsets=offsets)
 
     def text_scores(self, vectors: np.ndarray, leave_out: np.ndarray | None = None) -> np.ndarray:
         """(texts, labels): each text's mean similarity to the label's top_k closest descriptions.
@@ -104,7 +107,7 @@ class ZeroShotTagger:
             else:  # a label with no more than top_k descriptions averages the ones left
                 kept = np.isfinite(best)
                 out[:, j] = np.where(kept, best, 0).sum(1) / np.maximum(kept.sum(1), 1)
-        return out
+        return out + self.offsets
 
     def similarities(self, doc_vector: np.ndarray, sentence_vectors: np.ndarray,
                      candidates: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -138,3 +141,11 @@ class ZeroShotTagger:
                 evidence = sorted(candidates[j] for j in best)
             out.append(TagScore(self.labels[li], float(probs[li]), evidence))
         return out
+
+
+def offset_vector(labels: list[Label], offsets: dict[str, float]) -> np.ndarray:
+    """`tagger.offsets` in the labels' order; a code that is not one of these labels is a config error."""
+    codes = [lb.code for lb in labels]
+    if unknown := sorted(set(offsets) - set(codes)):
+        raise ConfigError(f"tagger.offsets: {', '.join(unknown)} is not a top-level label of the taxonomy")
+    return np.array([offsets.get(c, 0.0) for c in codes], np.float32)

@@ -13,7 +13,7 @@ from service.features import EncodedText
 from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
 from service.settings import get_settings
-from service.tagger import TagScore, ZeroShotTagger, logit, sigmoid
+from service.tagger import TagScore, ZeroShotTagger, logit, offset_vector, sigmoid
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
 from service.vector_cache import encode_cached
@@ -82,10 +82,11 @@ class ZeroShotArticleTagger:
         ends = np.cumsum([len(ps) for ps in prompts.values()])
         rows = {code: np.arange(e - len(ps), e) for (code, ps), e in zip(prompts.items(), ends, strict=True)}
 
-        def group(labels: list[Label], calibration: CalibrationConfig) -> ZeroShotTagger:
+        def group(labels: list[Label], calibration: CalibrationConfig,
+                  offsets: np.ndarray | None = None) -> ZeroShotTagger:
             idx = np.concatenate([rows[lb.code] for lb in labels])
             return ZeroShotTagger(labels, vectors[idx], [len(prompts[lb.code]) for lb in labels], calibration,
-                                  top_k=cfg.top_k_descriptions, pooling=cfg.pooling)
+                                  top_k=cfg.top_k_descriptions, pooling=cfg.pooling, offsets=offsets)
 
         top = taxonomy.top_level()
         codes, fingerprint = [lb.code for lb in top], zero_shot_fingerprint(top, cfg, encoder.fingerprint)
@@ -98,7 +99,8 @@ class ZeroShotArticleTagger:
         }
         if cfg.languages is not None:
             identifier()  # loaded with the models, not by the first request
-        return cls(group(top, cfg.calibration), children, max_children=cfg.max_children,
+        top_tagger = group(top, cfg.calibration, offset_vector(top, cfg.offsets))
+        return cls(top_tagger, children, max_children=cfg.max_children,
                    parent_min_score=cfg.parent_min_score, child_min_score=cfg.child_min_score, head=head,
                    short_head=short_head, short_max_sentences=cfg.short_max_sentences,
                    languages=cfg.languages, head_weight=cfg.head_weight,

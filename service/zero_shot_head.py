@@ -74,7 +74,7 @@ class Correction:
 
 def zero_shot_fingerprint(labels: list[Label], cfg: TaggerConfig, encoder_fingerprint: str) -> str:
     """What the zero-shot logits a head corrects depend on: the labels' descriptions, how they are scored
-    and calibrated, and the encoder."""
+    (offsets too) and calibrated, and the encoder."""
     what = {
         "labels": [[lb.code, lb.prompts()] for lb in labels],
         "top_k": cfg.top_k_descriptions,
@@ -82,6 +82,8 @@ def zero_shot_fingerprint(labels: list[Label], cfg: TaggerConfig, encoder_finger
         "calibration": cfg.calibration.model_dump(),
         "encoder": encoder_fingerprint,
     }
+    if cfg.offsets:  # heads trained before offsets existed keep their fingerprint
+        what["offsets"] = dict(sorted(cfg.offsets.items()))
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
 
 

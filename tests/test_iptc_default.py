@@ -220,7 +220,7 @@ def test_descriptions_as_examples_are_scored_without_themselves(analyzer: Analyz
     top = tagger.tagger
     counts = [len(lb.prompts()) for lb in top.labels]
     without_first = ZeroShotTagger(top.labels, top.descriptions[1:], [counts[0] - 1, *counts[1:]],
-                                   top.calibration, top_k=top.top_k, pooling=top.pooling)
+                                   top.calibration, top_k=top.top_k, pooling=top.pooling, offsets=top.offsets)
     first = top.descriptions[:1]
     assert np.allclose(top.text_scores(first, np.array([0])), without_first.text_scores(first))
     assert top.text_scores(first)[0, 0] > top.text_scores(first, np.array([0]))[0, 0]
