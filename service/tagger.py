@@ -77,6 +77,8 @@ class ZeroShotTagger:
         self.pooling = pooling
         self.descriptions = np.asarray(description_vectors, np.float32)
         self.offsets = np.asarray(np.zeros(len(labels)) if offsets is None else offsets, np.float32)
+        if self.offsets.shape != (len(labels),):
+            raise ValueError(f"{len(labels)} labels need as many offsets: got shape {self.offsets.shape}")
         ends = np.cumsum(counts)
         self._spans = list(zip((ends - counts).tolist(), ends.tolist(), strict=True))
 

@@ -35,6 +35,11 @@ def test_offsets_add_to_every_texts_scores_and_can_change_the_top_label():
                        _tagger().text_scores(texts, np.array([0, -1, 3, -1, 5])) + off)
 
 
+def test_offsets_must_be_one_per_label():
+    with pytest.raises(ValueError, match="3 labels need as many offsets"):
+        _tagger(np.zeros(2, np.float32))
+
+
 def test_offset_vector_follows_the_labels_order_and_refuses_unknown_codes():
     assert offset_vector(LABELS, {"c": 0.02, "a": -0.01}).tolist() == pytest.approx([-0.01, 0.0, 0.02])
     with pytest.raises(ConfigError, match="tagger.offsets: medtop:99000000 is not a top-level label"):
