@@ -11,8 +11,9 @@ its logit, one-vs-rest over the 17 labels: `tagger.head_weight_calibration` fitt
 labels / the top label); every fifth Reuters ModApte test article with topics mapped to one top-level code
 (a sample, for time); `bench/data/other_publishers/` (68 articles written for this check, 4 a topic in
 wire, tabloid, broadsheet and local styles, none from BBC or Reuters: whole, and cut to headline + first
-sentence); and `bench.tune_tagger.SNIPPETS` (51, won by their own topic). Each text is encoded once; only
-the read-out changes with the weight.
+sentence); `bench/data/topic_articles/` (204 short articles, 12 a topic, written after the weight was
+chosen: whole, and cut to headline + first paragraph); and `bench.tune_tagger.SNIPPETS` (51, won by their
+own topic). Each text is encoded once; only the read-out changes with the weight.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def other_publishers() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     return whole, cut
 
 
+def topic_articles(cut: bool) -> list[tuple[str, str, str]]:
+    """(text, code, title) of `bench/data/topic_articles` (204 short articles, 12 a topic), whole or cut to
+    the first paragraph."""
+    rows = [json.loads(line) for path in sorted((HERE / "data" / "topic_articles").glob("part*.jsonl"))
+            for line in path.open(encoding="utf-8") if line.strip()]
+    return [(r["text"].split("\n\n")[0] if cut else r["text"], r["iptc"], r["title"]) for r in rows]
+
+
 def reuters_sample(codes: list[str]) -> list[tuple[str, str]]:
     """Every fifth ModApte test article whose topics map onto exactly one top-level code."""
     label_map = load_label_map(HERE.parent / "configs" / "mappings" / "reuters-iptc.yaml")
@@ -99,6 +108,8 @@ def main() -> None:
         "Reuters test (1 in 5)": reuters_sample(codes),
         "other publishers, whole": whole,
         "other publishers, headline + first sentence": cut,
+        "topic articles, whole": topic_articles(cut=False),
+        "topic articles, headline + first paragraph": topic_articles(cut=True),
         "SNIPPETS": [(text, code) for code, items in SNIPPETS.items() for _, text in items],
     }
     encoded = {}
