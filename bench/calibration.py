@@ -28,8 +28,8 @@ from bench.tune_tagger import (
     article_scores,
     load_cached,
     make_tagger,
+    zero_shot_analyzer,
 )
-from service.analyzer import Analyzer
 from service.config import CalibrationConfig, load_engine_config
 from service.settings import DEFAULT_CONFIG
 from service.tagger import ZeroShotTagger, lead
@@ -74,7 +74,7 @@ def main() -> None:
     args = ap.parse_args()
 
     cfg = load_engine_config(args.config).tagger
-    an = Analyzer.from_config_file(args.config)
+    an = zero_shot_analyzer(args.config)
     tagger = make_tagger(an, cfg)
     codes = [lb.code for lb in tagger.labels]
     items = {split: load_cached(split) for split in ("dev", "test")}

@@ -234,6 +234,13 @@ SNIPPETS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def zero_shot_analyzer(config: str | Path) -> Analyzer:
+    """The engine of this config without its trained heads: they only load against the zero-shot settings
+    they were trained with, and these scripts are how those settings are chosen."""
+    engine = load_engine_config(config)
+    return Analyzer(engine.model_copy(update={"tagger": engine.tagger.without_heads()}))
+
+
 def load_cached(split: str) -> list[dict]:
     """The encodings `bench/cache_bbc.py` wrote for a BBC split."""
     with (OUT / f"bbc_{split}.pkl").open("rb") as f:
@@ -357,7 +364,7 @@ def main() -> int:
     ap.add_argument("--reuters", type=int, default=0, metavar="N", help="check N Reuters wires per topic")
     args = ap.parse_args()
 
-    an = Analyzer.from_config_file(args.config)
+    an = zero_shot_analyzer(args.config)
     cfg = load_engine_config(args.config).tagger
     items = load_cached(args.split)
     tagger = make_tagger(an, cfg, args.taxonomy)

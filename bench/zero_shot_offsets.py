@@ -43,6 +43,7 @@ from bench.tune_tagger import (
     article_scores,
     load_cached,
     reuters_rows,
+    zero_shot_analyzer,
 )
 from service.analyzer import Analyzer
 from service.config import load_engine_config
@@ -105,20 +106,21 @@ def fit(sources: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 
 
 def main() -> None:
-    an = Analyzer.from_config_file(DEFAULT_CONFIG)
     cfg = load_engine_config(DEFAULT_CONFIG).tagger
-    labels = load_taxonomy(cfg.taxonomy).top_level()
+    an = zero_shot_analyzer(DEFAULT_CONFIG)
+    taxonomy = load_taxonomy(cfg.taxonomy)
+    labels = taxonomy.top_level()
     codes = [lb.code for lb in labels]
     # scores without any offsets: what is fitted, and what every offset vector below is added to
     tagger = ZeroShotTagger.build(labels, lambda t: an.encoder.encode(t).vectors, cfg.calibration,
                                   top_k=cfg.top_k_descriptions, pooling=cfg.pooling)
 
-    taxonomy = load_taxonomy(cfg.taxonomy)
     second = [(d, codes.index(lb.parent)) for lb in taxonomy.labels if lb.level == 2 for d in lb.prompts()]
     seconds = (tagger.text_scores(an.encoder.encode([d for d, _ in second]).vectors),
                np.array([g for _, g in second]))
     tops = (tagger.text_scores(tagger.descriptions, leave_out=np.arange(len(tagger.descriptions))),
             np.repeat(np.arange(len(labels)), [len(lb.prompts()) for lb in labels]))
+
     def scored(files: list[Path]) -> tuple[np.ndarray, np.ndarray]:
         items, topics = own_articles(an, files)
         return article_scores(tagger, items, cfg.headline_weight), np.array([codes.index(c) for c in topics])
