@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from bench.bbc import BBC_TO_IPTC
+from bench.cache_bbc import encode_articles
 from bench.head_weight import other_publishers
 from bench.tune_tagger import (
     CONFLICT,
@@ -47,10 +47,9 @@ from bench.tune_tagger import (
 )
 from service.analyzer import Analyzer
 from service.config import load_engine_config
-from service.schemas import AnalyzeRequest
 from service.settings import DEFAULT_CONFIG
 from service.tagger import ZeroShotTagger
-from service.taxonomy import load_taxonomy
+from service.taggers import ZeroShotArticleTagger
 
 HERE = Path(__file__).resolve().parent
 OWN_TOPICS = HERE / "data" / "own_articles_iptc.json"
@@ -71,12 +70,8 @@ def own_articles(an: Analyzer, files: list[Path]) -> tuple[list[dict], list[str]
         with cached.open("rb") as f:
             known = pickle.load(f)
     new = [r for r in rows if r["id"] not in known]
-    for i in tqdm(range(0, len(new), 16), desc="own articles"):
-        chunk = new[i : i + 16]
-        prepared = an.prepare_many([AnalyzeRequest(text=r["text"], title=r["title"]) for r in chunk])
-        for r, p, e in zip(chunk, prepared, an.encode(prepared), strict=True):
-            known[r["id"]] = {"sentences": [(s.text, s.role) for s in p.sentences],
-                              "vectors": e.sentence_vectors, "title_vector": e.title_vector}
+    encoded = encode_articles(an, [(r["text"], r["title"]) for r in new], "own articles")
+    known |= {r["id"]: e for r, e in zip(new, encoded, strict=True)}
     if new:
         OUT.mkdir(exist_ok=True)
         with cached.open("wb") as f:
@@ -108,16 +103,19 @@ def fit(sources: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
 def main() -> None:
     cfg = load_engine_config(DEFAULT_CONFIG).tagger
     an = zero_shot_analyzer(DEFAULT_CONFIG)
-    taxonomy = load_taxonomy(cfg.taxonomy)
-    labels = taxonomy.top_level()
+    engine_tagger = an.tagger
+    assert isinstance(engine_tagger, ZeroShotArticleTagger)  # the config's kind; its vectors are reused
+    top = engine_tagger.tagger
+    labels = top.labels
     codes = [lb.code for lb in labels]
     # scores without any offsets: what is fitted, and what every offset vector below is added to
-    tagger = ZeroShotTagger.build(labels, lambda t: an.encoder.encode(t).vectors, cfg.calibration,
-                                  top_k=cfg.top_k_descriptions, pooling=cfg.pooling)
+    tagger = ZeroShotTagger(labels, top.descriptions, [len(lb.prompts()) for lb in labels], top.calibration,
+                            top_k=top.top_k, pooling=top.pooling)
 
-    second = [(d, codes.index(lb.parent)) for lb in taxonomy.labels if lb.level == 2 for d in lb.prompts()]
-    seconds = (tagger.text_scores(an.encoder.encode([d for d, _ in second]).vectors),
-               np.array([g for _, g in second]))
+    children = engine_tagger.children  # each second-level description is an example of its parent
+    seconds = (tagger.text_scores(np.concatenate([kids.descriptions for kids in children.values()])),
+               np.concatenate([[codes.index(parent)] * len(kids.descriptions)
+                               for parent, kids in children.items()]))
     tops = (tagger.text_scores(tagger.descriptions, leave_out=np.arange(len(tagger.descriptions))),
             np.repeat(np.arange(len(labels)), [len(lb.prompts()) for lb in labels]))
 
