@@ -8,8 +8,7 @@ likelihood on three sources that weigh the same:
 - the taxonomy's second-level descriptions, each an example of its parent topic;
 - the top-level descriptions, each scored without itself among its topic's others;
 - the project's own 750 invented news articles written for the summariser (`bench/data/highlights/`,
-  `configs/train/data/highlights*.jsonl`), each filed under one top-level topic by
-  `bench/data/own_articles_iptc.json`.
+  `configs/train/data/highlights*.jsonl`), each filed under one top-level topic (its `iptc`).
 
 BBC is only the check (top-1 on its three splits, cached by `bench/cache_bbc.py`), beside the hand-written
 articles of `bench/data/other_publishers`, 204 short invented articles written after the offsets were
@@ -52,7 +51,6 @@ from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
 
 HERE = Path(__file__).resolve().parent
-OWN_TOPICS = HERE / "data" / "own_articles_iptc.json"
 OWN_FILES = sorted(HERE.glob("data/highlights/part*.jsonl")) + sorted(
     (HERE.parent / "configs" / "train" / "data").glob("highlights*.jsonl")
 )
@@ -61,8 +59,7 @@ TOPIC_FILES = sorted(HERE.glob("data/topic_articles/part*.jsonl"))
 
 def own_articles(an: Analyzer, files: list[Path]) -> tuple[list[dict], list[str]]:
     """The invented articles of these files encoded as `bench/cache_bbc.py` encodes BBC's (each once:
-    bench/out/ keeps them by id), and their topic codes (their `iptc`, or `OWN_TOPICS`)."""
-    topics = json.loads(OWN_TOPICS.read_text(encoding="utf-8"))
+    bench/out/ keeps them by id), and their topic codes (`iptc`)."""
     rows = [json.loads(line) for path in files for line in path.open(encoding="utf-8") if line.strip()]
     cached = OUT / "own_articles.pkl"
     known: dict[str, dict] = {}
@@ -76,7 +73,7 @@ def own_articles(an: Analyzer, files: list[Path]) -> tuple[list[dict], list[str]
         OUT.mkdir(exist_ok=True)
         with cached.open("wb") as f:
             pickle.dump(known, f)
-    return [known[r["id"]] for r in rows], [r.get("iptc") or topics[r["id"]] for r in rows]
+    return [known[r["id"]] for r in rows], [r["iptc"] for r in rows]
 
 
 def fit(sources: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:

@@ -111,7 +111,7 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     (
         "a ratio out of range",  # not pydantic's words for each member of `Path | Ratio`
         lambda f, r: r["data"].update(dev={"ratio": 1.0}),
-        ("data.dev: ", "a table's path or {ratio: R} with 0 < R < 1, got {'ratio': 1.0}"),
+        ("data.dev: ", "a table's path, a list of them or {ratio: R} with 0 < R < 1, got {'ratio': 1.0}"),
     ),
     (
         "a taxonomy of one label",  # the adam solver trained a tagger that says "sport" to all

@@ -456,3 +456,44 @@ def test_a_compressed_table_is_read(tmp_path):
     (tmp_path / "train.jsonl.gz").write_bytes(plain)  # named .gz, not compressed: one line, not a traceback
     with pytest.raises(DataError, match=r"train.jsonl.gz: cannot decompress it: Not a gzipped file"):
         load_dataset(load_train_config(recipe))
+
+
+def test_a_split_reads_a_list_of_tables_and_globs(tmp_path):
+    """`train: [a, b]` and `test: parts/part*.jsonl` read every table, one after another, paths relative to
+    the recipe; a glob that matches nothing is a one-line error naming it."""
+    recipe = write_recipe(tmp_path, "multi-class")
+    (tmp_path / "parts").mkdir()
+    more = write_jsonl(tmp_path / "more.jsonl", articles(2, seed=4))
+    parts = [write_jsonl(tmp_path / "parts" / f"part{i}.jsonl", articles(1, seed=10 + i)) for i in (2, 1)]
+    raw = yaml.safe_load(recipe.read_text())
+    raw["data"].update(train=["train.jsonl", more.name], test="parts/part*.jsonl")
+    recipe.write_text(yaml.safe_dump(raw))
+    cfg = load_train_config(recipe)
+    assert cfg.data.train == [tmp_path / "train.jsonl", more]
+    splits = load_dataset(cfg).splits
+    train = [json.loads(line)["id"] for path in (tmp_path / "train.jsonl", more) for line in path.open()]
+    assert [ex.id for ex in splits["train"]] == train
+    test = [json.loads(line)["id"] for path in parts[::-1] for line in path.open()]  # part1, then part2
+    assert [ex.id for ex in splits["test"]] == test
+    raw["data"]["test"] = "parts/none*.jsonl"
+    recipe.write_text(yaml.safe_dump(raw))
+    with pytest.raises(DataError, match=r"parts/none\*.jsonl: no file matches it$"):
+        load_dataset(load_train_config(recipe))
+
+
+def test_rows_of_other_labels_are_an_error_or_left_out(tmp_path):
+    """A taxonomy that takes some of the data's labels: rows with none of them are an error naming the row
+    and the label, or with `other_labels: skip` left out (and counted); a row's other labels are dropped."""
+    recipe = write_recipe(tmp_path, "multi-label", taxonomy={"labels": [{"id": "sport"}, {"id": "tech"}]})
+    with pytest.raises(DataError, match=r"train.jsonl row \d+: label 'business' is not in the taxonomy"):
+        load_dataset(load_train_config(recipe))
+    raw = yaml.safe_load(recipe.read_text())
+    raw["data"]["other_labels"] = "skip"
+    recipe.write_text(yaml.safe_dump(raw))
+    ds = load_dataset(load_train_config(recipe))
+    rows = [json.loads(line) for line in (tmp_path / "train.jsonl").open()]
+    kept = [r for r in rows if set(r["labels"]) & {"sport", "tech"}]
+    assert [ex.id for ex in ds.splits["train"]] == [r["id"] for r in kept]
+    assert all(set(ex.labels) <= {"sport", "tech"} for split in ds.splits.values() for ex in split)
+    note = f"train: {len(rows) - len(kept)} of {len(rows)} rows have none of the taxonomy's labels"
+    assert note in " ".join(ds.notes)

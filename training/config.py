@@ -62,19 +62,26 @@ class Ratio(_Strict):
     ratio: Annotated[float, Field(gt=0.0, lt=1.0)]
 
 
+# A split's tables: one path, or a list of them read one after another; a path may be a glob (`part*.jsonl`).
+Tables = Path | Annotated[list[Path], Field(min_length=1)]
+
+
 class DataConfig(_Strict):
     """Where the rows come from and how they split. Either `path` (one table) split by an `ids` file
-    ({"train": [...], "dev": [...], "test": [...]}) or by ratios; or a `train` table with `dev` and
-    `test` each a table or a ratio of train."""
+    ({"train": [...], "dev": [...], "test": [...]}) or by ratios; or `train` tables with `dev` and
+    `test` each tables or a ratio of train."""
 
     format: Literal["auto", "jsonl", "csv", "parquet", "dataset"] = "auto"
     path: Path | None = None
     ids: Path | None = None
-    train: Path | None = None
-    dev: Path | Ratio | None = None
-    test: Path | Ratio | None = None
+    train: Tables | None = None
+    dev: Tables | Ratio | None = None
+    test: Tables | Ratio | None = None
     fields: Fields
     empty_text: Literal["error", "skip"] = "error"  # a row with no text: an error, or left out and counted
+    # a row whose labels are none of the taxonomy's: an error, or left out and counted (a taxonomy that
+    # takes some of a data set's labels, e.g. the topics another source does not cover)
+    other_labels: Literal["error", "skip"] = "error"
 
     @field_validator("dev", "test", mode="wrap")
     @classmethod
@@ -83,7 +90,9 @@ class DataConfig(_Strict):
         try:
             return handler(v)
         except ValidationError:
-            raise ValueError(f"expected a table's path or {{ratio: R}} with 0 < R < 1, got {v!r}") from None
+            raise ValueError(
+                f"expected a table's path, a list of them or {{ratio: R}} with 0 < R < 1, got {v!r}"
+            ) from None
 
     @model_validator(mode="after")
     def _one_layout(self) -> DataConfig:
@@ -297,12 +306,12 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
     """The config with `fn` applied to every path in it."""
     d = cfg.data
 
-    def f(p: Path | None) -> Path | None:
-        return None if p is None else fn(p)
+    def f(p: Tables | None) -> Tables | None:
+        return None if p is None else [fn(q) for q in p] if isinstance(p, list) else fn(p)
 
     data = d.model_copy(
         update={k: f(getattr(d, k)) for k in ("path", "ids", "train")}
-        | {k: f(getattr(d, k)) for k in ("dev", "test") if isinstance(getattr(d, k), Path)}
+        | {k: f(getattr(d, k)) for k in ("dev", "test") if not isinstance(getattr(d, k), Ratio)}
     )
     encoder = cfg.model.encoder.model_copy(update={"path": f(cfg.model.encoder.path)})
 

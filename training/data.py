@@ -21,7 +21,7 @@ from typing import Any
 
 from service.artifacts import ArtifactLabel
 from service.errors import NewsdeskError, first_line
-from training.config import ArticleSource, DataConfig, Fields, Ratio, TrainConfig
+from training.config import ArticleSource, DataConfig, Fields, Ratio, Tables, TrainConfig
 
 SPLITS = ("train", "dev", "test")
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
@@ -258,6 +258,26 @@ def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes:
     return out
 
 
+def table_paths(tables: Tables) -> list[Path]:
+    """The files a split names: each path as it is, or the files a glob in its name matches, sorted."""
+    out = []
+    for path in tables if isinstance(tables, list) else [tables]:
+        if not any(c in path.name for c in "*?["):
+            out.append(path)
+            continue
+        matched = sorted(path.parent.glob(path.name))
+        if not matched:
+            raise DataError(f"{path}: no file matches it")
+        out += matched
+    return out
+
+
+def tables_examples(tables: Tables, cfg: TrainConfig, notes: list[str]) -> list[Example]:
+    """The examples of a split's tables, one table after another."""
+    return [ex for path in table_paths(tables) for ex in to_examples(read_table(path, cfg.data.format), cfg,
+                                                                       path, notes)]
+
+
 def _carve(train: list[Example], ratio: float, rng: random.Random) -> list[Example]:
     """Move `ratio` of train out, never taking the last train example of a label."""
     order = list(range(len(train)))
@@ -365,11 +385,11 @@ def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]
         splits: dict[str, list[Example]] = {"train": examples}
     else:
         assert d.train is not None
-        splits = {"train": to_examples(read_table(d.train, d.format), cfg, d.train, notes)}
+        splits = {"train": tables_examples(d.train, cfg, notes)}
         for split in ("dev", "test"):
             src = getattr(d, split)
-            if isinstance(src, Path):
-                splits[split] = to_examples(read_table(src, d.format), cfg, src, notes)
+            if not isinstance(src, Ratio):
+                splits[split] = tables_examples(src, cfg, notes)
         if d.fields.id:
             check_unique_ids([ex for rows in splits.values() for ex in rows])
     for split in ("test", "dev"):
@@ -405,6 +425,18 @@ def _taxonomy(cfg: TrainConfig, splits: dict[str, list[Example]], notes: list[st
             "in both train and test; the rest are left out"
         )
     return [ArtifactLabel(code=c, name=c) for c in codes]
+
+
+def _drop_other_labels(splits: dict[str, list[Example]], codes: set[str], notes: list[str]) -> None:
+    """Each row's labels outside the taxonomy dropped, and the rows left with none left out."""
+    for split, rows in splits.items():
+        before = len(rows)
+        for ex in rows:
+            ex.labels = [lb for lb in ex.labels if lb in codes]
+        rows[:] = [ex for ex in rows if ex.labels]
+        if len(rows) < before:
+            notes.append(f"{split}: {before - len(rows)} of {before} rows have none of the taxonomy's labels "
+                         "and are left out (data.other_labels: skip)")
 
 
 def _check_labels(cfg: TrainConfig, splits: dict[str, list[Example]], codes: list[str]) -> None:
@@ -453,6 +485,8 @@ def load_dataset(cfg: TrainConfig) -> Dataset:
     taxonomy: list[ArtifactLabel] = []
     if cfg.task != "extractive-summary":
         taxonomy = _taxonomy(cfg, splits, notes)
+        if cfg.data.other_labels == "skip":
+            _drop_other_labels(splits, {lb.code for lb in taxonomy}, notes)
         _check_labels(cfg, splits, [lb.code for lb in taxonomy])
         for split in SPLITS:
             if not splits[split]:
