@@ -19,6 +19,7 @@ IPTC = CONFIGS / "taxonomies" / "iptc.yaml"
 IPTC_TOP = CONFIGS / "taxonomies" / "iptc-top.yaml"
 BBC_MAP = CONFIGS / "mappings" / "bbc-iptc.yaml"
 REUTERS_MAP = CONFIGS / "mappings" / "reuters-iptc.yaml"
+OWN_MAP = CONFIGS / "mappings" / "own-iptc.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def iptc() -> Taxonomy:
     return load_taxonomy(IPTC)
 
 
-@pytest.mark.parametrize("path", [BBC_MAP, REUTERS_MAP], ids=["bbc", "reuters"])
+@pytest.mark.parametrize("path", [BBC_MAP, REUTERS_MAP, OWN_MAP], ids=["bbc", "reuters", "own"])
 def test_mapping_loads_and_every_code_is_in_iptc(path: Path, iptc: Taxonomy):
     label_map = load_label_map(path)
     assert label_map.taxonomy == IPTC.resolve()
@@ -37,6 +38,14 @@ def test_mapping_loads_and_every_code_is_in_iptc(path: Path, iptc: Taxonomy):
 
 def test_bbc_mapping_covers_its_five_categories():
     assert set(load_label_map(BBC_MAP).labels) == {"business", "entertainment", "politics", "sport", "tech"}
+
+
+def test_own_mapping_takes_the_top_level_topics_bbc_does_not_cover(iptc: Taxonomy):
+    """The own articles' recipe learns the 12 top-level topics outside BBC's desks, each as itself."""
+    own = load_label_map(OWN_MAP).labels
+    bbc = {iptc.ancestor(codes[0]) for codes in load_label_map(BBC_MAP).labels.values()}
+    assert set(own) == {lb.code for lb in iptc.top_level()} - bbc
+    assert all(codes == [label] for label, codes in own.items())
 
 
 def test_every_aptemod90_topic_is_mapped(shared_data: Path):
