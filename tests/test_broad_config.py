@@ -1,5 +1,5 @@
-"""configs/broad.yaml: the default engine with the broad IPTC head (configs/train/iptc-broad.yaml), for news
-beyond BBC's five desks."""
+"""configs/broad.yaml: the default engine with the broad IPTC heads (configs/train/iptc-broad.yaml and
+iptc-broad-short.yaml), for news beyond BBC's five desks."""
 
 from __future__ import annotations
 
@@ -38,14 +38,17 @@ def test_broad_differs_from_the_default_only_in_its_head(project_root: Path) -> 
     assert {k: v for k, v in tagger.items() if k not in HEAD_KEYS} == {
         k: v for k, v in default_tagger.items() if k not in HEAD_KEYS
     }
-    assert tagger["head"] == project_root / "models" / "iptc-broad" and tagger["short_head"] is None
+    assert tagger["head"] == project_root / "models" / "iptc-broad"
+    assert tagger["short_head"] == project_root / "models" / "iptc-broad-short"
 
 
-def test_the_broad_head_is_small_and_says_how_to_rebuild_it(broad: Analyzer, project_root: Path) -> None:
-    folder = resolve_artifact(project_root / "models" / "iptc-broad")
-    assert sum(f.stat().st_size for f in (folder / WEIGHTS, folder / GROUP_WEIGHTS)) <= 2 * 1024 * 1024
-    assert (folder / "README.md").read_text().count("newsdesk train configs/train/iptc-broad.yaml") == 1
-    assert broad.model_info.name.split("+")[0] == "iptc-broad"
+def test_the_broad_heads_are_small_and_say_how_to_rebuild_them(broad: Analyzer, project_root: Path) -> None:
+    for name in ("iptc-broad", "iptc-broad-short"):
+        folder = resolve_artifact(project_root / "models" / name)
+        weights = sum(f.stat().st_size for f in (folder / WEIGHTS, folder / GROUP_WEIGHTS) if f.exists())
+        assert weights <= 2 * 1024 * 1024
+        assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
+    assert broad.model_info.name.split("+")[:2] == ["iptc-broad", "iptc-broad-short"]
 
 
 def test_seed_is_conflict_then_politics(broad: Analyzer, seed_text: str) -> None:
@@ -64,13 +67,24 @@ def test_every_topic_wins_most_of_its_topic_articles(broad: Analyzer) -> None:
 
 
 @pytest.mark.slow
-def test_the_broad_head_reproduces_its_model_card(
+def test_the_broad_heads_reproduce_their_model_cards(
     broad: Analyzer, shared_data: Path, project_root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(broad.tagger, "head_weight", 1.0)  # the head as trained, not mixed
-    folder = resolve_artifact(project_root / "models" / "iptc-broad")
-    manifest = json.loads((folder / "manifest.json").read_text())
+    monkeypatch.setattr(broad.tagger, "head_weight", 1.0)  # the heads as trained, not mixed
+    manifest, short_manifest = (
+        json.loads((resolve_artifact(project_root / "models" / name) / "manifest.json").read_text())
+        for name in ("iptc-broad", "iptc-broad-short")
+    )
     rows = load_split("test")
-    responses = broad.analyze_many([AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows])
-    hits = sum(x.tags[0].code == BBC_TO_IPTC[r["category"]] for r, x in zip(rows, responses, strict=True))
-    assert hits / len(rows) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)
+    requests = [AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows]
+
+    def accuracy(requests: list[AnalyzeRequest]) -> float:
+        responses = broad.analyze_many(requests)
+        return sum(x.tags[0].code == BBC_TO_IPTC[r["category"]] for r, x in zip(rows, responses, strict=True)
+                   ) / len(rows)
+
+    assert accuracy(requests) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)
+    # as snippets, which the short head corrects: each article's first body sentence under its headline
+    firsts = [next(s.text for s in broad.prepare(q).sentences if s.role == "body") for q in requests]
+    snippets = [AnalyzeRequest(text=f, title=q.title) for f, q in zip(firsts, requests, strict=True)]
+    assert accuracy(snippets) == pytest.approx(short_manifest["metrics"]["snippet_accuracy"], abs=0.01)
