@@ -12,11 +12,12 @@ import torch
 
 from bench.tune_tagger import SNIPPETS
 from service.analyzer import Analyzer
-from service.artifacts import WEIGHTS, resolve_artifact
+from service.artifacts import RESOLVED_CONFIG, resolve_artifact
 from service.config import CalibrationConfig
 from service.errors import ConfigError
 from service.features import EncodedText
 from service.schemas import AnalyzeRequest, AnalyzeResponse
+from service.settings import PROJECT_ROOT
 from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import load_label_map, load_taxonomy
@@ -32,6 +33,8 @@ from training.residual import (
     fit_group,
     fit_group_temperature,
     fit_recipe,
+    load_recipe,
+    recipe_yaml,
     set_group_temperature,
     snippet,
     snippet_split,
@@ -45,12 +48,27 @@ def seed_response(analyzer: Analyzer, seed_text: str) -> AnalyzeResponse:
     return analyzer.analyze(AnalyzeRequest(text=seed_text))
 
 
-def test_the_default_uses_the_shipped_heads(analyzer: Analyzer, project_root: Path) -> None:
-    for name in ("iptc-default", "iptc-short"):
-        folder = resolve_artifact(project_root / "models" / name)
-        weights = sum(f.stat().st_size for f in (folder / WEIGHTS, folder / GROUP_WEIGHTS) if f.exists())
-        assert weights <= 2 * 1024 * 1024
-        assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
+@pytest.mark.parametrize("name", sorted(p.name for p in (PROJECT_ROOT / "models").iterdir()))
+def test_every_shipped_model_is_small_and_names_its_recipe(name: str) -> None:
+    """The only weights in git: small heads the project's own recipes produce, each card with the command."""
+    folder = resolve_artifact(PROJECT_ROOT / "models" / name)
+    assert sum(f.stat().st_size for f in folder.glob("*.safetensors")) <= 2 * 1024 * 1024
+    assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
+
+
+@pytest.mark.parametrize("name", ["iptc-default", "iptc-short", "iptc-broad", "iptc-broad-short"])
+def test_a_shipped_head_keeps_its_recipe_relative_to_itself(name: str) -> None:
+    """The recipe a head was trained with, as its folder keeps it: no path of the machine that trained it,
+    and the same recipe as configs/train/ holds now (a recipe changed since is retrained)."""
+    folder = resolve_artifact(PROJECT_ROOT / "models" / name)
+    kept = (folder / RESOLVED_CONFIG).read_text()
+    assert str(PROJECT_ROOT) not in kept and ": /" not in kept
+    recipe = load_recipe(folder / RESOLVED_CONFIG)
+    assert recipe == load_recipe(PROJECT_ROOT / "configs" / "train" / f"{name}.yaml")
+    assert recipe_yaml(recipe, folder).decode() == kept
+
+
+def test_the_default_uses_the_shipped_heads(analyzer: Analyzer) -> None:
     assert analyzer.model_info.name.split("+")[:2] == ["iptc-default", "iptc-short"]
 
 

@@ -15,6 +15,8 @@ them, then shares out the probability the head gives those topics together (`fit
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +40,7 @@ from service.artifacts import (
     ArtifactLabel,
     Manifest,
 )
-from service.config import CalibrationConfig, _resolve, load_engine_config, validate_yaml
+from service.config import CalibrationConfig, load_engine_config, validate_yaml
 from service.errors import ConfigError
 from service.features import VIEWS, EncodedText, TfidfView, article_views
 from service.heads import TopicHead, head_bytes
@@ -138,16 +140,26 @@ class ResidualRecipe(_Strict):
     cache: Path = DEFAULT_CACHE
 
 
-def load_recipe(path: Path) -> ResidualRecipe:
-    cfg = validate_yaml(path, ResidualRecipe)
-    base = path.resolve().parent
+def _map_paths(cfg: ResidualRecipe, fn: Callable[[Path], Path]) -> ResidualRecipe:
+    """The recipe with `fn` applied to every path in it."""
     return cfg.model_copy(update={
-        "engine": _resolve(base, cfg.engine),
-        "output": _resolve(base, cfg.output),
-        "cache": _resolve(base, cfg.cache),
-        "sources": [s.model_copy(update={"recipe": _resolve(base, s.recipe), "map": _resolve(base, s.map)})
-                    for s in cfg.sources],
+        "engine": fn(cfg.engine),
+        "output": fn(cfg.output),
+        "cache": fn(cfg.cache),
+        "sources": [s.model_copy(update={"recipe": fn(s.recipe), "map": fn(s.map)}) for s in cfg.sources],
     })
+
+
+def load_recipe(path: Path) -> ResidualRecipe:
+    base = path.resolve().parent
+    return _map_paths(validate_yaml(path, ResidualRecipe), lambda p: (base / p).resolve())
+
+
+def recipe_yaml(recipe: ResidualRecipe, folder: Path) -> bytes:
+    """The resolved recipe as the artifact in `folder` keeps it: paths relative to that folder, so it reads
+    the same files wherever the tree is cloned (`load_recipe` on it resolves them again)."""
+    relative = _map_paths(recipe, lambda p: Path(os.path.relpath(p, folder)))
+    return yaml.safe_dump(relative.model_dump(mode="json"), sort_keys=False).encode()
 
 
 @dataclass
@@ -597,13 +609,13 @@ def train_residual(
         **({} if group is None else {GROUP_WEIGHTS: head_bytes(group.model.head),
                                      VOCAB: group.model.tfidf.to_json().encode()}),
         WEIGHTS: weights,
-        RESOLVED_CONFIG: yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False).encode(),
     }
 
     def render(version: str) -> dict[str, bytes]:
         versioned = manifest.model_copy(update={"version": version})
         card = model_card(versioned, sizes, notes, [], extra, f"newsdesk train {rel}")
-        return {**files, MODEL_CARD: card.encode(), MANIFEST: versioned.model_dump_json(indent=2).encode()}
+        return {**files, MODEL_CARD: card.encode(), MANIFEST: versioned.model_dump_json(indent=2).encode(),
+                RESOLVED_CONFIG: recipe_yaml(recipe, recipe.output / version)}
 
     path = write_new(recipe.output, recipe.name, recipe.version, render)
     return path, promote(recipe.output, path.name) if promote_it else None
