@@ -414,29 +414,25 @@ def _taxonomy(cfg: TrainConfig, splits: dict[str, list[Example]], notes: list[st
     if len(codes) < 2:  # as with taxonomy.labels (config.py): a tagger needs two labels to tell apart
         raise DataError(f"taxonomy.from_data: the labels in both train and test are {codes}; a tagger "
                         "needs at least 2")
-    keep = set(codes)
-    for split, rows in splits.items():
-        before = len(rows)
-        for ex in rows:
-            ex.labels = [lb for lb in ex.labels if lb in keep]
-        rows[:] = [ex for ex in rows if ex.labels]
+    for split, (kept, before) in keep_labels(splits, set(codes)).items():
         notes.append(
-            f"{split}: {len(rows)} of {before} rows carry one of the {len(codes)} labels that occur "
+            f"{split}: {kept} of {before} rows carry one of the {len(codes)} labels that occur "
             "in both train and test; the rest are left out"
         )
     return [ArtifactLabel(code=c, name=c) for c in codes]
 
 
-def _drop_other_labels(splits: dict[str, list[Example]], codes: set[str], notes: list[str]) -> None:
-    """Each row's labels outside the taxonomy dropped, and the rows left with none left out."""
+def keep_labels(splits: dict[str, list[Example]], codes: set[str]) -> dict[str, tuple[int, int]]:
+    """Each row's labels outside `codes` dropped, and the rows left with none left out: per split, the
+    rows kept and the rows before."""
+    counts = {}
     for split, rows in splits.items():
         before = len(rows)
         for ex in rows:
             ex.labels = [lb for lb in ex.labels if lb in codes]
         rows[:] = [ex for ex in rows if ex.labels]
-        if len(rows) < before:
-            notes.append(f"{split}: {before - len(rows)} of {before} rows have none of the taxonomy's labels "
-                         "and are left out (data.other_labels: skip)")
+        counts[split] = (len(rows), before)
+    return counts
 
 
 def _check_labels(cfg: TrainConfig, splits: dict[str, list[Example]], codes: list[str]) -> None:
@@ -486,7 +482,10 @@ def load_dataset(cfg: TrainConfig) -> Dataset:
     if cfg.task != "extractive-summary":
         taxonomy = _taxonomy(cfg, splits, notes)
         if cfg.data.other_labels == "skip":
-            _drop_other_labels(splits, {lb.code for lb in taxonomy}, notes)
+            for split, (kept, before) in keep_labels(splits, {lb.code for lb in taxonomy}).items():
+                if kept < before:
+                    notes.append(f"{split}: {before - kept} of {before} rows have none of the taxonomy's "
+                                 "labels and are left out (data.other_labels: skip)")
         _check_labels(cfg, splits, [lb.code for lb in taxonomy])
         for split in SPLITS:
             if not splits[split]:
