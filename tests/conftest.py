@@ -66,6 +66,14 @@ def analyzer() -> Analyzer:
     return Analyzer.from_config_file(DEFAULT_CONFIG)
 
 
+@pytest.fixture(scope="session")
+def broad_analyzer() -> Analyzer:
+    """The Analyzer of configs/broad.yaml (the default with the broad IPTC heads), loaded once."""
+    from service.analyzer import Analyzer
+
+    return Analyzer.from_config_file(PROJECT_ROOT / "configs" / "broad.yaml")
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., Path]:
     """`make_config(name="x", limits={"max_body_bytes": 2048})` writes the default config with those

@@ -347,14 +347,19 @@ def test_the_short_head_is_checked_like_the_head(make_config, project_root: Path
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("engine", "heads"), [("analyzer", ("iptc-default", "iptc-short")),
+                                               ("broad_analyzer", ("iptc-broad", "iptc-broad-short"))])
 def test_the_shipped_heads_reproduce_their_model_cards(
-    analyzer: Analyzer, shared_data: Path, project_root: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, heads: tuple[str, str], shared_data: Path, project_root: Path,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
 ) -> None:
-    # The heads as trained: the default mixes them with the descriptions (`tagger.head_weight`).
+    """The default's heads (configs/default.yaml) and the broad ones (configs/broad.yaml)."""
+    analyzer: Analyzer = request.getfixturevalue(engine)
+    # The heads as trained: the configs mix them with the descriptions (`tagger.head_weight`).
     monkeypatch.setattr(analyzer.tagger, "head_weight", 1.0)
     manifest, short_manifest = (
         json.loads((resolve_artifact(project_root / "models" / name) / "manifest.json").read_text())
-        for name in ("iptc-default", "iptc-short")
+        for name in heads
     )
     bbc = shared_data / "bbc-news-summary"
     test_ids = set(json.loads((bbc / "splits.json").read_text())["test"])
