@@ -332,15 +332,25 @@ def _map_paths(cfg: TrainConfig, fn: Callable[[Path], Path]) -> TrainConfig:
     )
 
 
+def absolute_against(base: Path) -> Callable[[Path], Path]:
+    """A recipe's path rule: a relative path is taken against `base` (the recipe file's folder)."""
+    return lambda p: p if p.is_absolute() else (base / p).resolve()
+
+
+def relative_to(base: Path) -> Callable[[Path], Path]:
+    """The other way: an (absolute) path made relative to `base`, for a recipe written into `base`."""
+    return lambda p: Path(os.path.relpath(p, base))
+
+
 def resolve_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
     """Every relative path in the config made absolute against `base` (the config file's folder)."""
-    return _map_paths(cfg, lambda p: p if p.is_absolute() else (base / p).resolve())
+    return _map_paths(cfg, absolute_against(base))
 
 
 def relative_paths(cfg: TrainConfig, base: Path) -> TrainConfig:
     """Every (absolute) path in the config made relative to `base`: written into `base`, the config reads
     the same files wherever the tree is cloned or moved together (an artifact kept in git)."""
-    return _map_paths(cfg, lambda p: Path(os.path.relpath(p, base)))
+    return _map_paths(cfg, relative_to(base))
 
 
 def load_train_config(path: str | Path) -> TrainConfig:

@@ -15,7 +15,6 @@ them, then shares out the probability the head gives those topics together (`fit
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,7 +51,7 @@ from service.trained_tagger import TopicModel
 from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
 from training.artifact import Promotion, check_free, check_writable, promote, write_new
 from training.card import model_card
-from training.config import DEFAULT_CACHE, TfidfConfig, load_train_config
+from training.config import DEFAULT_CACHE, TfidfConfig, absolute_against, load_train_config, relative_to
 from training.data import DataError, load_dataset
 from training.metrics import expected_calibration_error
 from training.topics import SplitFeatures, fit_linear_on
@@ -151,14 +150,13 @@ def _map_paths(cfg: ResidualRecipe, fn: Callable[[Path], Path]) -> ResidualRecip
 
 
 def load_recipe(path: Path) -> ResidualRecipe:
-    base = path.resolve().parent
-    return _map_paths(validate_yaml(path, ResidualRecipe), lambda p: (base / p).resolve())
+    return _map_paths(validate_yaml(path, ResidualRecipe), absolute_against(path.resolve().parent))
 
 
 def recipe_yaml(recipe: ResidualRecipe, folder: Path) -> bytes:
     """The resolved recipe as the artifact in `folder` keeps it: paths relative to that folder, so it reads
     the same files wherever the tree is cloned (`load_recipe` on it resolves them again)."""
-    relative = _map_paths(recipe, lambda p: Path(os.path.relpath(p, folder)))
+    relative = _map_paths(recipe, relative_to(folder))
     return yaml.safe_dump(relative.model_dump(mode="json"), sort_keys=False).encode()
 
 
