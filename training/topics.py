@@ -171,7 +171,9 @@ def _solve(
         return est.coef_, est.intercept_
     present = (gold.sum(0) > 0) & (gold.sum(0) < len(gold))
     assert sample_weight is None, "one-vs-rest LinearSVC is fitted without row weights"
-    ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed)).fit(x, gold[:, present])
+    # Labels are fitted side by side in worker processes (Reuters: 1.5× on 2 cores, bench.linear_jobs),
+    # not threads: liblinear's random generator is process-wide, so threads would make a fit unrepeatable.
+    ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed), n_jobs=-1).fit(x, gold[:, present])
     coef, bias = np.zeros((gold.shape[1], x.shape[1])), np.full(gold.shape[1], -10.0)
     coef[present] = np.vstack([e.coef_ for e in ovr.estimators_])
     bias[present] = [e.intercept_[0] for e in ovr.estimators_]
