@@ -97,3 +97,59 @@ def test_a_crash_while_writing_leaves_nothing_and_the_next_run_sweeps_stale_temp
     assert list(out.iterdir()) == []  # the stale temp swept, the crashed one removed, nothing renamed
     path = write_artifact(out, "tiny-3", {"a.txt": b"x"})
     assert path == out / "tiny-3" and (path / "a.txt").read_bytes() == b"x"
+
+
+_FIT_FOREVER = """
+import numpy as np
+from scipy import sparse
+from training.topics import _solve
+rng = np.random.default_rng(0)
+x = sparse.random(2000, 5000, density=0.02, format="csr", random_state=0)
+gold = (rng.random((2000, 40)) < 0.1).astype(np.int64)
+while True:
+    _solve(x, gold, 1.0, True, 13)
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from Linux's /proc")
+def test_a_killed_multi_label_fit_leaves_no_worker_processes():
+    """The one-vs-rest fit runs its labels in worker processes, which must not outlive a SIGKILLed run."""
+    proc = subprocess.Popen([sys.executable, "-c", _FIT_FOREVER], stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)  # loky's resource tracker and at least one worker
+            workers = _children(proc.pid)
+        assert len(workers) >= 2, f"no worker processes appeared (exit {proc.poll()})"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    shared = Path("/dev/shm")  # where joblib puts the features it shares with the workers, when it can
+
+    def left() -> tuple[list[int], list[str]]:
+        alive = [p for p in workers if Path(f"/proc/{p}").exists()]
+        return alive, [f.name for f in shared.glob(f"joblib_memmapping_folder_{proc.pid}_*")]
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(left()):
+        time.sleep(0.5)
+    alive, folders = left()
+    for p in alive:  # leave the machine clean even when the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not alive, f"worker processes {alive} outlived the killed fit"
+    assert not folders, f"shared memory {folders} outlived the killed fit"
