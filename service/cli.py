@@ -296,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     except NewsdeskError as e:
         print(f"{PROG}: error: {one_line(e.message)}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C: what a command writes appears whole or not at all, so say so, briefly
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `newsdesk analyze x | head`: the reader left; not an error of ours
         sys.stderr.close()

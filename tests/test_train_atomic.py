@@ -50,7 +50,32 @@ def _wait_for_epochs(fd: int, proc: subprocess.Popen, timeout_s: float) -> str:
     raise AssertionError(f"no epoch finished in {timeout_s:.0f} s (exit {proc.poll()}): {seen[-2000:]!r}")
 
 
-def test_sigkill_mid_training_keeps_the_old_artifact(tmp_path, capsys):
+def _read_to_end(fd: int, timeout_s: float) -> str:
+    """What is left on the pty once the process has gone."""
+    seen = b""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen.decode(errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("sig", "returncode", "last_line"),
+    [(signal.SIGKILL, -signal.SIGKILL, None), (signal.SIGINT, 130, "newsdesk: interrupted")],
+    ids=["SIGKILL", "Ctrl-C"],
+)
+def test_a_killed_or_interrupted_training_keeps_the_old_artifact(
+    tmp_path, capsys, sig, returncode, last_line
+):
     old = _train_in_process(capsys, write_recipe(tmp_path, "multi-class", version="old"))
     long_run = write_recipe(tmp_path, "multi-class", version="new", epochs=1_000_000)
     master, slave = pty.openpty()  # a terminal, so the progress bar shows and says when training runs
@@ -61,17 +86,22 @@ def test_sigkill_mid_training_keeps_the_old_artifact(tmp_path, capsys):
         stdout=slave,
         stderr=slave,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        # Ctrl-C's signal as a terminal sends it: a shell's background jobs, CI's among them, may ignore it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(slave)
     try:
         _wait_for_epochs(master, proc, KILL_TIMEOUT_S)
-        proc.send_signal(signal.SIGKILL)
+        proc.send_signal(sig)
         proc.wait(timeout=30)
+        rest = _read_to_end(master, 10)
     finally:
         if proc.poll() is None:
             proc.kill()
         os.close(master)
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode == returncode
+    if last_line:
+        assert rest.strip().splitlines()[-1] == last_line and "Traceback" not in rest
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [ACTIVE, old.name]  # no partial or hidden folder
     folder, manifest = load_manifest(out)
