@@ -12,6 +12,7 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -34,27 +35,12 @@ def _train_in_process(capsys, recipe: Path) -> Path:
     return Path(capsys.readouterr().out.strip())
 
 
-def _wait_for_epochs(fd: int, proc: subprocess.Popen, timeout_s: float) -> str:
-    """Read the progress bar from the pty until it shows a finished epoch of the head."""
+def _read_pty(fd: int, timeout_s: float, until: Callable[[bytes], bool] = lambda seen: False) -> bytes:
+    """What the pty gives until `until` holds for it, the process on the other side has gone, or
+    `timeout_s` has passed."""
     seen = b""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and proc.poll() is None:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                seen += os.read(fd, 4096)
-            except OSError:
-                break
-            if b"head:" in seen and b"dev=" in seen:
-                return seen.decode(errors="replace")
-    raise AssertionError(f"no epoch finished in {timeout_s:.0f} s (exit {proc.poll()}): {seen[-2000:]!r}")
-
-
-def _read_to_end(fd: int, timeout_s: float) -> str:
-    """What is left on the pty once the process has gone."""
-    seen = b""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not until(seen):
         ready, _, _ = select.select([fd], [], [], 0.5)
         if not ready:
             continue
@@ -65,7 +51,18 @@ def _read_to_end(fd: int, timeout_s: float) -> str:
         if not chunk:
             break
         seen += chunk
-    return seen.decode(errors="replace")
+    return seen
+
+
+def _an_epoch_finished(seen: bytes) -> bool:
+    return b"head:" in seen and b"dev=" in seen
+
+
+def _wait_for_epochs(fd: int, proc: subprocess.Popen, timeout_s: float) -> None:
+    """Read the progress bar from the pty until it shows a finished epoch of the head."""
+    seen = _read_pty(fd, timeout_s, _an_epoch_finished)
+    if not _an_epoch_finished(seen):
+        raise AssertionError(f"no epoch finished in {timeout_s:.0f} s (exit {proc.poll()}): {seen[-2000:]!r}")
 
 
 @pytest.mark.parametrize(
@@ -94,7 +91,7 @@ def test_a_killed_or_interrupted_training_keeps_the_old_artifact(
         _wait_for_epochs(master, proc, KILL_TIMEOUT_S)
         proc.send_signal(sig)
         proc.wait(timeout=30)
-        rest = _read_to_end(master, 10)
+        rest = _read_pty(master, 10).decode(errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -172,10 +172,11 @@ def _exit_with(parent: int) -> None:
 
 def _solve(
     x: csr_matrix, gold: np.ndarray, c: float, multi_label: bool, seed: int,
-    sample_weight: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None, jobs: int = -1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(coef, bias) of a linear head on x: one-vs-rest LinearSVC (labels absent from these rows, or on
-    every row, get a bias of -10: never predicted) or multinomial logistic regression."""
+    """(coef, bias) of a linear head on x: one-vs-rest LinearSVC over `jobs` worker processes (-1: one per
+    core; labels absent from these rows, or on every row, get a bias of -10: never predicted) or
+    multinomial logistic regression."""
     from joblib import parallel_config
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
@@ -191,7 +192,7 @@ def _solve(
     # Labels are fitted side by side in worker processes (Reuters: 1.5× on 2 cores, bench.linear_jobs),
     # not threads: liblinear's random generator is process-wide, so threads would make a fit unrepeatable.
     with parallel_config(backend="loky", initializer=_exit_with, initargs=(os.getpid(),)):
-        ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed), n_jobs=-1).fit(x, gold[:, present])
+        ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed), n_jobs=jobs).fit(x, gold[:, present])
     coef, bias = np.zeros((gold.shape[1], x.shape[1])), np.full(gold.shape[1], -10.0)
     coef[present] = np.vstack([e.coef_ for e in ovr.estimators_])
     bias[present] = [e.intercept_[0] for e in ovr.estimators_]
