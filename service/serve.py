@@ -2,7 +2,7 @@
 
 A broken config path, a port in use or an address that is not this machine's is one line and exit code
 2 (the CLI prints the `InputError`/`ConfigError`), not uvicorn's log lines and exit code 3 or a server
-whose /readyz says `load_failed` for ever.
+whose /readyz says `failed` for ever.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def check_models(config: EngineConfig) -> None:
     """The files behind the config's paths, checked without loading a model, as `newsdesk analyze` and
     `newsdesk score` find them: the encoder's folder, a zero-shot tagger's taxonomy, every artifact's
     manifest and files (`pin_models`; for a seq2seq summariser, its folder's model config and tokenizer).
-    A wrong path is then one line and exit code 2 instead of a server whose /readyz says `load_failed`
-    for ever; what only loading can find (unreadable weights, say) still comes out there."""
+    A wrong path is then one line and exit code 2 instead of a server whose /readyz says `failed` for
+    ever; what only loading can find (unreadable weights, say) still comes out there."""
     resolve_encoder_path(config.encoder)
     if config.tagger.kind == "zero-shot" and config.tagger.taxonomy is not None:
         load_taxonomy(config.tagger.taxonomy)

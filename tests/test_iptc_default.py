@@ -399,3 +399,42 @@ def test_the_shipped_heads_reproduce_their_model_cards(
     )
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, short, strict=True))
     assert hits / len(rows) == pytest.approx(short_manifest["metrics"]["snippet_accuracy"], abs=0.01)
+
+
+def test_newsdesk_train_writes_a_whole_residual_artifact(
+    tmp_path: Path, project_root: Path, vector_cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """End to end on a fixture source mapped onto three IPTC codes: the card's plots and versions, and
+    which labels the head corrects (the other 14 keep their zero-shot scores)."""
+    from service import cli
+    from service.artifacts import load_manifest
+    from tests.train_fixtures import write_recipe
+
+    topics = write_recipe(tmp_path, "multi-class")
+    codes = {"sport": "medtop:15000000", "business": "medtop:04000000", "tech": "medtop:13000000"}
+    (tmp_path / "map.yaml").write_text(json.dumps({
+        "source": "fixture topics", "taxonomy": str(project_root / "configs" / "taxonomies" / "iptc.yaml"),
+        "labels": {label: [code] for label, code in codes.items()},
+    }))
+    recipe = tmp_path / "head.yaml"
+    recipe.write_text(json.dumps({
+        "name": "head", "task": "zero-shot-residual",
+        "engine": str(project_root / "configs" / "default.yaml"),
+        "sources": [{"recipe": topics.name, "map": "map.yaml"}],
+        "training": {"epochs": 40, "check_every": 10}, "output": "heads", "cache": str(vector_cache),
+    }))
+    assert cli.main(["train", str(recipe)]) == 0
+    folder = Path(capsys.readouterr().out.strip())
+    _, manifest = load_manifest(folder)
+    plots = ["calibration.png", "confusion_matrix.png", "training.png"]
+    assert set(plots) <= set(manifest.files) and set(manifest.files) <= {p.name for p in folder.iterdir()}
+    for p in plots:
+        assert (folder / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
+    assert {"torch", "transformers", "numpy"} <= set(manifest.versions)
+    card = (folder / "README.md").read_text()
+    assert all(f"![{p}]({p})" in card for p in plots)
+    assert f"torch {manifest.versions['torch']}" in card
+    assert sorted(manifest.model["covered"]) == sorted(codes.values())
+    uncorrected = card.split("labels without training data keep their zero-shot scores: ")[1].split(".\n")[0]
+    assert sorted(uncorrected.split(", ")) == sorted(lb.code for lb in manifest.taxonomy
+                                                      if lb.code not in codes.values())

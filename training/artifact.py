@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import platform
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,22 @@ from service.artifacts import ACTIVE, MANIFEST, Manifest, load_manifest
 from service.errors import ConfigError
 
 TMP_PREFIX = ".tmp-"
+
+
+def library_versions() -> dict[str, str]:
+    """What the artifact was made with, for its manifest and card."""
+    import numpy as np
+    import spacy
+    import torch
+    import transformers
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "spacy": spacy.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def _alive(pid: int) -> bool:

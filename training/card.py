@@ -108,8 +108,8 @@ def model_card(
     if kind == "tagger":
         lines += [{
             "multi-label": "Scores put each label's tuned decision point at 0.5.",
-            "zero-shot-residual": "Scores are calibrated probabilities (one-vs-rest, fitted on dev); labels "
-            "without training data keep their zero-shot scores.",
+            "zero-shot-residual": "Scores are calibrated probabilities (one-vs-rest, fitted on dev); "
+            + _uncorrected(m),
         }.get(m.task, "Scores are the softmax over the labels.")]
     lines += [
         "",
@@ -125,3 +125,11 @@ def model_card(
     if plots:
         lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in plots]
     return "\n".join(lines) + "\n"
+
+
+def _uncorrected(m: Manifest) -> str:
+    """A zero-shot head corrects the labels its training covered; the others keep their zero-shot scores."""
+    left = [lb.code for lb in m.taxonomy if lb.code not in set(m.model.get("covered", []))]
+    if not left:
+        return "the head corrects every label."
+    return f"labels without training data keep their zero-shot scores: {', '.join(left)}."

@@ -21,7 +21,9 @@ def _png(fig: plt.Figure) -> bytes:
     return buf.getvalue()
 
 
-def confusion_matrix(gold: np.ndarray, pred: np.ndarray, names: Sequence[str]) -> bytes:
+def confusion_matrix(
+    gold: np.ndarray, pred: np.ndarray, names: Sequence[str], title: str = "confusion matrix (test)"
+) -> bytes:
     """Multi-class: rows are the true class, columns the predicted one (test split)."""
     n = len(names)
     counts = np.zeros((n, n), np.int64)
@@ -42,7 +44,7 @@ def confusion_matrix(gold: np.ndarray, pred: np.ndarray, names: Sequence[str]) -
             )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title("confusion matrix (test)")
+    ax.set_title(title)
     return _png(fig)
 
 
@@ -57,6 +59,28 @@ def per_label_f1(per_label: dict[str, dict]) -> bytes:
     ax.set_xlim(0, 1)
     ax.set_xlabel("F1 on test (support in brackets)")
     ax.set_title("per-label F1")
+    return _png(fig)
+
+
+def reliability(p: np.ndarray, y: np.ndarray, title: str, bins: int = 10) -> bytes:
+    """Calibration: the share of true labels against the mean score, per equal-width bin of the score
+    (the bins of the card's expected calibration error), with how many pairs each bin holds."""
+    p, y = np.asarray(p).ravel(), np.asarray(y).ravel()
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    used = [b for b in range(bins) if (which == b).any()]
+    mean_p = [p[which == b].mean() for b in used]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="tab:gray", linestyle="--", label="perfect calibration")
+    ax.plot(mean_p, [y[which == b].mean() for b in used], marker="o", label="observed")
+    for b, x in zip(used, mean_p, strict=True):
+        ax.annotate(str(int((which == b).sum())), (x, 0.02), ha="center", fontsize=7, color="tab:gray")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("mean score in the bin (pairs per bin along the bottom)")
+    ax.set_ylabel("share of true labels")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left")
+    ax.set_title(title)
     return _png(fig)
 
 

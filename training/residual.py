@@ -49,10 +49,12 @@ from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
 from service.trained_tagger import TopicModel
 from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
-from training.artifact import Promotion, check_free, check_writable, promote, write_new
+from training import plots
+from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
 from training.card import model_card
 from training.config import DEFAULT_CACHE, TfidfConfig, absolute_against, load_train_config, relative_to
 from training.data import DataError, load_dataset
+from training.loop import Progress
 from training.metrics import expected_calibration_error
 from training.topics import SplitFeatures, fit_linear_on
 from training.topics import logits as topic_logits
@@ -478,6 +480,30 @@ def fit_head(
     return fitted, history, held_out
 
 
+def _plots(
+    history: list[tuple[int, float]],
+    first: tuple[str, dict[str, Split]],
+    probabilities: Callable[[Split], np.ndarray],
+    names: list[str],
+) -> dict[str, bytes]:
+    """The card's plots: dev accuracy by epoch, and the first source's test articles as a confusion matrix
+    over the top-level topics and as a calibration curve (all labels one-vs-rest, the card's ECE)."""
+    source, splits = first
+    test = splits["test"]
+    p = probabilities(test)
+    curve, best, best_epoch = [], -1.0, 0
+    for epoch, acc in history:
+        if acc > best:
+            best, best_epoch = acc, epoch
+        curve.append(Progress(epoch=epoch, loss=None, dev_score=acc, best_score=best, best_epoch=best_epoch))
+    return {
+        "training.png": plots.training_curve(curve, "accuracy (mean over the sources)"),
+        "confusion_matrix.png": plots.confusion_matrix(test.gold, p, names,
+                                                       f"confusion matrix ({source} test)"),
+        "calibration.png": plots.reliability(p, test.gold, f"calibration ({source} test, every label)"),
+    }
+
+
 def train_residual(
     config_path: Path, out: Path | None = None, promote_it: bool = False
 ) -> tuple[Path, Promotion | None]:
@@ -554,6 +580,7 @@ def train_residual(
 
     covered = model.covered.numpy().astype(bool)
     codes = [lb.code for lb in top.labels]
+    pngs = _plots(history, next(iter(sources.items())), fitted.probabilities, [lb.name for lb in top.labels])
     weights = save({
         "weight": np.ascontiguousarray(model.linear.weight.detach().numpy().T),
         "bias": model.linear.bias.detach().numpy(),
@@ -579,8 +606,9 @@ def train_residual(
                 "temperature": fitted.group_temperature,  # applied to its weights already
             }}),
         },
-        files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD]
+        files=sorted([WEIGHTS, RESOLVED_CONFIG, MANIFEST, MODEL_CARD, *pngs]
                      + ([] if group is None else [GROUP_WEIGHTS, VOCAB])),
+        versions=library_versions(),
     )
     sizes = {f"{n} {sp}": len(s[sp].gold) for n, s in sources.items() for sp in SPLITS}
     where = config_path.resolve()
@@ -607,11 +635,12 @@ def train_residual(
         **({} if group is None else {GROUP_WEIGHTS: head_bytes(group.model.head),
                                      VOCAB: group.model.tfidf.to_json().encode()}),
         WEIGHTS: weights,
+        **pngs,
     }
 
     def render(version: str) -> dict[str, bytes]:
         versioned = manifest.model_copy(update={"version": version})
-        card = model_card(versioned, sizes, notes, [], extra, f"newsdesk train {rel}")
+        card = model_card(versioned, sizes, notes, sorted(pngs), extra, f"newsdesk train {rel}")
         return {**files, MODEL_CARD: card.encode(), MANIFEST: versioned.model_dump_json(indent=2).encode(),
                 RESOLVED_CONFIG: recipe_yaml(recipe, recipe.output / version)}
 

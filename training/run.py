@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import sys
 import time
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import torch
 import yaml
 from tqdm import tqdm
 
@@ -35,7 +33,7 @@ from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
 from service.zero_shot_head import RESIDUAL_TASK
 from training import plots
-from training.artifact import Promotion, check_free, check_writable, promote, write_new
+from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
 from training.card import model_card
 from training.config import TrainConfig, load_train_config, relative_paths
 from training.data import (
@@ -267,19 +265,6 @@ TASKS = {"multi-class": train_topics, "multi-label": train_topics, "extractive-s
 
 
 # -- train ----------------------------------------------------------------------------------------------
-def _versions() -> dict[str, str]:
-    import spacy
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "spacy": spacy.__version__,
-        "numpy": np.__version__,
-    }
-
-
 def _command(config_path: Path, out: Path | None, promote_it: bool) -> str:
     """The `newsdesk train` command line that made an artifact, with paths inside the project relative."""
 
@@ -328,7 +313,7 @@ def _files(cfg: TrainConfig, version: str, ds: Dataset, trained: Trained, rebuil
         main_metric=MAIN_METRIC[cfg.task],
         model=trained.model,
         files=names,
-        versions=_versions(),
+        versions=library_versions(),
     )
     sizes = {s: len(rows) for s, rows in ds.splits.items()}
     files[MODEL_CARD] = model_card(
