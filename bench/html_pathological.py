@@ -17,6 +17,11 @@ CASES = {
     "nested chrome": "<p>" + "<div class=nav>x" * 60_000,
     "nested links": "<ul>" + "<li><a>x" * 60_000,
     "nested h1": "<h1>x" * 100_000,
+    # after two tags (so it reads as HTML), "<"s that no ">" follows: each was once scanned to the end
+    "tags never closed": "<p>x</p><p>y</p>" + '<a "' * 50_000,
+    "quotes never closed": "<p>x</p><p>y</p>" + "<b x='" * 50_000,
+    "comments never closed": "<p>x</p><p>y</p>" + "<!--" * 50_000,
+    "scripts never closed": "<p>x</p><p>y</p>" + "<script>" * 50_000,
 }
 
 

@@ -10,10 +10,16 @@ import html
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
-_HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*?>|<!--.*?-->|<!(?i:DOCTYPE)[^>]*>", re.S)
-_HTML_SKIP = re.compile(r"<(script|style|noscript|template|head)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+# An element's tag. A quoted attribute value may hold ">" (alt="Profit > forecast"); a quote left open is
+# read as a character. No tag holds "<", so each try stops at the next one and a page of stray "<"s or
+# quotes costs linear time (`[^>]*>` scanned to the end of the text from each of them).
+_ELEMENT_TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b(?:(?:[^<>"']|"[^<"]*"|'[^<']*')*>|[^<>]*>)""")
+_DECLARATION = re.compile(r"<!(?i:DOCTYPE)[^<>]*>|<\?[^<>]*>")  # <?xml ...?>: not text
+_ENCLOSED = (("<!--", "-->"), ("<![CDATA[", "]]>"))  # comments and CDATA (not text in HTML either)
+_SKIPPED = {"script", "style", "noscript", "template", "head"}  # dropped with their contents
 _HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _BLOCK_TAGS = {
     "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
@@ -67,13 +73,59 @@ _PROSE_LINE = re.compile(r"(?m)^[^\S\n]*(?:\S+[^\S\n]+){14,}\S*[.!?][\"'”’)]
 _STORY_MIN_CHARS = 200
 
 
+class _Tag(NamedTuple):
+    start: int
+    end: int
+    closing: bool
+    name: str  # lower case; "" for a comment, CDATA, doctype or processing instruction
+    raw: str
+    skip: bool = False  # a whole script, style, ... element, contents included
+
+
+def _tags(text: str) -> Iterator[_Tag]:
+    """The tags of `text` in order, each "<" tried once. An end searched for and not found (an unclosed
+    comment, a <script> never closed) is not searched for again, so the whole pass is linear."""
+    absent: set[str] = set()  # closing patterns known not to occur after the current position
+
+    def end_of(closing: str, at: int) -> int:
+        """Where the first match of `closing` after `at` ends, or -1."""
+        if closing in absent:
+            return -1
+        m = re.compile(closing, re.I).search(text, at)  # re caches the few patterns
+        if m is None:
+            absent.add(closing)
+            return -1
+        return m.end()
+
+    i = text.find("<")
+    while i != -1:
+        tag = None
+        if m := _ELEMENT_TAG.match(text, i):
+            name = m.group(2).lower()
+            tag = _Tag(i, m.end(), bool(m.group(1)), name, m.group(0))
+            if name in _SKIPPED and not tag.closing and (end := end_of(rf"</{name}\s*>", m.end())) != -1:
+                tag = _Tag(i, end, False, name, text[i:end], skip=True)
+        elif m := _DECLARATION.match(text, i):
+            tag = _Tag(i, m.end(), False, "", m.group(0))
+        else:
+            for opener, closer in _ENCLOSED:
+                if text.startswith(opener, i):
+                    if (end := end_of(re.escape(closer), i + len(opener))) != -1:
+                        tag = _Tag(i, end, False, "", text[i:end])
+                    break
+        if tag is None:
+            i = text.find("<", i + 1)
+            continue
+        yield tag
+        i = text.find("<", tag.end)
+
+
 def looks_like_html(text: str) -> bool:
     """Two or more HTML tags (of elements HTML has), comments or doctypes. Angle brackets around other
     names are text: wire copy writes tickers and companies so ("<MC.T>", "<James Capel and Co>")."""
     found = 0
-    for m in _HTML_TAG.finditer(text[:20000]):
-        name = (m.group(2) or "").lower()
-        found += not name or name in _BLOCK_TAGS or name in _INLINE_TAGS
+    for t in _tags(text[:20000]):
+        found += not t.name or t.name in _BLOCK_TAGS or t.name in _INLINE_TAGS
         if found >= 2:
             return True
     return False
@@ -86,7 +138,6 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
     out: list[str] = []
     origin: list[int] = []
     ends: list[int] = []
-    skips = [(m.start(), m.end()) for m in _HTML_SKIP.finditer(text)]
     pos = 0
     # Elements as (name, attributes, start, end in `out`, start, end in `text`), from the open tag's end to
     # the close tag's start; `open_` holds those not closed yet.
@@ -94,6 +145,8 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
     open_: list[tuple[str, str, int, int]] = []
     n_open: Counter[str] = Counter()
     closed_inline_at = -1  # where the last tag ended, when it closed an inline element
+    source_breaks: list[int] = []  # where `out` holds a line break of the source's text, outside <pre>
+    laid_out = False  # whether block elements lay the page out (then those breaks are only spaces)
 
     def emit_text(a: int, b: int) -> None:
         i = a
@@ -107,56 +160,47 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
                     ends.append(m.end())
                 i = m.end()
             else:
+                if text[i] in "\r\n" and not n_open["pre"]:
+                    source_breaks.append(len(out))
                 out.append(text[i])
                 origin.append(i)
                 ends.append(i + 1)
                 i += 1
 
-    for m in _HTML_TAG.finditer(text):
-        if any(s <= m.start() < e for s, e in skips):
+    for tag in _tags(text):
+        if pos < tag.start:
+            emit_text(pos, tag.start)
+        pos = tag.end
+        if tag.skip:
             continue
-        # Emit text before this tag, minus skipped regions.
-        a = pos
-        for s, e in skips:
-            if s >= m.start() or e <= a:
-                continue
-            if s > a:
-                emit_text(a, s)
-            a = max(a, e)
-        if a < m.start():
-            emit_text(a, m.start())
-        name = (m.group(2) or "").lower()
+        name = tag.name
         # A close tag closes its element and any left open inside it; one with none open is ignored
         # without a search (100,000 stray close tags under 100,000 open ones took minutes).
-        if name and m.group(1) and n_open[name]:
+        if name and tag.closing and n_open[name]:
             while True:
-                n, attrs, o, t = open_.pop()
+                n, attrs, o, begin = open_.pop()
                 n_open[n] -= 1
-                elements.append((n, attrs, o, len(out), t, m.start()))
+                elements.append((n, attrs, o, len(out), begin, tag.start))
                 if n == name:
                     break
         if name in _BLOCK_TAGS:
+            laid_out = True
             out.append("\n")
-            origin.append(m.start())
-            ends.append(m.start() + 1)
-        elif not m.group(1) and closed_inline_at == m.start() and _runs_together(out, text, m.end()):
+            origin.append(tag.start)
+            ends.append(tag.start + 1)
+        elif not tag.closing and closed_inline_at == tag.start and _runs_together(out, text, tag.end):
             out.append(" ")  # "<span>Imogen Ash</span><span>Business Correspondent</span>"
-            origin.append(m.start())
-            ends.append(m.start())
-        closed_inline_at = m.end() if m.group(1) and name not in _BLOCK_TAGS else -1
-        if name and not m.group(1) and name not in _VOID_TAGS and not m.group(0).endswith("/>"):
-            open_.append((name, m.group(0), len(out), m.end()))
+            origin.append(tag.start)
+            ends.append(tag.start)
+        closed_inline_at = tag.end if tag.closing and name not in _BLOCK_TAGS else -1
+        if name and not tag.closing and name not in _VOID_TAGS and not tag.raw.endswith("/>"):
+            open_.append((name, tag.raw, len(out), tag.end))
             n_open[name] += 1
-        pos = m.end()
-    a = pos
-    for s, e in skips:
-        if e <= a:
-            continue
-        if s > a:
-            emit_text(a, s)
-        a = max(a, e)
-    emit_text(a, len(text))
+    emit_text(pos, len(text))
     elements.extend((n, attrs, o, len(out), t, len(text)) for n, attrs, o, t in open_)
+    if laid_out:  # a browser wraps "<p>raise taxes on the\nwealthiest households" as one paragraph
+        for i in source_breaks:
+            out[i] = " "
     drop = _page_chrome("".join(out), elements)
     keep = [i for i in range(len(out)) if not drop[i]]
     kept = _running_count(not d for d in drop)

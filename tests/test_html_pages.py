@@ -220,3 +220,41 @@ def test_a_round_up_of_linked_headlines_is_the_story():
     items = [f"<p><a href='/{i}'>{s}</a></p>" for i, s in enumerate(BODY)]
     text = clean_text("<body><h1>The week's news in brief</h1>" + "".join(items) + "</body>").text
     assert all(s in text for s in BODY), text
+
+
+def test_a_quoted_angle_bracket_stays_inside_its_tag():
+    page = ('<p title="a > b">Shares in the company rose on Monday after record profits.</p><p>'
+            '<img src="chart.png" alt="Profit > forecast"> Analysts said the results beat expectations.</p>'
+            "<p><a href='/x' onclick='return n>0'>Read the full report</a> on the company website.</p>")
+    clean = clean_text(page)
+    assert [line.strip() for line in clean.text.split("\n") if line.strip()] == [
+        "Shares in the company rose on Monday after record profits.",
+        "Analysts said the results beat expectations.",
+        "Read the full report on the company website.",
+    ]
+
+
+def test_line_breaks_in_a_pages_source_are_spaces_except_in_pre():
+    page = ("<p>The government announced on Tuesday that it would raise taxes on the\nwealthiest "
+            "households\r\nacross the country.</p>\n<p>The minister said the plan was fair.</p>"
+            "<pre>Rates\n2025: 40%</pre>")
+    clean = clean_text(page)
+    lines = [clean.text[a:b] for a, b in sentence_spans(clean.text, [(0, len(clean.text))])]
+    assert lines == ["The government announced on Tuesday that it would raise taxes on the wealthiest "
+                     "households across the country.", "The minister said the plan was fair.", "Rates",
+                     "2025: 40%"]
+    a, b = clean.span(0, clean.text.index(" households") + len(" households"))
+    assert page[a:b].endswith("on the\nwealthiest households")  # offsets still point into the source
+
+
+def test_text_with_only_inline_tags_keeps_its_lines():
+    """CMS copy: plain lines with a few inline tags; its line breaks are its layout."""
+    copy = "Council backs ferry route\n\nBy Jane Doe\n\nThe <b>council</b> met on <i>Monday</i> to vote."
+    assert clean_text(copy).text.split("\n") == [
+        "Council backs ferry route", "By Jane Doe", "The council met on Monday to vote."]
+
+
+@pytest.mark.parametrize("markup", ["<![CDATA[ var x = 1; ]]>", '<?xml version="1.0" encoding="utf-8"?>'])
+def test_cdata_and_processing_instructions_are_not_text(markup):
+    clean = clean_text(f"<p>The minister resigned on Monday.</p>{markup}<p>Parliament votes next week.</p>")
+    assert clean.text.split() == "The minister resigned on Monday. Parliament votes next week.".split()
