@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from service.errors import InputError, NewsdeskError
+from service.errors import InputError, NewsdeskError, json_syntax_error
 
 if TYPE_CHECKING:
     from service.config import EngineConfig
@@ -69,7 +69,8 @@ def parse_options(raw: str | None) -> dict[str, Any]:
     try:
         options = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise InputError(f"--options is not valid JSON: {e.msg} at character {e.pos}") from e
+        where = json_syntax_error(e.msg, f"character {e.pos}")
+        raise InputError(f"--options is not valid JSON: {where}") from e
     if not isinstance(options, dict):
         raise InputError(f'--options must be a JSON object such as \'{{"max_tags": 3}}\', got {raw!r}')
     return options

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from service.errors import ConfigError
+from service.errors import ConfigError, first_line
 
 
 class _Frozen(BaseModel):
@@ -267,10 +267,20 @@ def read_yaml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read config {path}: {e}") from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from e
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(e)}") from e
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     return raw
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """What is wrong and where ("found character '\\t' that cannot start any token, line 3, column 1"), not
+    PyYAML's first line, which says what it was doing ("while scanning for the next token")."""
+    problem = getattr(e, "problem", None)
+    mark = getattr(e, "problem_mark", None)
+    if not problem:
+        return first_line(e)
+    return problem + ("" if mark is None else f", line {mark.line + 1}, column {mark.column + 1}")
 
 
 def _resolve(base: Path, p: Path | None) -> Path | None:

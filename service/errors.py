@@ -8,6 +8,12 @@ def first_line(e: BaseException) -> str:
     return (str(e).strip().splitlines() or [type(e).__name__])[0]
 
 
+def json_syntax_error(msg: str, where: str) -> str:
+    """`json`'s message with where it failed: "Expecting value at column 3"; some messages end in "at"
+    already ("Unterminated string starting at")."""
+    return f"{msg} {where}" if msg.endswith(" at") else f"{msg} at {where}"
+
+
 def json_parse_failure(e: BaseException) -> str:
     """Why `json.loads` failed other than on syntax, in one line: nesting past the stack, or Python's limit
     of 4,300 digits on an integer (its advice after ';' is for the server's code, not the sender)."""

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import NewsdeskError, json_parse_failure
+from service.errors import NewsdeskError, json_parse_failure, json_syntax_error
 from service.schemas import ErrorResponse
 
 log = logging.getLogger("newsdesk.api")
@@ -116,7 +116,8 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     if first["type"] == "json_invalid":
         detail = first.get("ctx", {}).get("error", "JSON decode error")
         pos = first["loc"][-1] if first["loc"] else "?"
-        return error_response(400, "invalid_json", f"body is not valid JSON: {detail} at character {pos}")
+        return error_response(400, "invalid_json",
+                              f"body is not valid JSON: {json_syntax_error(detail, f'character {pos}')}")
     field = _field(first["loc"])
     if field is None:
         if first["type"] == "missing":

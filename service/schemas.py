@@ -14,7 +14,7 @@ CustomLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 class AnalyzeOptions(BaseModel):
     """Per-request options; anything left out takes the config's default."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not 3, 0 is not false
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # "3" is not 3
 
     max_tags: int | None = Field(default=None, ge=1, le=50)
     min_score: float | None = Field(default=None, ge=0.0, le=1.0)
@@ -42,7 +42,7 @@ class AnalyzeOptions(BaseModel):
 
 
 class AnalyzeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not 3, 0 is not false
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)  # "3" is not 3
 
     text: str = Field(description="The article body (plain text or HTML).",
                       json_schema_extra={"minLength": 1, "pattern": r"\S"})  # checked by _not_blank

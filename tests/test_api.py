@@ -120,6 +120,17 @@ def test_bad_request(client, case: BadRequest):
     check_error(r.json(), case.code, case.field)
 
 
+@pytest.mark.parametrize(("body", "message"), [
+    (b'{"text": "a", "options": {"min_score": NaN}}', "options.min_score: Input should be a finite number"),
+    (b'{"text": "abc', "body is not valid JSON: Unterminated string starting at character 9"),
+    (b'{"text": "a\x01b"}', "body is not valid JSON: Invalid control character at character 11"),
+])
+def test_bad_json_says_what_and_where_once(client, body, message):
+    """NaN is no number JSON has (Python reads it; no range check should), and a message of Python's that
+    ends in "at" gets its place once ("starting at character 9", not "at at")."""
+    assert post_raw(client, body).json()["error"]["message"] == message
+
+
 def test_declared_length_over_limit(client, analyzer):
     limit = analyzer.config.limits.max_body_bytes
     r = post_raw(client, b'{"text": "' + b"a" * limit + b'"}')

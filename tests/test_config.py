@@ -74,6 +74,18 @@ def test_config_not_yaml_mapping(tmp_path, text, needle):
         load_engine_config(_write(tmp_path, text))
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("name: x\ndata:\n\tpath: a\n", "found character that cannot start any token, line 3, column 1"),
+    ("a: 1\n  b: 2\n", "mapping values are not allowed in this context, line 2, column 4"),
+])
+def test_a_yaml_syntax_error_says_what_and_where(tmp_path, text, problem):
+    """Not PyYAML's first line, which says what it was doing ("while scanning for the next token")."""
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_engine_config(path)
+    assert str(e.value) == f"{path}: not valid YAML: {problem}"
+
+
 def test_missing_config(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_engine_config(tmp_path / "nope.yaml")

@@ -119,10 +119,11 @@ def test_bad_jsonl_rows_each_get_a_reason_and_the_rest_go_on(tmp_path: Path) -> 
 def test_a_jsonl_line_cut_short_says_where_it_ends(tmp_path: Path) -> None:
     """A line a crash cut off mid-record: the column is the line's end, not "column 1" of the next line."""
     path = tmp_path / "in.jsonl"
-    path.write_bytes(b'{"id": "a", "body": \n{"id": "b", "body": "x"\r\n')
+    path.write_bytes(b'{"id": "a", "body": \n{"id": "b", "body": "x"\r\n{"id": "c", "body": "x\n')
     errors = {e.at: e.error for e in articles(path) if isinstance(e, RowError)}
     assert errors == {"line 1": "malformed JSON: Expecting value at column 21",
-                      "line 2": "malformed JSON: Expecting ',' delimiter at column 24"}
+                      "line 2": "malformed JSON: Expecting ',' delimiter at column 24",
+                      "line 3": "malformed JSON: Unterminated string starting at column 21"}
 
 
 def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:

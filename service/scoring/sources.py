@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.errors import InputError, first_line, json_parse_failure
+from service.errors import InputError, first_line, json_parse_failure, json_syntax_error
 
 SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 SAVED_DATASET_FILES = ("state.json", "dataset_info.json")
@@ -146,7 +146,8 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
             try:  # without its line break, so that a line cut short says its end, not "column 1" of the next
                 obj = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
-                yield RawRow(f.name, at, None, f"malformed JSON: {e.msg} at column {e.colno}")
+                where = json_syntax_error(e.msg, f"column {e.colno}")
+                yield RawRow(f.name, at, None, f"malformed JSON: {where}")
                 continue
             except (ValueError, RecursionError) as e:  # a number over 4,300 digits; nesting past the stack
                 yield RawRow(f.name, at, None, f"malformed JSON: {json_parse_failure(e)}")
