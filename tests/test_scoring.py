@@ -133,8 +133,8 @@ def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
     got = articles(path)
     assert [a.id for a in got if isinstance(a, Article)] == ["a1", "d4"]
     errors = {e.at: e.error for e in got if isinstance(e, RowError)}
-    assert errors == {"line 4": "malformed CSV: expected 3 fields, found 4",
-                      "row 2": "field 'body' is not valid UTF-8 (byte 0xe9)"}
+    assert errors == {"line 4": "malformed CSV: expected 3 fields, found 4",  # a1's record spans lines 2-3
+                      "line 5": "field 'body' is not valid UTF-8 (byte 0xe9)"}
 
 
 def test_a_csv_quote_never_closed_is_an_error_not_one_row_holding_the_rest(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def record(i: int) -> Scored:
 
 
 def open_store(out: Path, *, version: str = "0.1.0", overwrite: bool = False) -> OutputStore:
-    store = OutputStore(out, fingerprint({**MODEL, "version": version}, "{}", ENCODER))
+    store = OutputStore(out, fingerprint({**MODEL, "version": version}, "{}", ENCODER, SPEC))
     store.open(overwrite=overwrite)
     return store
 
@@ -276,7 +276,7 @@ def test_a_damaged_file_beside_output_is_one_line_not_a_traceback(tmp_path: Path
 
 
 def test_output_files_are_never_input(tmp_path: Path) -> None:
-    store = OutputStore(tmp_path / "scores.jsonl", fingerprint(MODEL, "{}", ENCODER))
+    store = OutputStore(tmp_path / "scores.jsonl", fingerprint(MODEL, "{}", ENCODER, SPEC))
     owned = ["scores.jsonl", "scores.jsonl.errors.jsonl", "scores.jsonl.manifest.json", "scores.jsonl.tmp",
              "scores.jsonl.errors.jsonl.tmp", "scores.jsonl.parts/part-000001.parquet"]
     assert all(store.owns(tmp_path / name) for name in owned)
@@ -322,7 +322,7 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
     assert code == 2 and "no input files besides OUTPUT's own" in err
 
     out = tmp_path / "scored.jsonl"  # scored before by another model version: refused, nothing loaded
-    store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}", ENCODER))
+    store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}", ENCODER, SPEC))
     store.open(overwrite=False)
     store.finish({})
     config = make_config()
@@ -334,19 +334,50 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
 def test_fingerprint_follows_the_engine_config(make_config) -> None:
     a = load_engine_config(make_config())
     b = load_engine_config(make_config(summarizer={"sentences": 4}))
-    assert (fingerprint(MODEL, a.model_dump_json(), ENCODER)
-            != fingerprint(MODEL, b.model_dump_json(), ENCODER))
+    assert (fingerprint(MODEL, a.model_dump_json(), ENCODER, SPEC)
+            != fingerprint(MODEL, b.model_dump_json(), ENCODER, SPEC))
 
 
 def test_another_encoder_under_the_same_config_is_refused(tmp_path: Path) -> None:
     """An upgraded encoder package changes the vectors though neither the config nor the artifacts change."""
     out = tmp_path / "scored.jsonl"
-    store = OutputStore(out, fingerprint(MODEL, "{}", ENCODER))
+    store = OutputStore(out, fingerprint(MODEL, "{}", ENCODER, SPEC))
     store.open(overwrite=False)
     store.finish({})
     with pytest.raises(InputError, match=f"on another encoder .*{ENCODER} then, fedcba9876543210 now"):
-        OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210")).open(overwrite=False)
-    OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210")).open(overwrite=True)
+        OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210", SPEC)).open(overwrite=False)
+    OutputStore(out, fingerprint(MODEL, "{}", "fedcba9876543210", SPEC)).open(overwrite=True)
+
+
+def test_other_fields_read_are_refused(tmp_path: Path) -> None:
+    """Bad rows of a run with the wrong --text-field must not pass for done in the corrected run."""
+    out = tmp_path / "scored.jsonl"
+    store = OutputStore(out, fingerprint(MODEL, "{}", ENCODER, RowSpec(("text",), "id", max_bytes=2000)))
+    store.open(overwrite=False)
+    store.finish({})
+    with pytest.raises(InputError, match=r"other fields read \(text 'text', id 'id'; this run: text 'title', "
+                                         r"'body', id 'id'\); refusing to mix them"):
+        OutputStore(out, fingerprint(MODEL, "{}", ENCODER, SPEC)).open(overwrite=False)
+
+
+def test_a_row_reusing_an_id_an_earlier_run_scored_is_a_duplicate_not_done(tmp_path: Path) -> None:
+    """Resume after a crash, or a grown input: "a1" was scored from line 1; line 3's "a1" is another row."""
+    from service.scoring.local import classify
+    from service.scoring.rows import at_key, duplicate_places, id_key
+
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": i, "body": f"Story {n}."} for n, i in
+                                               enumerate(["a1", "r2", "a1", "r4"])])
+    files = discover(src)
+    committed = KeySet([id_key("a1")])
+    got = list(classify(files, SPEC, committed))
+    assert got[0] is None and isinstance(got[1], Article) and isinstance(got[3], Article)
+    assert isinstance(got[2], RowError) and (got[2].at, got[2].error.split(":")[0]) == ("line 3",
+                                                                                       "duplicate id 'a1'")
+    assert list(duplicate_places(files, SPEC, committed).digests()) == list(
+        KeySet([at_key("in.jsonl", "line 3")]).digests())  # what the Ray engine's readers are told
+    committed.add(got[2].key)  # written to the errors file by that run: done now
+    assert [type(o).__name__ for o in classify(files, SPEC, committed)] == ["NoneType", "Article", "NoneType",
+                                                                            "Article"]
 
 
 # -- which model versions a run uses: the artifacts behind the config's paths ------------------------
@@ -389,4 +420,5 @@ def test_the_fingerprint_follows_the_promoted_artifact_versions(tmp_path: Path, 
     promoted, pinned = pin_models(load_engine_config(config_path))
     assert promoted.version == f"{head.version}+{short.version}+{NEW_VERSION}"
     assert pinned.summarizer.artifact == scorer / folder
-    assert fingerprint(model.model_dump(), "{}", ENCODER) != fingerprint(promoted.model_dump(), "{}", ENCODER)
+    assert (fingerprint(model.model_dump(), "{}", ENCODER, SPEC)
+            != fingerprint(promoted.model_dump(), "{}", ENCODER, SPEC))

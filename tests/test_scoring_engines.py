@@ -65,7 +65,7 @@ def test_csv_in_parquet_out_with_bad_rows_then_a_rerun_skips_everything(
     assert first["tags"] and first["summary"]["text"]
     assert any(e["type"] == "GPE" for e in first["entities"]) and first["keywords"]
     errors = [json.loads(x) for x in (tmp_path / "scores.parquet.errors.jsonl").read_text().splitlines()]
-    assert sorted((e["at"], e["id"]) for e in errors) == [("line 15", None), ("row 7", "bad-1")]
+    assert sorted((e["at"], e["id"]) for e in errors) == [("line 14", "bad-1"), ("line 15", None)]
 
     again = newsdesk(str(src), "--out", str(out), "--text-field", "title,body", "--workers", "1")
     assert again.returncode == 0, again.stderr
@@ -181,6 +181,8 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
     from service.scoring.run import score
 
     rows = seed_rows(paragraphs, 50)
+    # the same id again: the first row wins on Ray too, though another stripe may read the second first
+    rows[2:2] = [{**rows[1], "body": rows[7]["body"]}]  # line 3 repeats line 2's id
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = load_engine_config(make_config())
@@ -193,13 +195,16 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
         counts = score(on_ray, engine="ray", parallelism=1)
     finally:
         ray.shutdown()
-    assert counts.line() == "50 scored, 0 errors, 0 skipped (already done)"
+    assert counts.line() == "50 scored, 1 errors, 0 skipped (already done)"
 
     def records(p: Path) -> dict[str, dict]:
         return {r["id"]: r for r in map(json.loads, p.read_text(encoding="utf-8").splitlines())}
 
     assert records(tmp_path / "ray.jsonl") == records(tmp_path / "local.jsonl")
     assert len(records(tmp_path / "ray.jsonl")) == 50
+    for out in ("local", "ray"):
+        (error,) = map(json.loads, (tmp_path / f"{out}.jsonl.errors.jsonl").read_text().splitlines())
+        assert (error["at"], error["id"]) == ("line 3", rows[1]["id"]), out
 
 
 # -- how many workers the local engine starts -------------------------------------------------------

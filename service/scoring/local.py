@@ -25,7 +25,7 @@ from service.scoring.committer import Committer
 from service.scoring.job import Counts, ScoreJob
 from service.scoring.keyset import KeySet
 from service.scoring.progress import Progress
-from service.scoring.rows import Article, RowError, RowSpec, duplicate, is_committed, to_article
+from service.scoring.rows import Article, FirstWins, RowError, RowSpec, to_article
 from service.scoring.sources import InputFile, read_rows
 from service.scoring.store import OutputStore
 
@@ -48,16 +48,10 @@ def classify(files: list[InputFile], spec: RowSpec, committed: KeySet) -> Iterat
     """Every input row as an article to score, a bad row, or None: already committed (skip).
 
     A second row with an id seen earlier in this input is a bad row: the first one wins."""
-    seen = KeySet()
+    first_wins = FirstWins(committed)
     for f in files:
         for raw in read_rows(f, spec.columns):
-            out = to_article(raw, spec)
-            if is_committed(out, committed):
-                yield None
-            elif isinstance(out, Article) and not seen.add(out.key):
-                yield duplicate(out.id, out.source, out.at)
-            else:
-                yield out
+            yield first_wins(to_article(raw, spec))
 
 
 # -- worker processes -------------------------------------------------------------------------------

@@ -42,7 +42,15 @@ from service.scoring.job import Counts, ScoreJob
 from service.scoring.keyset import KeySet
 from service.scoring.local import WorkerFailed
 from service.scoring.progress import Progress
-from service.scoring.rows import Article, RowError, RowSpec, is_committed, to_article
+from service.scoring.rows import (
+    Article,
+    RowError,
+    RowSpec,
+    duplicate,
+    duplicate_places,
+    is_committed,
+    to_article,
+)
 from service.scoring.sources import InputFile, read_rows
 from service.scoring.store import OutputStore, Scored
 
@@ -67,15 +75,18 @@ def _block(rows: list[tuple[str, str | None, str, str, str | None]]) -> pa.Table
 
 
 def _read_file(
-    f: InputFile, spec: RowSpec, committed_ref: Any, stripe: int, stripes: int
+    f: InputFile, spec: RowSpec, committed_ref: Any, duplicates_ref: Any, stripe: int, stripes: int
 ) -> Iterator[pa.Table]:
     committed = KeySet.from_digests(ray.get(committed_ref))
+    duplicates = KeySet.from_digests(ray.get(duplicates_ref))
     rows: list[tuple[str, str | None, str, str, str | None]] = []
     for i, raw in enumerate(read_rows(f, spec.columns)):
         if i % stripes != stripe:
             continue
         out = to_article(raw, spec)
-        if is_committed(out, committed):
+        if isinstance(out, Article) and out.at_key in duplicates:
+            rows.append(("error", out.id, out.source, out.at, duplicate(out.id, out.source, out.at).error))
+        elif is_committed(out, committed):
             rows.append(("skip", None, raw.source, raw.at, None))
         elif isinstance(out, RowError):
             rows.append(("error", out.id, out.source, out.at, out.error))
@@ -91,9 +102,11 @@ class RowsDatasource(Datasource):
     """The input files as a Ray Data source: `stripes` read tasks per file, stripe k reading rows k,
     k + stripes, ... (each task parses the whole file; parsing is cheap beside scoring)."""
 
-    def __init__(self, files: list[InputFile], spec: RowSpec, committed_ref: Any, stripes: int) -> None:
+    def __init__(self, files: list[InputFile], spec: RowSpec, committed_ref: Any, duplicates_ref: Any,
+                 stripes: int) -> None:
         super().__init__()
-        self.files, self.spec, self.committed_ref, self.stripes = files, spec, committed_ref, stripes
+        self.files, self.spec, self.stripes = files, spec, stripes
+        self.committed_ref, self.duplicates_ref = committed_ref, duplicates_ref
 
     def estimate_inmemory_data_size(self) -> int | None:
         return sum(_size(f) for f in self.files)
@@ -101,7 +114,8 @@ class RowsDatasource(Datasource):
     def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
                        data_context: Any = None) -> list[ReadTask]:
         return [
-            ReadTask(lambda f=f, k=k: _read_file(f, self.spec, self.committed_ref, k, self.stripes),
+            ReadTask(lambda f=f, k=k: _read_file(f, self.spec, self.committed_ref, self.duplicates_ref, k,
+                                                 self.stripes),
                      BlockMetadata(num_rows=None, size_bytes=_size(f) // self.stripes,
                                    input_files=[str(f.path)], exec_stats=None))
             for f in self.files
@@ -163,8 +177,12 @@ def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress:
             if isinstance(handler, logging.StreamHandler):
                 handler.setLevel(logging.CRITICAL)
         committed_ref = ray.put(np.asarray(store.committed.digests()))
+        # Stripes of a file are read side by side, so which of two rows with one id came first is decided
+        # here, in one pass over the input, as the local engine decides it.
+        duplicates = duplicate_places(files, job.spec, store.committed)
+        duplicates_ref = ray.put(np.asarray(duplicates.digests()))
         stripes = 2 * (num_actors or 1)  # two inputs per actor: a slow stripe does not idle the others
-        ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref, stripes),
+        ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref, duplicates_ref, stripes),
                                       override_num_blocks=len(files) * stripes, num_cpus=0)
         ds = _without_cpus(ds.repartition(target_num_rows_per_block=job.batch_size))  # a batch a task
         ds = ds.map_batches(ScoreActor, fn_constructor_args=(job.config, 1), batch_size=job.batch_size,

@@ -16,7 +16,7 @@ from service.config import format_validation_error
 from service.ids import article_id
 from service.schemas import AnalyzeRequest
 from service.scoring.keyset import KeySet
-from service.scoring.sources import RawRow
+from service.scoring.sources import InputFile, RawRow, read_rows
 
 FIELD_SEPARATOR = "\n\n"  # several text fields (title, body) become paragraphs of one text
 
@@ -125,6 +125,38 @@ def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
 def is_committed(out: Article | RowError, committed: KeySet) -> bool:
     """Did an earlier run write this row, as a record (by id) or as a bad row (by place)?"""
     return out.key in committed or (isinstance(out, Article) and out.at_key in committed)
+
+
+class FirstWins:
+    """Reads an input's rows in order and says what each one is for this run: the row to score, a bad row,
+    or None when an earlier run wrote it. A row with the id of an earlier row is a duplicate even when that
+    earlier row was scored by an earlier run: a re-run after a crash, or over a grown input, must not count
+    it as done."""
+
+    def __init__(self, committed: KeySet) -> None:
+        self.committed = committed
+        self.seen = KeySet()
+
+    def __call__(self, out: Article | RowError) -> Article | RowError | None:
+        if isinstance(out, RowError):  # bad rows are keyed by their place
+            return None if out.key in self.committed else out
+        if out.at_key in self.committed:  # an earlier run wrote it as a bad row (a duplicate)
+            return None
+        if not self.seen.add(out.key):
+            return duplicate(out.id, out.source, out.at)
+        return None if out.key in self.committed else out
+
+
+def duplicate_places(files: list[InputFile], spec: RowSpec, committed: KeySet) -> KeySet:
+    """The places (`at_key`) of the rows `FirstWins` calls duplicates, from one pass over the input: for
+    an engine whose readers see parts of it at once (Ray), so that the first row wins there too."""
+    first_wins, places = FirstWins(committed), KeySet()
+    for f in files:
+        for raw in read_rows(f, spec.columns):
+            out = to_article(raw, spec)
+            if isinstance(out, Article) and isinstance(first_wins(out), RowError):
+                places.add(out.at_key)
+    return places
 
 
 def duplicate(id_: str, source: str, at: str) -> RowError:

@@ -93,7 +93,8 @@ def score(job: ScoreJob, *, engine: str = "local", parallelism: int | None = Non
     model, pinned = pin_models(job.config)
     enc = job.config.encoder
     store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json(),
-                                             encoder_fingerprint(resolve_encoder_path(enc), enc.max_tokens)))
+                                             encoder_fingerprint(resolve_encoder_path(enc), enc.max_tokens),
+                                             job.spec))
     files = [f for f in discover(job.input) if not store.owns(f.path)]  # OUTPUT may sit in the input folder
     if not files:
         raise InputError(f"--out {job.out} would write over INPUT {job.input}; write to another --out"

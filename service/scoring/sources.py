@@ -34,7 +34,7 @@ class InputFile:
 @dataclass(frozen=True)
 class RawRow:
     source: str  # InputFile.name
-    at: str  # a stable position: "line 12" (JSONL), "row 7" (CSV, Parquet, Arrow), "record 9" (malformed CSV)
+    at: str  # a stable position: "line 12" (JSONL), "line 3" or "lines 3-5" (CSV), "row 7" (Parquet, Arrow)
     fields: dict[str, Any] | None
     problem: str | None = None
 
@@ -174,7 +174,6 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
         for i, name in enumerate(header):
             index.setdefault(name, i)
         keep = [c for c in columns if c in index]
-        n = 0
         while True:
             first = reader.line_num + 1
             try:
@@ -191,7 +190,6 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 yield RawRow(f.name, _lines(first, reader.line_num), None,
                              f"malformed CSV: expected {len(header)} fields, found {len(record)}")
                 continue
-            n += 1
             fields: dict[str, Any] = {}
             problem = None
             for c in keep:
@@ -202,7 +200,8 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                     problem = f"field {c!r} is not valid UTF-8 (byte 0x{ord(value[e.start]) - 0xDC00:02x})"
                     break
                 fields[c] = value
-            yield RawRow(f.name, f"row {n}", None if problem else fields, problem)
+            # lines, not a count of good records: a record after a malformed one is still found by its place
+            yield RawRow(f.name, _lines(first, reader.line_num), None if problem else fields, problem)
 
 
 def _lines(first: int, last: int) -> str:

@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from service.errors import InputError, first_line
 from service.scoring.keyset import KeySet
 from service.scoring.records import record_schema
-from service.scoring.rows import RowError, at_key, duplicate, id_key
+from service.scoring.rows import RowError, RowSpec, at_key, duplicate, id_key
 
 OUTPUT_FORMATS = (".jsonl", ".parquet")
 MANIFEST_VERSION = 1
@@ -44,13 +44,21 @@ class Scored:
     json: str
 
 
-def fingerprint(model: dict[str, str], config_json: str, encoder: str) -> dict[str, Any]:
+def fingerprint(model: dict[str, str], config_json: str, encoder: str, spec: RowSpec) -> dict[str, Any]:
     """What must match for two runs to write into the same OUTPUT. `model` is what the records will
     carry, with the versions of the artifacts behind the config's paths (service.scoring.run.pin_models):
     the config alone does not say which version an output folder's ACTIVE file picks. `encoder` hashes
-    the encoder's files, which an upgraded encoder package changes under the same config."""
+    the encoder's files, which an upgraded encoder package changes under the same config. The fields read
+    decide what a row is: bad rows of a run with the wrong --text-field must not pass for done, nor ids
+    from another --id-field score every article twice."""
     return {"model": model, "config_sha256": hashlib.sha256(config_json.encode()).hexdigest(),
-            "encoder": encoder}
+            "encoder": encoder, "fields": {"text": list(spec.text_fields), "id": spec.id_field}}
+
+
+def _fields(fields: dict[str, Any] | None) -> str:
+    if not isinstance(fields, dict):
+        return "not recorded"
+    return f"text {', '.join(map(repr, fields.get('text') or []))}, id {fields.get('id')!r}"
 
 
 def _fsync_dir(path: Path) -> None:
@@ -147,6 +155,9 @@ class OutputStore:
             elif was["encoder"] != self.fingerprint["encoder"]:
                 what = (f"model {m_new['name']} {m_new['version']} on another encoder (its files differ: "
                         f"{was['encoder']} then, {self.fingerprint['encoder']} now)")
+            elif was["fields"] != self.fingerprint["fields"]:
+                what = (f"other fields read ({_fields(was['fields'])}; this run: "
+                        f"{_fields(self.fingerprint['fields'])})")
             else:
                 what = f"model {m_new['name']} {m_new['version']} with another engine config"
             raise InputError(f"{self.out} was scored with {what}; refusing to mix them: pass --overwrite "
