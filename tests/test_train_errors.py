@@ -166,7 +166,13 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
     (
         "a line that is not JSON",
         lambda f, r: (f / "train.jsonl").write_text((f / "train.jsonl").read_text() + "{not json\n"),
-        ("train.jsonl: cannot read it as json: JSON parse error",),
+        ("train.jsonl line 19: not valid JSON: Expecting property name enclosed in double quotes at "
+         "column 2",),
+    ),
+    (
+        "a line that is a list",
+        lambda f, r: (f / "dev.jsonl").write_text("[1, 2]\n" + (f / "dev.jsonl").read_text()),
+        ("dev.jsonl line 1: expected a JSON object, got list",),
     ),
     (
         "an id twice",

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from service.artifacts import ArtifactLabel
-from service.errors import NewsdeskError, first_line
+from service.errors import NewsdeskError, first_line, json_parse_failure, json_syntax_error
 from training.config import ArticleSource, DataConfig, Fields, Ratio, Tables, TrainConfig
 
 SPLITS = ("train", "dev", "test")
@@ -112,6 +112,28 @@ def check_csv_fields(path: Path) -> None:
             raise DataError(f"{path} line {line}: {len(record)} fields, the header has {width}; {fix}")
 
 
+def check_json_lines(path: Path, fmt: str) -> None:
+    """Every line of JSON Lines is one JSON object: pyarrow's error for a bad one counts rows from 0, or
+    gives no place at all. A .json file that opens with "[" is one JSON array, which `datasets` reads
+    whole."""
+    lines_only = fmt == "jsonl" or _format_suffix(path) == ".jsonl"
+    with _open(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if n == 1 and not lines_only and line.lstrip().startswith("["):
+                return
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                where = json_syntax_error(e.msg, f"column {e.colno}")
+                raise DataError(f"{path} line {n}: not valid JSON: {where}") from None
+            except (ValueError, RecursionError) as e:
+                raise DataError(f"{path} line {n}: not valid JSON: {json_parse_failure(e)}") from None
+            if not isinstance(row, dict):
+                raise DataError(f"{path} line {n}: expected a JSON object, got {type(row).__name__}")
+
+
 def _format_suffix(path: Path) -> str:
     """The suffix that names a table's format: `.jsonl` for train.jsonl and train.jsonl.gz."""
     suffixes = [s.lower() for s in path.suffixes]
@@ -160,6 +182,8 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
             raise DataError(f"{path}: no rows")
         if builder == "csv":
             check_csv_fields(path)
+        elif builder == "json":
+            check_json_lines(path, fmt)
         # A csv has no types: read every column as the text it holds, or pandas makes an id "000123" the
         # number 123 (not the ids file's "000123") and a label column of codes 1, 2, 3 numbers, not labels
         try:
