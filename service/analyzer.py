@@ -232,9 +232,10 @@ class Analyzer:
         tagger = self._custom_cache.get(key)
         if tagger is None:
             custom = [Label(code=lb, name=lb) for lb in dict.fromkeys(labels)]
+            cfg = self.config.tagger
             tagger = ZeroShotTagger.build(
-                custom, lambda t: self.encoder.encode(t).vectors, self.config.tagger.calibration,
-                top_k=self.config.tagger.top_k_descriptions, pooling=self.config.tagger.pooling,
+                custom, lambda t: self.encoder.encode(t).vectors, cfg.labels_calibration or cfg.calibration,
+                top_k=cfg.top_k_descriptions, pooling=cfg.pooling,
             )
             self._custom_cache[key] = tagger
             if len(self._custom_cache) > 64:

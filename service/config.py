@@ -114,6 +114,10 @@ class TaggerConfig(_Frozen):
     parent_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     child_min_score: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5
     child_calibration: CalibrationConfig = CalibrationConfig()
+    # A request's own `labels`: a label name is one short description, scored lower than the taxonomy's
+    # crafted ones, and a caller sends any number of labels (one alone has no lead over others). Null:
+    # `calibration`. bench/request_labels.py fits it on articles that are not BBC's.
+    labels_calibration: CalibrationConfig | None = None
 
     @model_validator(mode="after")
     def _source(self) -> TaggerConfig:

@@ -63,6 +63,17 @@ def test_custom_labels(analyzer, seed_text):
     assert set(codes) <= {"military", "cooking recipes"}
 
 
+def test_a_label_sent_alone_is_calibrated_for_request_labels(analyzer, seed_text):
+    """`tagger.labels_calibration`: a label alone leads no other, and with the taxonomy's calibration the
+    seed article was "war" at 0.51 alone and 0.999 beside "cooking"."""
+    def score(labels: list[str]) -> float:
+        return _an(analyzer, seed_text, labels=labels, min_score=0.0).tags[0].score
+
+    assert analyzer.config.tagger.labels_calibration is not None
+    assert score(["war"]) > 0.9 and score(["cooking"]) < 0.1
+    assert abs(score(["war"]) - score(["war", "cooking"])) < 0.1
+
+
 def test_include_limits_parts(analyzer, seed_text):
     r = _an(analyzer, seed_text, include=["entities"])
     assert r.entities and not r.tags and not r.summary.sentences and not r.keywords
