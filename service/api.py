@@ -31,6 +31,7 @@ from service.batcher import MicroBatcher
 from service.config import EngineConfig, load_engine_config
 from service.errors import NewsdeskError
 from service.errors_http import ERROR_RESPONSES, RequestBodyGuard, ServiceUnavailable, install_error_handlers
+from service.head_http import HeadAsGet
 from service.metrics import ServiceMetrics
 from service.observe_http import CLIENT_CLOSED, RequestObserver
 from service.schemas import AnalyzeRequest, AnalyzeResponse
@@ -229,4 +230,5 @@ def create_app(
                            allow_methods=["GET", "POST"], expose_headers=["X-Request-ID"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
     app.add_middleware(RequestObserver, metrics=metrics)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET to everything inside
     return app

@@ -29,6 +29,20 @@ def test_health_and_readiness(http):
     assert r.json()["status"] == "ready" and set(r.json()["model"]) == {"name", "version"}
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/", "/docs"])
+def test_head_answers_wherever_get_does(http, path):
+    got, head = http.get(path), http.head(path)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    if path in ("/healthz", "/docs"):  # the others' bodies change from one request to the next
+        assert head.headers["content-length"] == got.headers["content-length"]
+
+
+def test_head_on_the_analyze_route_is_its_405(http):
+    r = http.head("/v1/analyze")
+    assert r.status_code == 405 and r.headers["allow"] == "POST" and r.content == b""
+
+
 def test_docs_and_openapi(http):
     assert http.get("/docs").status_code == 200
     spec = http.get("/openapi.json").json()
