@@ -132,9 +132,9 @@ def test_bad_csv_rows_malformed_line_and_bad_utf8(tmp_path: Path) -> None:
                      b"c3,Vote,caf\xe9 au lait\nd4,Cup,The home side won.\n")
     got = articles(path)
     assert [a.id for a in got if isinstance(a, Article)] == ["a1", "d4"]
-    errors = {e.at: e.error for e in got if isinstance(e, RowError)}
-    assert errors == {"line 4": "malformed CSV: expected 3 fields, found 4",  # a1's record spans lines 2-3
-                      "line 5": "field 'body' is not valid UTF-8 (byte 0xe9)"}
+    errors = {e.at: (e.id, e.error) for e in got if isinstance(e, RowError)}
+    assert errors == {"line 4": (None, "malformed CSV: expected 3 fields, found 4"),  # a1 spans lines 2-3
+                      "line 5": ("c3", "field 'body' is not valid UTF-8 (byte 0xe9)")}
 
 
 def test_a_csv_quote_never_closed_is_an_error_not_one_row_holding_the_rest(tmp_path: Path) -> None:

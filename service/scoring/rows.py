@@ -83,13 +83,13 @@ def _row_id(value: Any) -> str | None:
 
 
 def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
-    if raw.problem is not None or raw.fields is None:
-        return RowError(None, raw.source, raw.at, raw.problem or "unreadable row")
-    fields = raw.fields
+    fields = raw.fields or {}
     try:
         given_id = _row_id(fields.get(spec.id_field))
     except ValueError as e:
-        return RowError(None, raw.source, raw.at, f"field {spec.id_field!r}: {e}")
+        return RowError(None, raw.source, raw.at, raw.problem or f"field {spec.id_field!r}: {e}")
+    if raw.problem is not None or raw.fields is None:
+        return RowError(given_id, raw.source, raw.at, raw.problem or "unreadable row")
 
     def bad(reason: str) -> RowError:
         return RowError(given_id, raw.source, raw.at, reason)

@@ -35,7 +35,7 @@ class InputFile:
 class RawRow:
     source: str  # InputFile.name
     at: str  # a stable position: "line 12" (JSONL), "line 3" or "lines 3-5" (CSV), "row 7" (Parquet, Arrow)
-    fields: dict[str, Any] | None
+    fields: dict[str, Any] | None  # with a problem: those that could be read (the id, for the errors file)
     problem: str | None = None
 
 
@@ -197,11 +197,12 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 try:
                     value.encode("utf-8")
                 except UnicodeEncodeError as e:  # an undecodable byte, escaped as U+DC80..U+DCFF
-                    problem = f"field {c!r} is not valid UTF-8 (byte 0x{ord(value[e.start]) - 0xDC00:02x})"
-                    break
+                    byte = ord(value[e.start]) - 0xDC00
+                    problem = problem or f"field {c!r} is not valid UTF-8 (byte 0x{byte:02x})"
+                    continue
                 fields[c] = value
             # lines, not a count of good records: a record after a malformed one is still found by its place
-            yield RawRow(f.name, _lines(first, reader.line_num), None if problem else fields, problem)
+            yield RawRow(f.name, _lines(first, reader.line_num), fields, problem)
 
 
 def _lines(first: int, last: int) -> str:
