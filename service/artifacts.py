@@ -81,7 +81,10 @@ def resolve_artifact(path: str | Path) -> Path:
         return path
     active = path / ACTIVE
     if active.is_file():
-        target = path / active.read_text(encoding="utf-8").strip()
+        name = active.read_text(encoding="utf-8").strip()
+        if not name:
+            raise ConfigError(f"{active} is empty: it should name the active artifact's folder")
+        target = path / name
         if (target / MANIFEST).is_file():
             return target
         raise ConfigError(f"{active} names {target.name!r}, which is not an artifact folder")

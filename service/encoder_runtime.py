@@ -132,8 +132,13 @@ class OnnxForward:
 
         self._ort = ort
         self.threads = threads
-        if cache_root is None:  # the cache is off: export for this process only
-            cache_root = Path(tempfile.mkdtemp(prefix="newsdesk-encoder-"))
+        if cache_root is None:  # the cache is off: export for this process only, and leave nothing behind
+            with tempfile.TemporaryDirectory(prefix="newsdesk-encoder-") as tmp:  # loaded, the files can go
+                self._load(model_dir, fingerprint, Path(tmp), int8)
+        else:
+            self._load(model_dir, fingerprint, cache_root, int8)
+
+    def _load(self, model_dir: Path, fingerprint: str, cache_root: Path, int8: bool) -> None:
         fp32 = onnx_path(cache_root, fingerprint)
         path = onnx_path(cache_root, fingerprint, "int8") if int8 else fp32
         try:

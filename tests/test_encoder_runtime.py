@@ -4,6 +4,7 @@ a cached graph is reused, and a damaged one is exported again instead of breakin
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,16 @@ def test_a_cached_graph_is_reused(model_dir: Path, fingerprint: str, exported: P
     after = path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
     assert not [p for p in path.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_with_the_cache_off_the_export_is_gone_once_loaded(tmp_path: Path, model_dir: Path, fingerprint: str,
+                                                            monkeypatch: pytest.MonkeyPatch):
+    """`NEWSDESK_CACHE_DIR=` (empty): each process exported 87 MB into /tmp and left it there."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    forward = OnnxForward(model_dir, fingerprint, 1, None)
+    assert list(tmp_path.iterdir()) == []
+    ids = np.array([[101, 7592, 102]], dtype=np.int64)
+    assert forward(ids, np.ones_like(ids)).shape == (1, 3, 384)
 
 
 def test_a_damaged_cached_graph_is_exported_again(tmp_path: Path, model_dir: Path, fingerprint: str,

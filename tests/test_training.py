@@ -65,6 +65,10 @@ def test_multi_class_trains_evaluates_and_writes_a_whole_artifact(tmp_path, caps
     assert set(metrics) >= {"accuracy", "micro_f1", "macro_f1", "per_label", "n"}
     assert cli.main(["evaluate", str(recipe), "--data", str(tmp_path / "test.jsonl")]) == 2
     assert "no ACTIVE file" in capsys.readouterr().err
+    (folder.parent / ACTIVE).write_text("\n")  # an ACTIVE that names nothing says so
+    assert cli.main(["evaluate", str(folder.parent), "--data", str(tmp_path / "test.jsonl")]) == 2
+    assert capsys.readouterr().err == (f"newsdesk: error: {folder.parent / ACTIVE} is empty: it should name "
+                                       "the active artifact's folder\n")
 
 
 def test_multi_label_tunes_thresholds_per_label(tmp_path, capsys, vector_cache):
