@@ -8,8 +8,6 @@ out-of-fold logits over the training rows (liblinear).
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +19,7 @@ from tqdm import tqdm
 
 from service.features import EncodedText, TfidfView, dense_rows
 from service.heads import TopicHead
+from service.parent_watch import exit_with_parent
 from service.trained_tagger import TopicModel
 from training.config import TrainConfig
 from training.data import Example
@@ -158,18 +157,6 @@ def _design(model: TopicModel, splits: Sequence[SplitFeatures], w: float) -> tup
     return sparse.vstack(blocks).tocsr(), np.concatenate([s.gold for s in splits])
 
 
-def _exit_with(parent: int) -> None:
-    """Runs first in each worker process of a fit: the worker ends once `parent` has gone. Idle loky workers
-    outlive a SIGKILLed training run otherwise, with the shared memory that holds its features."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
 def _solve(
     x: csr_matrix, gold: np.ndarray, c: float, multi_label: bool, seed: int,
     sample_weight: np.ndarray | None = None, jobs: int = -1,
@@ -191,7 +178,7 @@ def _solve(
     assert sample_weight is None, "one-vs-rest LinearSVC is fitted without row weights"
     # Labels are fitted side by side in worker processes (Reuters: 1.5× on 2 cores, bench.linear_jobs),
     # not threads: liblinear's random generator is process-wide, so threads would make a fit unrepeatable.
-    with parallel_config(backend="loky", initializer=_exit_with, initargs=(os.getpid(),)):
+    with parallel_config(backend="loky", initializer=exit_with_parent, initargs=(os.getpid(),)):
         ovr = OneVsRestClassifier(LinearSVC(C=c, random_state=seed), n_jobs=jobs).fit(x, gold[:, present])
     coef, bias = np.zeros((gold.shape[1], x.shape[1])), np.full(gold.shape[1], -10.0)
     coef[present] = np.vstack([e.coef_ for e in ovr.estimators_])

@@ -14,13 +14,13 @@ import multiprocessing as mp
 import os
 import queue
 import threading
-import time
 import traceback
 from collections.abc import Iterator
 from typing import Any
 
 from service.config import EngineConfig
 from service.errors import ConfigError, NewsdeskError
+from service.parent_watch import exit_with_parent
 from service.scoring.committer import Committer
 from service.scoring.job import Counts, ScoreJob
 from service.scoring.keyset import KeySet
@@ -31,7 +31,6 @@ from service.scoring.store import OutputStore
 
 QUEUED_BATCHES_PER_WORKER = 2
 MAX_DEFAULT_WORKERS = 4  # each worker holds its own models (~0.7 GB)
-PARENT_CHECK_S = 1.0
 
 
 class WorkerFailed(NewsdeskError):
@@ -55,16 +54,8 @@ def classify(files: list[InputFile], spec: RowSpec, committed: KeySet) -> Iterat
 
 
 # -- worker processes -------------------------------------------------------------------------------
-def _exit_with_parent(parent_pid: int) -> None:
-    """A worker must not outlive `newsdesk score` (kill -9 gives the parent no chance to stop it)."""
-    while True:
-        time.sleep(PARENT_CHECK_S)
-        if os.getppid() != parent_pid:
-            os._exit(1)
-
-
 def _worker_main(config: EngineConfig, threads: int, work_q: Any, result_q: Any, parent_pid: int) -> None:
-    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
+    exit_with_parent(parent_pid)  # a worker must not outlive `newsdesk score`
     try:
         from service.scoring.scorer import load_analyzer, score_batch
 
