@@ -294,7 +294,7 @@ class Analyzer:
         keywords: list[KeywordOut] = []
         if "keywords" in parts and self.nlp.has_pos:
             limit = cfg.keywords.max_keywords if opt.max_keywords is None else opt.max_keywords
-            phrases = candidate_phrases(p.doc, cfg.keywords.max_words, beside)
+            phrases = candidate_phrases(p.doc, cfg.keywords.max_words, beside, [s.start for s in p.sentences])
             ranked = rank_keywords(phrases, doc_vec, [s.start for s in p.sentences],
                                    e.token_states, limit)
             keywords = [KeywordOut(text=k.text, score=k.score) for k in ranked]

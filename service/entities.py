@@ -15,16 +15,19 @@ _LEADING_THE = re.compile(r"^the\s+", re.I)
 _SPACES = re.compile(r"\s+")
 # A title before a name ("Mr Blunkett", "Gen Pervez Musharraf"): the mention is a person's, and the title
 # no part of the name. Not Lord or Lady (Lady Macbeth) nor Miss (Miss World).
-_HONORIFIC = re.compile(r"^(?i:mr|mrs|ms|dr|prof|sir|dame|gen|col|capt|lt|sgt)\.?\s+(?=[A-Z])")
+_HONORIFIC = re.compile(
+    r"^(?i:mr|mrs|ms|dr|prof|sir|dame|gen|maj|col|capt|lt|sgt|cpl|spc|pfc|pvt|cmdr|adm|brig)\.?\s+(?=[A-Z])")
 _INITIAL_DOT = re.compile(r"\b(\w)\.")  # U.S. and US, George W. Bush and George W Bush are one
 _COMPANY = re.compile(r"(?:,?\s+(?:inc|co|corp|ltd|plc|llc|nv|ag|sa|bhd)\b\.?)+$", re.I)  # Texaco Inc: Texaco
 # Alone, these name nobody: a title or a company's legal form without its name, a time zone ("16.45 GMT").
-_NO_NAME = {"mr", "mrs", "ms", "dr", "prof", "sir", "gen", "inc", "co", "corp", "ltd", "plc", "llc",
+_NO_NAME = {"mr", "mrs", "ms", "dr", "prof", "sir", "gen", "maj", "col", "capt", "lt", "sgt", "cpl", "spc",
+            "pfc", "pvt", "inc", "co", "corp", "ltd", "plc", "llc",
             "gmt", "bst", "cet", "est", "edt", "pst", "pdt", "utc"}
-_LOWER_WORDS = re.compile(r"[a-z]+(?: [a-z]+)*")
 _TICKER = re.compile(r"[A-Z][A-Z.]{0,5}")
 _ACRONYM = re.compile(r"[A-Z](?:\.?[A-Z])+\.?")
 _BRACKETS = ("()", "[]", "<>")
+_LAST_WORD_STOPPED = re.compile(r"\b([A-Za-z]{3,})\.$")
+_ABBREVIATED = {"inc", "corp", "ltd", "plc", "bros", "univ", "dept"}
 _NAME_GOES_ON = re.compile(r"[ \t]+[A-Z]")
 # Types whose lone word never joins a person's name: a country (Jordan beside Michael Jordan), a nationality.
 _PLACES = {"GPE", "NORP"}
@@ -41,8 +44,11 @@ class Entity:
         return len(self.spans)
 
 
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+
 def _key(text: str) -> str:
-    text = _HONORIFIC.sub("", _LEADING_THE.sub("", text.strip()))
+    text = _HONORIFIC.sub("", _LEADING_THE.sub("", text.strip().translate(_APOSTROPHES)))
     text = _SPACES.sub(" ", _POSSESSIVE.sub("", text)).casefold()
     return _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).strip(" .")
 
@@ -60,10 +66,13 @@ def _trimmed(text: str) -> tuple[int, int]:
             b = cut
         else:
             a = cut + 1
-    while a < b and (text[a].isspace() or text[a] in ",;:"):
+    while a < b and (text[a].isspace() or text[a] in ",;:•·▪◦‣*"):  # and a list item's bullet
         a += 1
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",;:"):
         b -= 1
+    m = _LAST_WORD_STOPPED.search(text, a, b)
+    if m and m.group(1).lower() not in _ABBREVIATED and not m.group(1).isupper():
+        b -= 1  # "William Rivers." at a sentence's end; not "Acme Inc." or "U.S."
     return a, b
 
 
@@ -80,8 +89,9 @@ def extract_entities(doc: Doc, types: set[str], beside: Beside | None = None) ->
     over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
     line, or in a byline, dateline, caption, credit or time (`beside`; by default, shouted lines only),
     only counts for an entity the rest of the text names (POLAND for Poland), which also gives its written
-    form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about. So do a mention in
-    lower case ("40 cts" as an ORG) and a ticker in angle brackets ("Texaco Inc <TX>").
+    form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about. So do a mention with no
+    capital ("40 cts" or "km/h" as an ORG), a web or e-mail address, and a ticker in angle brackets ("Texaco
+    Inc <TX>").
 
     Then, each only where the article leaves one choice: a name spaCy types two ways is one entity of the
     type most of its mentions have ("Davis Cup" as EVENT and LAW); a surname or first name typed as an
@@ -138,7 +148,8 @@ def _mentions(doc: Doc, types: set[str], beside: Beside
         if sum(c.isalpha() for c in key[0]) < 2 or key[0].replace(".", "") in _NO_NAME:
             continue
         ticker = doc_text[a - 1 : a] == "<" and doc_text[b : b + 1] == ">" and _TICKER.fullmatch(text)
-        if ent.start in skipped or ticker or _LOWER_WORDS.fullmatch(text):
+        no_name = not any(c.isupper() for c in text) or any(t.like_url or t.like_email for t in ent)
+        if ent.start in skipped or ticker or no_name:
             loud.append((key[0], a, b))
             continue
         if key not in groups:

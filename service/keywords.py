@@ -7,6 +7,7 @@ taken from the sentence pass that already ran: keywords cost no extra encoding.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,14 +28,18 @@ _MEASURES = {"year", "years", "month", "months", "week", "weeks", "day", "days",
 # Wire copy's shorthand ("mln dlrs", "pct", "Oper shr profit", "vs"), and the words of dates.
 _WIRE_WORDS = {"mln", "bln", "dlr", "dlrs", "ct", "cts", "pct", "shr", "shrs", "revs", "mths", "avg", "qtr",
                "bpd", "stg", "vs", "oper", "div", "qtly", "nil"}
-_NOW = {"today", "tomorrow", "yesterday", "tonight"}
+_NOW = {"today", "tomorrow", "yesterday", "tonight", "a.m.", "p.m."}
 _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
-         "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+         "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "am", "pm",
+         "morning", "afternoon", "evening", "night", "noon", "midnight", "weekend"}
+_MONTH_ABBREVIATIONS = {"jan.", "feb.", "mar.", "apr.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec."}
 # Words that alone say nothing of a story ("company", "year", "things", "news"); kept inside longer phrases.
 _GENERIC = {"year", "years", "people", "thing", "things", "time", "times", "way", "ways", "lot", "lots",
             "number", "part", "month", "months", "week", "weeks", "day", "days", "company", "companies",
             "firm", "firms", "group", "country", "countries", "news", "issue", "issues", "matter", "case",
             "cases", "kind", "example", "result", "results", "figures", "period", "end", "side", "place"}
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "baroness"}
 _TICKER = re.compile(r"^(?:[<>]|[A-Z0-9]{2,6}\.[A-Z]{1,2})$")  # Reuters' "<MITT.T>"
 
@@ -66,16 +71,19 @@ def _unit_of_number(tok: Token) -> bool:
 
 def _ends_a_phrase(tok: Token) -> bool:
     """A word no keyword runs through: what a number measures, wire shorthand, a ticker, "today", or a
-    date's day, month or figure ("on Monday", "at end-1986"; not "annual" or "quarterly")."""
+    date's day, month, time or figure ("on Monday", "Aug.", "Thursday morning", "at end-1986"; not "annual" or
+    "quarterly"), a web or e-mail address."""
     if tok.lower_ in _MEASURES and tok.i:
         before = tok.doc[tok.i - 1]
         hyphened = before.text == "-" and not before.whitespace_ and tok.i > 1
         counted = tok.doc[tok.i - 2] if hyphened else None  # "seven-year", "47-year-old"
         if before.like_num or (counted is not None and (counted.like_num or counted.lower_ in _MEASURES)):
             return True
-    if tok.lower_.rstrip(".") in _WIRE_WORDS or _TICKER.match(tok.text) or tok.lower_ in _NOW:
+    if (tok.lower_.rstrip(".") in _WIRE_WORDS or _TICKER.match(tok.text) or tok.lower_ in _NOW
+            or tok.lower_ in _MONTH_ABBREVIATIONS or tok.like_url or tok.like_email):
         return True
-    return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_ in _DAYS or any(c.isdigit() for c in tok.text))
+    return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_.rstrip(".") in _DAYS
+                                                  or any(c.isdigit() for c in tok.text))
 
 
 _NAME_TYPES = {"ORG", "GPE", "LOC", "FAC", "EVENT", "LAW", "WORK_OF_ART", "NORP"}
@@ -97,20 +105,22 @@ def _names_after_a_description(tok: Token, run: list[Token]) -> bool:
             and prev.text.islower())
 
 
-def candidate_phrases(doc: Doc, max_words: int,
-                      beside: Beside | None = None) -> dict[str, list[tuple[int, int]]]:
+def candidate_phrases(doc: Doc, max_words: int, beside: Beside | None = None,
+                      sentence_starts: Collection[int] = ()) -> dict[str, list[tuple[int, int]]]:
     """Maximal runs of modifiers ending in a noun: shown text -> cleaned-text spans.
 
     A phrase is shown as written (hyphens and abbreviations kept), each word in lower case unless the
     text treats it as a name: a proper noun or part of an entity, an acronym, or a word it capitalises
     mid-sentence. Shouted lines give no phrases when the text has others, nor do bylines, datelines,
-    captions and credits (`beside`; by default, shouted lines only)."""
+    captions and credits (`beside`; by default, shouted lines only). No phrase runs over one of
+    `sentence_starts` (character offsets): "Acme Inc." ends one sentence, "Investors" opens the next."""
     out: dict[str, list[tuple[int, int]]] = {}
     run: list = []
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
     beside = beside or beside_story(doc)
     shouted, skip = beside.shouted, beside.skipped
     names = _capitalised_words(doc, shouted)
+    starts = set(sentence_starts)
 
     def shown(tok) -> str:
         if tok.lower_ in names:
@@ -143,6 +153,8 @@ def candidate_phrases(doc: Doc, max_words: int,
         run.clear()
 
     for tok in doc:
+        if tok.idx in starts:
+            flush()
         if tok.i in skip or _ends_a_phrase(tok):
             flush()
         elif _inside_a_name(tok, run):
@@ -161,10 +173,29 @@ def candidate_phrases(doc: Doc, max_words: int,
     return out
 
 
+_IRREGULAR = {"children": "child", "men": "man", "women": "woman", "people": "person", "feet": "foot",
+              "teeth": "tooth", "mice": "mouse", "crises": "crisis", "analyses": "analysis",
+              "theses": "thesis", "diagnoses": "diagnosis", "hypotheses": "hypothesis"}
+_PLURAL_ENDINGS = ((re.compile(r"([^aeiou])ies$"), r"\1y"), (re.compile(r"(ss|sh|ch|x|z)es$"), r"\1"),
+                   (re.compile(r"([^sui])s$"), r"\1"))
+
+
+def _singular(word: str) -> str:
+    """A plural's singular, near enough to compare two keywords: crises, taxes, policies, children."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if len(word) <= 3:
+        return word
+    for ending, stem in _PLURAL_ENDINGS:
+        if ending.search(word):
+            return ending.sub(stem, word)
+    return word
+
+
 def _plain_words(key: str) -> list[str]:
-    """A keyword's words without case, "the", a final full stop or a plural "s"."""
-    words = [w.rstrip(".") for w in key.casefold().split() if w != "the"]
-    return [w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w for w in words]
+    """A keyword's words without case, apostrophes' forms, "the", a final full stop or a plural."""
+    words = [w.rstrip(".") for w in key.translate(_APOSTROPHES).casefold().split() if w != "the"]
+    return [_singular(w) for w in words]
 
 
 def _honorific(key: str) -> bool:
@@ -185,8 +216,8 @@ def _same_thing(a: str, b: str) -> bool:
 
 
 def _overlaps(a: str, b: str) -> bool:
-    """One keyword holds all the other's words, or both name one thing."""
-    wa, wb = set(a.casefold().split()), set(b.casefold().split())
+    """One keyword holds all the other's words (a plural as its singular), or both name one thing."""
+    wa, wb = set(_plain_words(a)), set(_plain_words(b))
     return wa <= wb or wb <= wa or _same_thing(a, b)
 
 

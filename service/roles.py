@@ -19,12 +19,18 @@ _BOILERPLATE = re.compile(
     r"youtube))\b|sign up\b|subscribe\b|advertisement$|"
     r"related( (articles?|stories|topics|content|coverage|links|reading))?( ?:|$)|see also:|"
     r"copyright\b|©|all rights reserved|scroll down\b|sorry,? we are (not|unable)|comments are (now )?closed|"
-    r"we (and our partners )?use cookies\b|by continuing to (browse|use)\b|read next\b|"
+    r"we (and our partners )?use cookies\b|(this|our) (web)?site uses cookies\b|"
+    r"by continuing to (browse|use)\b|by using (this|our) (web)?site\b|read next\b|"
+    r"listen to this (article|story)\b|"
+    r"(leave|post|add) a comment\b|"
+    r"click (here )?to (expand|enlarge|view|see) (the )?(image|photo|picture|gallery)\b|"
+    r"open (the )?(image|photo) in( the)? gallery\b|"
     r"\((additional )?(reporting|writing|editing) by\b|"
     r"updated?:? |published:? |posted:? |last updated\b|"
     # ... the page's prompts between paragraphs and after the story ...
     r"(story|article) continues (below|after)\b|scroll (down )?to continue\b|continue reading\b|"
-    r"skip (advertisement|ad)\b|download (our|the) (free )?app\b|get the latest\b.{0,60}\binbox\b|"
+    r"skip (advertisement|ad)\b|download (our|the) (free )?app\b|(get|have) (the|our)\b.{0,60}\binbox\b|"
+    r"(join|get|try) our (free )?([\w'’-]+ ){0,3}newsletters?\b|want (more|the latest)\b[^.?!]{0,50}\?$|"
     r"pic\.twitter\.com/|"
     # ... press-release furniture, credits and notes about the article rather than its story.
     r"for immediate release\b|(media|press|investor|editorial) (contacts?|enquiries|inquiries)\b|contacts?:|"
@@ -88,8 +94,9 @@ _POST_BY = re.compile(r"^[—–-] ?[^\n]{1,80}?\(@\w{1,30}\)", re.I)
 # "Pictured:", "Reuters/…", or is only an agency's name...
 _CAPTION = re.compile(
     r"^(\(?(photo|photograph|image|picture|video|caption|illustration)s?( credit| caption)?:|pictured:|"
+    r"\(?credits?:|\(?(photo|photograph|image|picture)s? courtesy\b|"
     r"\(?(getty images|reuters?|ap|afp|epa|pa( media)?|shutterstock|alamy)\)?$|"  # "REUTER": 1980s sign-off
-    r"(reuters|ap|afp|epa|getty images|pa) ?/|ap photo\b|"
+    r"\(?(reuters|ap|afp|epa|getty images|pa) ?/|\(?ap photo\b|"
     r"(image|photo|video|media) (caption|source|copyright)s?,)",  # BBC pages: "Image source, Reuters"
     re.I,
 )
@@ -104,11 +111,14 @@ _CREDIT_END = re.compile(
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 # Bylines: "By Jane Smith", "By Jane Smith and John Doe, BBC News": capitalised names (case matters, so
 # "By then it was late." stays a sentence), then at most a short affiliation.
+_PARTICLE = r"(?:van|von|der|den|de|del|della|da|di|du|la|le|bin|al|ibn) "  # "Anna van der Berg"
+_NAME = rf"(?-i:[A-Z][\w'’-]*\.?(?: (?:{_PARTICLE})*[A-Z][\w'’-]*\.?){{0,3}})"
 _BYLINE = re.compile(
     r"^(?:(?:interview|words|text|story|photos?|photographs|pictures|video) )?"  # "Interview by Jane Doe"
-    r"by (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3})"
-    r"(?: (?:and|&) (?-i:[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}))?"
-    r"(?:(?:,| -| —| \|) (?:[\w&'’-]+ ?){1,5})?$",
+    rf"by {_NAME}(?: (?:and|&) {_NAME})?"
+    r"(?:(?:,| -| —| \|) (?:[\w&'’-]+ ?){1,5}){0,2}"  # ", BBC News", ", Europe Correspondent, in Brussels"
+    r"(?:,? in (?-i:[A-Z][\w'’-]*(?: [A-Z][\w'’-]*){0,2}))?"  # "in Brussels"
+    rf"(?:,? (?:on )?{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})?$",  # "on March 3, 2025"
     re.I,
 )
 _AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*)\))"  # "(Reuters)", "(AP)"
@@ -155,7 +165,17 @@ _BIO = re.compile(
     re.I,
 )
 _NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&|for|of|in|the))*$", re.I)
-_TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]$")
+# A sentence's closing punctuation; a closing quote or bracket only after one ("… fair'" ends no sentence).
+_TERMINAL = re.compile(r"(?:[.!?…:;]|[.!?…][\"'”’)\]]{1,2})$")
+# A headline's own ending: a question or an exclamation ("Is this the end of the high street?").
+_ASKS_OR_EXCLAIMS = re.compile(r"[?!][\"'”’]?$")
+_QUOTE_MARKS = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
+
+
+def _comparable(text: str) -> str:
+    """A title and a line that repeats it compare equal: case, quote marks, spacing and a final full stop
+    aside."""
+    return " ".join(text.translate(_QUOTE_MARKS).casefold().split()).rstrip(" .")
 
 
 def is_boilerplate(text: str) -> bool:
@@ -168,6 +188,17 @@ def is_boilerplate(text: str) -> bool:
     return any(p.search(text) for p in whole) or any(p.search(core) for p in fragment)
 
 
+def _credited(line: list[Sentence]) -> bool:
+    """A caption whose credit is a sentence of its own after it: "Police at the bridge on Friday. Picture:
+    PA", "… (AP Photo/Jane Doe)". Only a credit with a colon or a slash, as an agency's name alone
+    ("REUTER") signs off wire copy."""
+    return sum(s.words for s in line) <= 50 and any(s.words <= 8 and _is_credit(s.text) for s in line[1:])
+
+
+def _is_credit(text: str) -> bool:
+    return bool(_CREDIT_END.search(text) or (_CAPTION.search(text) and any(c in text for c in ":/")))
+
+
 def label_roles(sentences: list[Sentence], title: str | None = None,
                 headings: Sequence[tuple[int, int]] = ()) -> None:
     """Set each sentence's role from its text and paragraph (line): boilerplate, headline or body.
@@ -177,20 +208,23 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
     repeats the title is one too, and so is any sentence inside one of `headings` (cleaned-text spans of
     HTML's h1-h6).
     """
-    key = title.strip().casefold() if title else None
+    key = _comparable(title) if title and title.strip() else None
     lines: dict[int, list[Sentence]] = {}
     for s in sentences:
         lines.setdefault(s.paragraph, []).append(s)
         s.role = "boilerplate" if is_boilerplate(s.text) else "body"
-        if key and s.text.strip().casefold() == key:
+        if key and _comparable(s.text) == key:
             s.role = "headline"
         if s.role == "body" and any(a <= s.start and s.end <= b for a, b in headings):
             s.role = "headline"
     order = list(lines.values())
     for k, line in enumerate(order):
         head = line[0].text
+        if key and len(line) > 1 and _comparable(" ".join(s.text for s in line)) == key:
+            for s in line:  # the title, split in two ("Union leader: 'We will strike until pay is fair'")
+                s.role = "headline"
         if (_CAPTION.search(head) or _CREDIT_END.search(line[-1].text) or _NOTE.search(head)
-                or _POST_BY.search(head)):
+                or _POST_BY.search(head) or _credited(line)):
             for s in line:
                 s.role = "boilerplate"
         if len(line) == 1 and _CAPTION_LABEL.search(head.strip()) and k + 1 < len(order):
@@ -199,7 +233,7 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
         # A photo credit on a line of its own ("Photograph: Jane Doe/AP") under a short line: that is its
         # caption. Not an agency's name alone: wire copy signs off with one ("REUTER") after its last line.
         credit = (len(line) == 1 and line[0].words <= 8 and not _CAPTION_LABEL.search(head.strip())
-                  and (_CREDIT_END.search(head) or (_CAPTION.search(head) and any(c in head for c in ":/"))))
+                  and _is_credit(head))
         if credit and k > 1 and len(order[k - 1]) == 1 and order[k - 1][0].words <= 20:
             order[k - 1][0].role = "boilerplate"
     text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
@@ -219,8 +253,13 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
                   if not all(any(p.search(s.text) for p in _ABOVE_HEADLINE) for s in line)), None)
     in_heading = not headings or (first and all(any(a <= s.start and s.end <= b for a, b in headings)
                                                for s in first))  # a page's masthead is not its headline
+    unended = first and not _TERMINAL.search(first[-1].text)
+    # A question or exclamation alone on the first line is the headline only when the caller gave none:
+    # under a headline it is the story's first paragraph ("Has there been a better match than Saturday's?").
+    asks = (not key and first and len(first) == 1 and first[0].words <= 15
+            and _ASKS_OR_EXCLAIMS.search(first[0].text))
     if (len(sentences) > 1 and first and first[-1].index < sentences[-1].index and in_heading
-            and sum(s.words for s in first) <= 25 and not _TERMINAL.search(first[-1].text)):
+            and sum(s.words for s in first) <= 25 and (unended or asks)):
         for s in first:
             s.role = "headline"
     text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
@@ -270,6 +309,12 @@ def _closing(text: str, mark: str, start: int) -> int:
 
 
 _ANSWER = re.compile(r"A ?: ")
+_PRONOUN_SAYS = re.compile(
+    r"(?:he|she|they|it|we|i)(?: \w+){0,2}? "
+    r"(?:said|says|added|adds|told [\w ]{1,30}?|warned|explained|insisted|wrote|continued|replied)"
+    r"(?: \w+){0,3}?[:,] [\"“‘']",
+    re.I,
+)
 
 
 def needs_context(text: str) -> bool:
@@ -289,6 +334,8 @@ def needs_context(text: str) -> bool:
             return True
         words = _WORD.findall(t[end + 1 :])
         return not words or words[0].lower() in _PRONOUNS
+    if _PRONOUN_SAYS.match(t):  # 'She said: "The closure will devastate the town."'
+        return True
     # A closing mark with no opening one before it: the quote began in an earlier sentence.
     if t.count("”") > t.count("“"):
         return True

@@ -163,6 +163,7 @@ _TITLES = {
     "mr", "mrs", "ms", "dr", "prof", "maj", "gen", "lt", "col", "capt", "cpt", "sgt", "cmdr",
     "adm", "brig", "gov", "sen", "rep", "rev", "fr", "st", "jr", "sr", "hon", "pres", "supt",
     "insp", "det", "no", "vol", "fig", "vs", "v", "mt", "ft", "messrs", "mme", "mlle",
+    "spc", "cpl", "pfc", "pvt", "ens", "ald", "atty", "sens", "reps", "univ", "dept",  # AP's ranks and titles
 }
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}$")  # U.S., U.K., e.g.
 _WORD_BEFORE_DOT = re.compile(r"([A-Za-z]+)\.\s*$")
@@ -201,8 +202,9 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
     """Refine a splitter's sentence spans over `text`.
 
     Every line break ends a sentence (news text puts paragraphs on lines);
-    breaks right after abbreviations ("Maj. Gen.", "U.S. troops") are undone;
-    spans are trimmed of surrounding whitespace and empty ones dropped.
+    breaks right after abbreviations ("Maj. Gen.", "U.S. troops"), and before a word in lower case in
+    capitalised text, are undone; a mark left alone closes the sentence before it or opens the next;
+    spans are trimmed of surrounding whitespace and of a list item's marker, and empty ones dropped.
     """
     pieces: list[tuple[int, int]] = []
     for a, b in proposals:
@@ -211,27 +213,86 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             pieces.append((start, a + m.start()))
             start = a + m.end()
         pieces.append((start, b))
+    markers = _list_markers(text)
     trimmed = []
-    for a, b in pieces:
+    for k, (a, b) in enumerate(pieces):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
-        if b > a:
+        a = max(a, markers.get(a, a))  # "- ", "• ", "2) " opening a line: the item is the sentence
+        m = _OPENED_AT_END.search(text, a, b)
+        follows = k + 1 < len(pieces) and "\n" not in text[b : pieces[k + 1][0]]
+        if m and follows and (m.group(2) != '"' or text[a:b].count('"') % 2):
+            trimmed.extend([(a, m.end(1)), (m.start(2), b)])  # "… l'Assemblée. «": the « opens the next
+        elif b > a:
             trimmed.append((a, b))
     merged: list[tuple[int, int]] = []
-    for a, b in trimmed:
+    opened: int | None = None  # where an opening mark left at a sentence's end starts the next one
+    glued = False  # a mark inside a sentence ('"He [' then 'Ebbers] said'): the next piece carries it on
+    for k, (a, b) in enumerate(trimmed):
+        piece = text[a:b]
+        if opened is not None:
+            a, opened = opened, None
         if merged:
             pa, pb = merged[-1]
             same_line = "\n" not in text[pb:a]
-            if same_line and _ends_with_abbreviation(text[pa:pb], text[a:b]):
+            carried = glued or _ends_with_abbreviation(text[pa:pb], piece) or _carries_on(text[pa:pb], piece)
+            glued = False
+            if same_line and carried:
                 merged[-1] = (pa, b)
                 continue
-            if same_line and not re.search(r"\w", text[a:b]):
+            if same_line and not _WORD_CHAR.search(piece):
+                follows = k + 1 < len(trimmed) and "\n" not in text[b : trimmed[k + 1][0]]
+                if follows and _opens(piece, text[pa:pb]):
+                    if _TERMINAL_END.search(text[pa:pb]):
+                        opened = a  # "… on Monday. [" then "Updated at 5pm]": the bracket opens the next
+                        continue
+                    glued = True
                 merged[-1] = (pa, b)  # a stray closing quote or bracket
                 continue
         merged.append((a, b))
     return merged
+
+
+_WORD_CHAR = re.compile(r"\w")
+# A list item's marker at the start of a line: a bullet or dash, or a number or letter with "." or ")".
+_LIST_MARKER = re.compile(r"(?:[-*•·▪◦‣]|\(?(?:\d{1,2}|[a-z])[.)])[ \t]+(?=\w|[\"“‘'(\[])")
+
+
+def _list_markers(text: str) -> dict[int, int]:
+    """Where each list item's marker starts and ends, for lines whose item is text ("- ENDS -" is none)."""
+    out = {}
+    for line in re.finditer(r"^[ \t]*(.*)$", text, re.M):
+        m = _LIST_MARKER.match(text, line.start(1), line.end(1))
+        if m and any(c.islower() for c in text[m.end() : line.end(1)]):
+            out[m.start()] = m.end()
+    return out
+
+
+# A sentence's end, then a mark that opens the next sentence's quote or bracket, all in one piece.
+_OPENED_AT_END = re.compile(r"([.!?…][\"'”’»)\]]?)\s+([(\[{“‘«„‹]+|\")$")
+_TERMINAL_END = re.compile(r"[.!?…][\"'”’»)\]]?$")
+_OPENERS = set("([{“‘«„‹")
+# A word all in lower case after a full stop: the splitter broke after an abbreviation it did not know
+# ("Prof. Gilbert of Oxford Univ." then "led the team"), or after a quote ("… ended." then "he said"). Not
+# "iPhone".
+_LOWER_START = re.compile(r"[a-z][a-z'’-]*\b(?![A-Z])")
+_ENDS_WITH_FULL_STOP = re.compile(r"\.[\"'”’)\]]?$")
+
+
+def _carries_on(prev: str, piece: str) -> bool:
+    """A piece in lower case after a full stop, in text that writes its sentences capitalised."""
+    first = next((c for c in prev if c.isalpha()), "")
+    return first.isupper() and bool(_ENDS_WITH_FULL_STOP.search(prev)) and bool(_LOWER_START.match(piece))
+
+
+def _opens(marks: str, before: str) -> bool:
+    """Whether a piece of marks alone opens a quote or bracket (rather than closing one): an opening mark,
+    or a straight quote while the sentence before has its quotes closed."""
+    if any(c in _OPENERS for c in marks):
+        return True
+    return any(c in "\"'" for c in marks) and before.count('"') % 2 == 0 and not set(marks) & set(")]}”’»›")
 
 
 @dataclass

@@ -268,3 +268,38 @@ def test_keywords_keep_names_whole_and_apart_from_what_describes_them(analyzer):
     assert any("BP" in k.split() for k in keys) and not any("giant BP" in k for k in keys), keys
     assert "Securities and Exchange Commission" in keys and "Exchange Commission" not in keys, keys
     assert "Bank of England" in keys and "Isle of Wight music festival" in keys, keys
+
+
+def test_keywords_are_no_dates_times_or_addresses_and_stop_at_a_sentence(analyzer):
+    """'Aug.', 'p.m. Details', 'morning', a URL and an e-mail address were keywords; "Acme Inc." ending one
+    sentence and "Investors" opening the next made "Acme Inc. investors"."""
+    text = ("The inflation figures for Aug. and Sept. come out on Thursday morning at 9 a.m. in London. "
+            "Economists said energy prices drove the rise. Details are at https://www.ons.gov.uk/inflation "
+            "and press@ons.gov.uk. The deal was reached with Acme Inc. Investors welcomed the news.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    words = {w.casefold().rstrip(".") for k in keys for w in k.split()}
+    addresses = {"https://www.ons.gov.uk/inflation", "press@ons.gov.uk"}
+    assert not words & ({"aug", "sept", "morning", "a.m"} | addresses), keys
+    assert not any("Inc. investors" in k or "Inc. Investors" in k for k in keys), keys
+    assert {"energy prices", "economists"} <= set(keys), keys
+
+
+def test_a_plural_and_its_singular_are_one_keyword(analyzer):
+    text = ("The housing crisis deepened as the new fuel tax hit families. Ministers said the housing "
+            "crises of the past decade were different, and that fuel taxes would fall. Charities said young "
+            "children in poor households would suffer most, and that every child deserved a warm home.")
+    keys = [k.text.casefold() for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert not {"housing crisis", "housing crises"} <= set(keys), keys
+    assert not {"fuel taxes", "new fuel tax"} <= set(keys), keys
+    assert not {"fuel taxes", "fuel tax"} <= set(keys), keys
+
+
+def test_entities_are_no_addresses_and_one_name_whatever_its_apostrophe(analyzer):
+    text = ("Chief executive Mark O'Brien said the firm would cut 200 jobs. O’Brien said talks with unions "
+            "would start on Monday. Details: press@acme-widgets.co.uk or https://www.acme-widgets.co.uk. "
+            "Lorries must keep under 50 km/h near the plant. The Pentagon named Cpl. William Rivers.")
+    found = {e.text: e for e in _an(analyzer, text, include=["entities"]).entities}
+    assert found["Mark O'Brien"].count == 2, found
+    assert not [t for t in found if "@" in t or "www" in t or "km/h" in t or t in {"Cpl", "O’Brien"}], found
+    assert "William Rivers" in found, found  # without the sentence's full stop
+

@@ -69,10 +69,46 @@ def _naive(text: str) -> list[int]:
         ("John F. Kennedy spoke. It rained.", ["John F. Kennedy spoke.", "It rained."]),
         ("Line one without stop\nLine two. Line three.",
          ["Line one without stop", "Line two.", "Line three."]),
+        ("They named Spc. Kennedy Sanders and Cpl. William Rivers. Pfc. Daniel Ortiz lived.",
+         ["They named Spc. Kennedy Sanders and Cpl. William Rivers.", "Pfc. Daniel Ortiz lived."]),
+        ("Prof. Sarah Gilbert of Oxford Univ. led the team. It worked.",
+         ["Prof. Sarah Gilbert of Oxford Univ. led the team.", "It worked."]),
+        ("it rained. then it stopped.", ["it rained.", "then it stopped."]),  # text all in lower case
+        ("iPhone sales rose. eBay fell.", ["iPhone sales rose.", "eBay fell."]),
+        ("We know:\n- The ferry hit the wall.\n  • Nobody died.\n2) The port shut.\n- ENDS -\n* * *",
+         ["We know:", "The ferry hit the wall.", "Nobody died.", "The port shut.", "- ENDS -", "* * *"]),
     ],
 )
 def test_abbreviations_and_lines(text, expected):
     assert _split(text, _naive(text)) == expected
+
+
+@pytest.mark.parametrize(("text", "cut", "expected"), [
+    ("The minister resigned on Monday. [ Updated at 5pm] Her deputy takes over.", "[",
+     ["The minister resigned on Monday.", "[ Updated at 5pm] Her deputy takes over."]),
+    ("Le président a parlé. « C'est grave », a-t-il dit.", "«",
+     ["Le président a parlé.", "« C'est grave », a-t-il dit."]),
+    ('He left. " We will win," she said.', '"', ["He left.", '" We will win," she said.']),
+    ('She said: "We will win. " Then she left.', '"', ['She said: "We will win. "', "Then she left."]),
+    ('He said. "He [Ebbers] knew," he said.', "[", ["He said.", '"He [Ebbers] knew," he said.']),
+])
+def test_a_mark_left_alone_opens_the_next_sentence_or_closes_its_own(text, cut, expected):
+    """A splitter can leave a quote or bracket alone between two sentences ("… Monday. [" "Updated …")."""
+    end = text.index(". ") + 1
+    mark = text.index(cut, end)
+    proposals = [(0, end), (end, mark), (mark, mark + len(cut)), (mark + len(cut), len(text))]
+    assert [text[a:b] for a, b in sentence_spans(text, proposals)] == expected
+
+
+@pytest.mark.parametrize(("text", "cut", "expected"), [
+    ("Le président a parlé. « C'est grave », a-t-il dit.", "C'est",
+     ["Le président a parlé.", "« C'est grave », a-t-il dit."]),
+    ('He left. "We will win," she said.', "We", ["He left.", '"We will win," she said.']),
+    ('"Go." He left.', "He", ['"Go."', "He left."]),
+])
+def test_a_mark_opening_the_next_sentence_leaves_the_one_before(text, cut, expected):
+    at = text.index(cut)
+    assert [text[a:b] for a, b in sentence_spans(text, [(0, at), (at, len(text))])] == expected
 
 
 def test_headline_byline_and_boilerplate_roles():
@@ -94,6 +130,15 @@ def test_headline_byline_and_boilerplate_roles():
     "REUTER", "Reuters", "By .", "PUBLISHED: .", "10:51 EST, 24 March 2013 . | .",
     "4:10 PM on 12th January 2012 .",
     "Scroll down for video", "Sorry we are not currently accepting comments on this article.",
+    "This website uses cookies to improve your experience.",
+    "By using this site, you agree to our use of cookies.",
+    "Photo courtesy of Northumbria Police.", "Credit: Northumbria Police.", "(AP Photo/Jane Doe)",
+    "Get the day's top stories delivered to your inbox every morning.", "Join our free newsletter today.",
+    "Want more local news?", "Listen to this article.", "Click to expand the image.",
+    "Open image in gallery.",
+    "Leave a comment below and tell us what you think.",
+    "By Jane Smith in Brussels", "By Jane Smith, Europe Correspondent, in Brussels",
+    "By Jane Smith on March 3, 2025", "By Anna van der Berg", "By Jane Smith and Tom Hale in Brussels",
 ])
 def test_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -105,6 +150,8 @@ def test_page_furniture_is_boilerplate(line):
     "Follow-up talks are planned for next week.", "The photo shows the minister at the summit.",
     "Reuters reported the deal on Monday.", "Sales rose 5% in November 2026.", "Share prices fell on Monday.",
     "KEY MATCH STATS", "Reporting by the BBC found that rents rose.",
+    "By using this method, engineers cut costs.",
+    "Credit card debt rose 5% in May.", "Want more proof? Look at the data.",
 ])
 def test_article_text_is_not_boilerplate(sentence):
     assert not is_boilerplate(sentence)
@@ -125,10 +172,36 @@ def test_a_caption_or_credit_makes_its_whole_line_boilerplate():
 
 
 def test_a_line_repeating_the_title_is_a_headline():
-    text = "Is the recession over?\nEconomists say growth returned in the spring."
+    text = "The recession is over, economists say.\nGrowth returned in the spring."
     spans = sentence_spans(text, [(0, len(text))])
     assert [s.role for s in label_sentences(text, spans)] == ["body", "body"]
-    assert [s.role for s in label_sentences(text, spans, "Is the recession over?")] == ["headline", "body"]
+    for title in ("The recession is over, economists say.", "the recession is over,  economists say"):
+        assert [s.role for s in label_sentences(text, spans, title)] == ["headline", "body"]
+
+
+def test_a_title_written_with_other_quote_marks_or_in_two_sentences_is_a_headline():
+    text = "Union leader: ‘We will strike.’ Pay must be fair.\nThe union voted on Monday to walk out."
+    cut, line = text.index("Pay"), text.index("\n")
+    spans = sentence_spans(text, [(0, cut), (cut, line), (line, len(text))])
+    roles = [s.role for s in label_sentences(text, spans, "Union leader: 'We will strike.' Pay must be fair")]
+    assert roles == ["headline", "headline", "body"]
+
+
+@pytest.mark.parametrize("first", [
+    "Is this the end of Ashford's high street?", "Shops to close with loss of 400 jobs!",
+    "Council leader: 'We will fight to save our high street'",
+])
+def test_a_first_line_asking_exclaiming_or_quoting_is_a_headline(first):
+    text = f"{first}\nThe council voted on Monday to close the market hall, with the loss of 400 jobs."
+    spans = sentence_spans(text, [(0, len(first)), (len(first) + 1, len(text))])
+    assert [s.role for s in label_sentences(text, spans)] == ["headline", "body"]
+
+
+def test_a_question_opening_a_paragraph_is_not_a_headline():
+    text = "Is the recession over? Economists say growth returned.\nRetail sales rose in May."
+    cut, line = text.index("Economists"), text.index("\n")
+    spans = sentence_spans(text, [(0, cut), (cut, line), (line, len(text))])
+    assert [s.role for s in label_sentences(text, spans)] == ["body", "body", "body"]
 
 
 @pytest.mark.parametrize(("sentence", "expected"), [
@@ -140,7 +213,10 @@ def test_a_line_repeating_the_title_is_a_headline():
     ("We have the votes,” said Jane Smith.", True),
     ('"We will win," said Jane Smith.', False),  # attributed by name
     ('"We will win," the prime minister said.', False),
-    ('He said: "We will win.', False),
+    ('He said: "We will win.', True),  # the speaker is only a pronoun, before the quote
+    ('She told the BBC: "It is over."', True),
+    ('Jane Smith said: "We will win.', False),
+    ('They said the "plan" was dead.', False),  # a word in quotes, not a quotation
     ('"Bohemian Rhapsody" topped the charts again.', False),
     ("The players' union met on Monday.", False),
 ])
