@@ -45,7 +45,7 @@ from service.schemas import (
 )
 from service.sentence_scorer import LearnedSentenceScorer
 from service.summarizer import summarize
-from service.tagger import ZeroShotTagger
+from service.tagger import ZeroShotTagger, shown
 from service.taggers import ArticleTagger, ZeroShotArticleTagger, build_tagger
 from service.taxonomy import Label
 from service.text import CleanText, Sentence, clean_text, sentence_spans
@@ -260,7 +260,7 @@ class Analyzer:
                 min_score=cfg.tagger.min_score if opt.min_score is None else opt.min_score,
                 n_evidence=cfg.tagger.evidence,
             ):
-                tags.append(Tag(code=t.label.code, label=t.label.name, score=round(t.score, 4),
+                tags.append(Tag(code=t.label.code, label=t.label.name, score=shown(t.score),
                                 level=t.label.level, parent=t.label.parent, evidence=t.evidence))
 
         summary = Summary(text="", sentences=[])

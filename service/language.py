@@ -4,8 +4,8 @@ Its heads learned from English news. On another language, or on a word or two, t
 they cannot know (a German energy story: economy 0.97; "Hello.": economy 0.90), and the descriptions
 alone are no better on other scripts (Arabic, Greek or Hindi news: religion 0.5-0.98). So text in
 another language gets no tags, and text of fewer than `MIN_WORDS` words is tagged by the descriptions
-alone, which score it low. The language comes from py3langid (97 languages); only a confident guess of
-another language than `tagger.languages` counts.
+alone, which score it low (with its headline, when it has one). The language comes from py3langid (97
+languages); only a confident guess of another language than `tagger.languages` counts.
 """
 
 from __future__ import annotations

@@ -34,6 +34,18 @@ class AnalyzeOptions(BaseModel):
         "sentences a tag's `evidence` names.",
     )
 
+    @field_validator("labels")
+    @classmethod
+    def _one_of_each(cls, v: list[str] | None) -> list[str] | None:
+        """A label given twice, in any case ("football", "Football"), is one label in its first spelling:
+        the encoder reads them alike, so two would tie and each score as if in doubt."""
+        if v is None:
+            return None
+        first: dict[str, str] = {}
+        for lb in v:
+            first.setdefault(lb.casefold(), lb)
+        return list(first.values())
+
     @model_validator(mode="after")
     def _one_length(self) -> AnalyzeOptions:
         if self.summary_sentences is not None and self.summary_words is not None:

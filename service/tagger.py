@@ -24,6 +24,13 @@ class TagScore:
     evidence: list[int]
 
 
+SCORE_DECIMALS = 4  # as a response shows a score; `min_score` is compared with what is shown
+
+
+def shown(score: float) -> float:
+    return round(float(score), SCORE_DECIMALS)
+
+
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -135,7 +142,7 @@ class ZeroShotTagger:
         order = np.argsort(-probs, kind="stable")
         out = []
         for li in order[:max_tags]:
-            if probs[li] < min_score:
+            if shown(probs[li]) < min_score:
                 break
             evidence: list[int] = []
             if n_evidence and candidates:

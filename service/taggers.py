@@ -13,7 +13,7 @@ from service.features import EncodedText
 from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
 from service.settings import get_settings
-from service.tagger import TagScore, ZeroShotTagger, logit, offset_vector, sigmoid
+from service.tagger import TagScore, ZeroShotTagger, logit, offset_vector, shown, sigmoid
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
 from service.vector_cache import encode_cached
@@ -129,6 +129,9 @@ class ZeroShotArticleTagger:
             doc = EncodedText.of_article(p.sentences, vecs, p.title, e.title_vector)
             calibration = self.short_head_weight_calibration if short else self.head_weight_calibration
             probabilities = functools.partial(self._with_head, head, head.correction(doc), calibration)
+        if e.title_vector is not None and too_short(p.doc):
+            # A headline over a line or two ("Full report to follow."): the headline says what it is about.
+            body, vecs = [*body, len(vecs)], np.concatenate([vecs, e.title_vector[None]])
         for tag in self.tagger.tag(doc_vector, vecs, body, max_tags=max_tags, min_score=min_score,
                                    n_evidence=n_evidence, probabilities=probabilities):
             out.append(tag)
@@ -137,9 +140,13 @@ class ZeroShotArticleTagger:
                 continue
             for kid in kids.tag(doc_vector, vecs, body, max_tags=self.max_children,
                                 min_score=self.child_min_score, n_evidence=n_evidence):
+                if kid.label.hidden:
+                    continue
                 kid.score *= tag.score
-                if kid.score >= min_score:
+                if shown(kid.score) >= min_score:
                     out.append(kid)
+        for t in out:  # evidence names the article's sentences, not its headline
+            t.evidence = [i for i in t.evidence if i < len(e.sentence_vectors)]
         # Score order, children counting towards max_tags; a child never scores above its parent, and the
         # sort is stable, so each still comes after its parent.
         return sorted(out, key=lambda t: -t.score)[:max_tags]

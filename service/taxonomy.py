@@ -20,6 +20,9 @@ class Label(BaseModel):
     level: int = Field(default=1, ge=1)
     parent: str | None = None
     descriptions: list[str] = []
+    # Scored beside its siblings but never shown: a child that covers most of its parent's stories (sport's
+    # "sport event"), so that a match report is not given a sibling that only leads by a little.
+    hidden: bool = False
 
     def prompts(self) -> list[str]:
         """Texts whose embeddings stand for this label; the name alone when no descriptions."""
@@ -49,6 +52,8 @@ class Taxonomy(BaseModel):
             if lb.parent is None:
                 if lb.level != 1:
                     raise ValueError(f"label {lb.code}: a level-{lb.level} label needs a parent")
+                if lb.hidden:
+                    raise ValueError(f"label {lb.code}: a top-level label cannot be hidden")
             elif lb.level == 1:
                 raise ValueError(f"label {lb.code}: a level-1 label has no parent, got parent {lb.parent} "
                                  "(a label under a level-1 parent is `level: 2`)")

@@ -22,7 +22,7 @@ from service.errors import ConfigError
 from service.features import EncodedText, TfidfView, article_views, dense_rows
 from service.heads import TopicHead, load_head
 from service.schemas import ModelInfo
-from service.tagger import TagScore
+from service.tagger import TagScore, shown
 from service.taxonomy import Label
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ class TrainedTagger:
         logits = m.head(dense, m.sparse([doc.terms_text]))[0]
         probs = m.probabilities(logits).numpy()
         ranked = [int(i) for i in np.argsort(-probs, kind="stable")[:max_tags]]
-        order = [i for i in ranked if probs[i] >= min_score] or (ranked[:1] if m.at_least_one else [])
+        order = [i for i in ranked if shown(probs[i]) >= min_score] or (ranked[:1] if m.at_least_one else [])
         evidence = self._evidence(doc, order, n_evidence)
         return [
             TagScore(self.labels[i], float(probs[i]), evidence.get(i, [])) for i in order

@@ -303,3 +303,54 @@ def test_entities_are_no_addresses_and_one_name_whatever_its_apostrophe(analyzer
     assert not [t for t in found if "@" in t or "www" in t or "km/h" in t or t in {"Cpl", "O’Brien"}], found
     assert "William Rivers" in found, found  # without the sentence's full stop
 
+
+def test_case_variants_of_a_label_are_one_label(analyzer):
+    one = _an(analyzer, "Chelsea beat Arsenal 2-1 in the league on Saturday with a late goal.",
+              labels=["football", "cooking"], include=["tags"]).tags
+    two = _an(analyzer, "Chelsea beat Arsenal 2-1 in the league on Saturday with a late goal.",
+              labels=["football", "Football", "FOOTBALL", "cooking"], include=["tags"]).tags
+    assert [(t.code, t.score) for t in two] == [(t.code, t.score) for t in one] and one[0].code == "football"
+
+
+def test_min_score_is_compared_with_the_score_shown(analyzer):
+    """Sport shown as 1.0 (0.99999988) was left out by min_score 1.0."""
+    text = ("Manchester United beat Chelsea 2-1 at Old Trafford on Saturday to move third in the league.\n"
+            "Marcus Rashford opened the scoring in the 23rd minute with a shot from the edge of the box.\n"
+            "Chelsea equalised before half-time through a Cole Palmer penalty after a foul in the area.\n"
+            "Bruno Fernandes headed the winner in the 78th minute from a corner.")
+    tags = _an(analyzer, text, include=["tags"]).tags
+    assert tags[0].score == 1.0, tags
+    assert [t.code for t in _an(analyzer, text, include=["tags"], min_score=1.0).tags][:1] == [tags[0].code]
+
+
+def test_a_headline_over_a_line_of_body_gives_the_tags(analyzer):
+    """The title reached only the document vector, which sentence pooling does not read."""
+    def tags(title):
+        r = analyzer.analyze(AnalyzeRequest(text="Full report to follow.", title=title,
+                                            options=AnalyzeOptions(include=["tags"])))
+        return [t.label.split(",")[0] for t in r.tags]
+    assert tags("Manchester United beat Chelsea 2-1 in the Premier League")[0] == "sport"
+    assert tags("Earthquake kills 12 in Japan")[0] == "disaster"
+
+
+@pytest.mark.parametrize("text", [
+    "Andy Murray won the Wimbledon final in straight sets on Sunday, beating Novak Djokovic 6-4 7-5 6-4 on "
+    "Centre Court. Murray broke serve early in each set and never faced a break point in the third.",
+    "Manchester United beat Chelsea 2-1 at Old Trafford on Saturday. Marcus Rashford scored twice in the "
+    "second half before Chelsea pulled one back with a late header from a corner.",
+    "Lewis Hamilton won the Monaco Grand Prix from pole position on Sunday, finishing ahead of Max "
+    "Verstappen after a safety car in the closing laps. It was his fourth win of the season.",
+], ids=["tennis", "football", "formula-one"])
+def test_a_match_report_gets_sport_and_no_wrong_child(analyzer, text):
+    """Sport's children are transactions, coaching, discipline, drugs and industry: a match report was
+    given whichever led weakly (a Wimbledon final: disciplinary action in sport 0.84)."""
+    tags = _an(analyzer, text, include=["tags"]).tags
+    assert tags[0].label == "sport" and not [t for t in tags if t.parent == tags[0].code], tags
+
+
+def test_a_transfer_story_keeps_its_sport_child(analyzer):
+    text = ("Chelsea have signed the Brazilian striker from Santos for a fee of 40 million pounds on a "
+            "five-year contract. The transfer was completed on deadline day after a medical.")
+    tags = _an(analyzer, text, include=["tags"]).tags
+    assert tags[0].label == "sport" and [t.label for t in tags if t.parent == tags[0].code] == \
+        ["sports transaction"], tags

@@ -64,7 +64,10 @@ def test_hierarchy(iptc: Taxonomy):
     # The top level is iptc-top.yaml's, descriptions and all.
     assert top == load_taxonomy(IPTC_TOP).labels
     second = [lb for lb in iptc.labels if lb.level == 2]
-    assert 40 <= len(second) <= 70 and len(second) + len(top) == len(iptc.labels)
+    shown = [lb for lb in second if not lb.hidden]
+    assert 40 <= len(shown) <= 70 and len(second) + len(top) == len(iptc.labels)
+    # Hidden: what nearly every sport story is about, scored so that no weaker sibling stands in for it.
+    assert {lb.name for lb in second if lb.hidden} == {"sport event", "competition discipline"}
     top_codes = {lb.code for lb in top}
     for lb in second:
         assert lb.parent in top_codes and iptc.ancestor(lb.code) == lb.parent
@@ -154,8 +157,9 @@ def test_mapping_resolves_its_taxonomy_against_its_own_folder(tmp_path: Path):
         ([{"code": "a", "name": "A"}, {"code": "b", "name": "B", "level": 2, "parent": "a"},
           {"code": "c", "name": "C", "level": 2, "parent": "b"}],
          "label c: its parent b is level 2, expected level 1"),
+        ([{"code": "a", "name": "A", "hidden": True}], "label a: a top-level label cannot be hidden"),
     ],
-    ids=["level-1-with-parent", "level-2-without-parent", "parent-on-same-level"],
+    ids=["level-1-with-parent", "level-2-without-parent", "parent-on-same-level", "hidden-top-level"],
 )
 def test_hierarchy_errors(tmp_path: Path, labels: list[dict], needle: str):
     path = tmp_path / "t.yaml"
