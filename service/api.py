@@ -5,9 +5,9 @@ loading the models in a background thread when the app starts, so `/healthz` ans
 `/readyz` says when the models are in. Requests go through the micro-batcher (`service.batcher`), which
 runs the model on its own threads, so the event loop stays free for health checks and metrics.
 
-Middleware, outermost first: request ids, access log and metrics; CORS (only if configured); API keys
-(only if configured); the body guard (type, size, encoding). No torch here: the engine module is
-imported inside the loader thread.
+Middleware, outermost first: request ids, access log and metrics; HEAD run as GET; CORS (only if
+configured); API keys (only if configured); the body guard (type, size, encoding). No torch here: the
+engine module is imported inside the loader thread.
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ class EngineState:
         if self.error is not None:
             raise ServiceUnavailable(f"the models failed to load: {self.error}", code="load_failed",
                                      retry_after=None)
-        raise ServiceUnavailable("the models are still loading; retry shortly", code="loading")
+        raise ServiceUnavailable("the models are still loading; retry shortly", code="loading",
+                                 retry_after=self.config.server.retry_after_s)
 
     async def analyze(self, request: AnalyzeRequest) -> AnalyzeResponse:
         server = self.config.server
@@ -145,7 +146,8 @@ async def analyze(body: AnalyzeRequest, request: Request) -> AnalyzeResponse | R
     except asyncio.CancelledError:  # uvicorn gave up waiting at shutdown: a 503 to retry, not its bare 500
         work.cancel()
         raise ServiceUnavailable("the server is shutting down; retry on another instance",
-                                 code="shutting_down") from None
+                                 code="shutting_down",
+                                 retry_after=_engine(request).config.server.retry_after_s) from None
     finally:
         gone.cancel()
     if not work.done():  # nobody to answer: the article leaves the queue, the request counts as 499
@@ -229,6 +231,6 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=config.server.cors_origins,
                            allow_methods=["GET", "POST"], expose_headers=["X-Request-ID"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
-    app.add_middleware(RequestObserver, metrics=metrics)
-    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET to everything inside
+    app.add_middleware(HeadAsGet)  # HEAD is a GET to everything inside
+    app.add_middleware(RequestObserver, metrics=metrics)  # outermost: it sees a HEAD as HEAD
     return app

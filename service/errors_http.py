@@ -29,7 +29,6 @@ from service.schemas import ErrorResponse
 log = logging.getLogger("newsdesk.api")
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-RETRY_AFTER_S = 2
 
 # Declared on every route that takes a body, so /openapi.json documents the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -55,12 +54,13 @@ _STATUS_CODES = {
 
 
 class ServiceUnavailable(NewsdeskError):
-    """The engine cannot take requests now: still loading (retry later) or failed to load."""
+    """The engine cannot take requests now: still loading or shutting down (retry after
+    `server.retry_after_s`), or failed to load (`retry_after` None: retrying will not help)."""
 
     code = "not_ready"
     status = 503
 
-    def __init__(self, message: str, *, code: str | None = None, retry_after: int | None = RETRY_AFTER_S):
+    def __init__(self, message: str, *, retry_after: int | None, code: str | None = None):
         super().__init__(message, code=code)
         self.retry_after = retry_after
 

@@ -1,7 +1,8 @@
 """Prometheus metrics of one server, in a registry of its own (so two apps in one process never clash).
 
 Routes are labelled by their template (`/v1/analyze`), never by the raw path, so a scan of random URLs
-cannot grow the label set: an unknown path is `other`.
+cannot grow the label set: an unknown path is `other`. So is a method not in
+`service.observe_http.METHODS`: to a server any token is a method.
 """
 
 from __future__ import annotations

@@ -194,21 +194,21 @@ def test_broken_config_fails_at_once(make_config):
         create_app(make_config(tager={}))
 
 
-def test_not_ready_while_loading():
+def test_not_ready_while_loading(make_config):
     release = threading.Event()
 
     def slow_factory(config):
         release.wait(30)
         return FakeAnalyzer()
 
-    app = create_app(analyzer_factory=slow_factory)
+    app = create_app(make_config(server={"retry_after_s": 7}), analyzer_factory=slow_factory)
     with TestClient(app) as c:
         try:
             assert c.get("/healthz").status_code == 200
             r = c.get("/readyz")
             assert r.status_code == 503 and r.json() == {"status": "loading"}
             r = c.post("/v1/analyze", json={"text": "An article."})
-            assert r.status_code == 503 and int(r.headers["retry-after"]) > 0
+            assert r.status_code == 503 and r.headers["retry-after"] == "7"  # server.retry_after_s
             check_error(r.json(), "loading")
         finally:
             release.set()

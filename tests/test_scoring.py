@@ -17,11 +17,12 @@ from service import cli
 from service.artifacts import MANIFEST, load_manifest
 from service.config import load_engine_config
 from service.errors import InputError
+from service.scoring import sources
 from service.scoring.keyset import KeySet
 from service.scoring.records import record_schema
 from service.scoring.rows import Article, RowError, RowSpec, to_article
 from service.scoring.run import pin_models
-from service.scoring.sources import discover, read_rows
+from service.scoring.sources import count_rows, discover, read_rows
 from service.scoring.store import OutputStore, Scored, fingerprint
 from training.artifact import promote
 
@@ -67,6 +68,43 @@ def test_rows_without_an_id_get_a_stable_content_id(tmp_path: Path) -> None:
     rows = [{"title": "t", "body": "Same text."}, {"title": "t", "body": "Same text."}, {"body": "Other."}]
     a, b, c = articles(write_jsonl(tmp_path / "in.jsonl", rows))
     assert isinstance(a, Article) and a.id == b.id != c.id and len(a.id) == 16
+
+
+def test_a_non_finite_float_id_is_no_id_like_null(tmp_path: Path) -> None:
+    """A float id column's gaps are NaN, and JSON's 1e400 reads as inf: as "nan" the second such row was
+    a duplicate. NaN and Infinity written as such are not JSON at all."""
+    texts = ["First story.", "Second story.", "Third story.", "Fourth story."]
+    ids = [float("nan"), 2.5, float("nan"), None]
+    pq.write_table(pa.table({"id": ids, "body": texts}), tmp_path / "in.parquet")
+    null_ids = write_jsonl(tmp_path / "null.jsonl", [{"body": t} for t in texts])
+    expected = [(a.id, a.text) for a in articles(null_ids)]
+    got = [(a.id, a.text) for a in articles(tmp_path / "in.parquet")]
+    assert got == [expected[0], ("2.5", texts[1]), *expected[2:]]
+
+    path = tmp_path / "tokens.jsonl"
+    path.write_text('{"id": 1e400, "body": "First story."}\n{"id": NaN, "body": "x"}\n'
+                    '{"id": "n", "body": Infinity}\n{"id": -Infinity, "body": "x"}\n', encoding="utf-8")
+    first, *bad = articles(path)
+    assert isinstance(first, Article) and first.id == expected[0][0]
+    assert [(e.at, e.id, e.error) for e in bad] == [
+        (f"line {n}", None, f"malformed JSON: {token} is not a JSON value (write null, or the number as a "
+                            "string)") for n, token in ((2, "NaN"), (3, "Infinity"), (4, "-Infinity"))]
+
+
+def test_an_id_that_is_not_valid_unicode_is_a_bad_row_with_a_null_id(tmp_path: Path) -> None:
+    """A lone surrogate cannot be written to the errors file or a part (UTF-8 only): it crashed the run,
+    and every re-run."""
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "a\\ud800", "body": "Some text here."}\n' + json.dumps(ROWS[0]) + "\n")
+    bad, good = articles(path)
+    assert isinstance(good, Article) and isinstance(bad, RowError)
+    assert (bad.id, bad.error) == (None, "field 'id': the id is not valid Unicode: an unpaired surrogate "
+                                         "(U+D800) at character 1")
+    out = tmp_path / "scores.jsonl"
+    store = open_store(out)
+    store.add(bad)
+    store.finish({})
+    assert json.loads(store.errors_path.read_text(encoding="utf-8")) == {**bad.to_json(), "id": None}
 
 
 def test_unknown_format_missing_input_and_dataset_dict_are_clear_errors(tmp_path: Path) -> None:
@@ -158,6 +196,24 @@ def test_a_stray_csv_quote_costs_the_lines_it_spans_and_says_so(tmp_path: Path) 
     errors = {e.at: e.error for e in got if isinstance(e, RowError)}
     assert list(errors) == ["lines 3-4"] and errors["lines 3-4"].startswith("malformed CSV: ")
     assert 'must be doubled ("")' in errors["lines 3-4"]
+
+
+def test_a_csv_value_over_the_readers_limit_is_too_large_not_malformed(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(sources, "CSV_MAX_FIELD", 4000)  # 64 MiB in earnest: the same path, faster
+    path = tmp_path / "in.csv"
+    path.write_text(f'id,body\na1,"{"x" * 5000}"\nb2,The home side won.\n', encoding="utf-8")
+    big, fine = articles(path)
+    assert isinstance(fine, Article) and fine.id == "b2"
+    assert isinstance(big, RowError) and (big.at, big.id, big.error) == (
+        "line 2", None, "a field is over 4000 bytes, over the limit of 2000 (limits.max_body_bytes)")
+
+
+def test_the_progress_total_of_a_csv_counts_records_not_lines(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b'id,body\na1,"Shares rose.\n\nBanks led."\n\nb2,"Rain\nfell."\nc3,too,many\n'
+                     b'd4,"Cup\r\nfinal"')
+    (f,) = discover(path)
+    assert count_rows(f) == len(list(read_rows(f, SPEC.columns))) == 4
 
 
 # -- the commit protocol ----------------------------------------------------------------------------
@@ -296,6 +352,7 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
     (tmp_path / "notes.txt").write_text("x")
     (tmp_path / "in.csv").write_text("id,title\n1,hello\n")
     (tmp_path / "a-file").write_text("x")
+    (tmp_path / "empty.csv").write_bytes(b"")
     cases = [
         ([str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "o.jsonl")], "no such file"),
         ([str(tmp_path / "notes.txt"), "--out", str(tmp_path / "o.jsonl")], "unknown input format"),
@@ -304,6 +361,8 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
         ([str(good), "--out", str(tmp_path / "no-dir" / "o.jsonl")], "does not exist"),
         ([str(tmp_path / "in.csv"), "--out", str(tmp_path / "o.jsonl"), "--text-field", "body"],
          "has no column 'body'"),
+        ([str(tmp_path / "empty.csv"), "--out", str(tmp_path / "o.jsonl")],
+         f"{tmp_path / 'empty.csv'} is empty: the first line of a CSV file names its columns"),
         ([str(good), "--out", str(tmp_path / "o.jsonl"), "--text-field", ","], "names no field"),
     ]
     for argv, message in cases:
@@ -320,6 +379,15 @@ def test_score_command_errors_are_one_line_with_exit_2(tmp_path: Path, capsys: p
     (only_output / "scores.jsonl.manifest.json").write_text("{}")
     code, err = run_cli(capsys, str(only_output), "--out", str(only_output / "scores.jsonl"))
     assert code == 2 and "no input files besides OUTPUT's own" in err
+    folder = tmp_path / "folder"  # --out naming a file of a folder INPUT: refused too, not skipped
+    folder.mkdir()
+    write_jsonl(folder / "a.jsonl", ROWS)
+    write_jsonl(folder / "b.jsonl", ROWS)
+    for overwrite in ([], ["--overwrite"]):
+        code, err = run_cli(capsys, str(folder), "--out", str(folder / "a.jsonl"), *overwrite)
+        assert code == 2 and err == (f"newsdesk: error: --out {folder / 'a.jsonl'} would write over INPUT "
+                                     f"{folder / 'a.jsonl'}, a file of {folder}; write to another --out\n")
+        assert read_ids(folder / "a.jsonl") == [r["id"] for r in ROWS]  # --overwrite deleted nothing
 
     out = tmp_path / "scored.jsonl"  # scored before by another model version: refused, nothing loaded
     store = OutputStore(out, fingerprint({**MODEL, "version": "0.0.9"}, "{}", ENCODER, SPEC))

@@ -183,6 +183,7 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
     rows = seed_rows(paragraphs, 50)
     # the same id again: the first row wins on Ray too, though another stripe may read the second first
     rows[2:2] = [{**rows[1], "body": rows[7]["body"]}]  # line 3 repeats line 2's id
+    rows[5:5] = [{**rows[5], "id": "\ud800"}]  # line 6: an id no UTF-8 file can hold (it crashed the run)
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     config = load_engine_config(make_config())
@@ -195,7 +196,7 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
         counts = score(on_ray, engine="ray", parallelism=1)
     finally:
         ray.shutdown()
-    assert counts.line() == "50 scored, 1 errors, 0 skipped (already done)"
+    assert counts.line() == "50 scored, 2 errors, 0 skipped (already done)"
 
     def records(p: Path) -> dict[str, dict]:
         return {r["id"]: r for r in map(json.loads, p.read_text(encoding="utf-8").splitlines())}
@@ -203,8 +204,9 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(
     assert records(tmp_path / "ray.jsonl") == records(tmp_path / "local.jsonl")
     assert len(records(tmp_path / "ray.jsonl")) == 50
     for out in ("local", "ray"):
-        (error,) = map(json.loads, (tmp_path / f"{out}.jsonl.errors.jsonl").read_text().splitlines())
-        assert (error["at"], error["id"]) == ("line 3", rows[1]["id"]), out
+        errors = map(json.loads, (tmp_path / f"{out}.jsonl.errors.jsonl").read_text().splitlines())
+        assert sorted((e["at"], e["id"]) for e in errors) == [("line 3", rows[1]["id"]),
+                                                               ("line 6", None)], out
 
 
 # -- how many workers the local engine starts -------------------------------------------------------

@@ -91,7 +91,7 @@ def test_requests_cut_off_by_the_shutdown_timeout_get_503_not_500(tmp_path, proj
     """Past `server.shutdown_timeout_s` uvicorn cancels the requests still running; each gets a JSON 503
     `shutting_down` to retry elsewhere, not uvicorn's plain-text 500 and a traceback in the log."""
     raw = portable_yaml(project_root / "configs" / "default.yaml")
-    raw["server"].update(shutdown_timeout_s=1, request_timeout_s=120)
+    raw["server"].update(shutdown_timeout_s=1, request_timeout_s=120, retry_after_s=5)
     # Long enough to be at work when the timeout falls, however fast the runtime: the 25 copies of the seed
     # that the default limit allows took ~3 s with the ONNX runtime, and one request finished in time.
     raw["limits"].update(max_chars=1_000_000, max_body_bytes=4_000_000)
@@ -108,7 +108,8 @@ def test_requests_cut_off_by_the_shutdown_timeout_get_503_not_500(tmp_path, proj
             log = _stop_with_sigterm(server)
             answers = [p.result() for p in pending]
         assert [r.status_code for r in answers] == [503, 503], [r.text[:200] for r in answers]
-        assert all(r.json()["error"]["code"] == "shutting_down" and r.headers["retry-after"] for r in answers)
+        assert all(r.json()["error"]["code"] == "shutting_down" and r.headers["retry-after"] == "5"
+                   for r in answers)
         assert "Traceback" not in log and '"status": 500' not in log
     finally:
         server.stop()

@@ -146,6 +146,20 @@ def _count(metrics: str, labels: str) -> float:
     return sum(float(line[len(prefix):]) for line in metrics.splitlines() if line.startswith(prefix))
 
 
+def test_metrics_count_head_as_head_and_made_up_methods_as_other(http):
+    """HEAD runs as GET inside the app, but is counted as what the client sent; a scan with methods of its
+    own making cannot grow the label set."""
+    before = http.get("/metrics").text
+    assert http.head("/healthz").status_code == 200
+    for method in ("FROB", "XYZZY"):
+        assert http.request(method, "/healthz").status_code == 405
+    text = http.get("/metrics").text
+    head = 'method="HEAD",route="/healthz",status="200"'
+    other = 'method="other",route="/healthz",status="405"'
+    assert (_count(text, head), _count(text, other)) == (_count(before, head) + 1, _count(before, other) + 2)
+    assert "FROB" not in text and "XYZZY" not in text
+
+
 def test_a_client_gone_before_the_answer_counts_as_499_and_frees_the_server(http, seed_text):
     labels = 'method="POST",route="/v1/analyze",status="499"'
     before = _count(http.get("/metrics").text, labels)

@@ -7,6 +7,7 @@ what it has already written whichever way the row ended.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,26 @@ class RowSpec:
 
 
 def _row_id(value: Any) -> str | None:
-    """An id as given: strings as they are, numbers as their decimal text; None when absent or blank."""
+    """An id as given: strings as they are, numbers as their decimal text; None when absent or blank, or a
+    float that is not finite (a float column's gaps are NaN, and JSON's 1e400 reads as inf: not ids)."""
     if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"the id must be a string or a number, got {type(value).__name__}")
-    return value if isinstance(value, str) else str(value)
+    if not isinstance(value, str):
+        return str(value)
+    try:  # JSON can carry lone surrogates ("\ud800"); neither the errors file nor Arrow can hold them
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"the id is not valid Unicode: an unpaired surrogate (U+{ord(value[e.start]):04X}) "
+                         f"at character {e.start}") from e
+    return value
+
+
+def _too_large(what: str, max_bytes: int) -> str:
+    return f"{what} bytes, over the limit of {max_bytes} (limits.max_body_bytes)"
 
 
 def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
@@ -87,7 +102,13 @@ def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
     try:
         given_id = _row_id(fields.get(spec.id_field))
     except ValueError as e:
+        # id null: an id of another type, or with a lone surrogate (the errors file and Arrow hold only
+        # UTF-8), cannot be written as given, and an escaped form would be an id no row has; the error
+        # says what and where
         return RowError(None, raw.source, raw.at, raw.problem or f"field {spec.id_field!r}: {e}")
+    if raw.over_bytes is not None:  # a CSV value past the reader's limit: too large, like a long text
+        return RowError(None, raw.source, raw.at, _too_large(f"a field is over {raw.over_bytes}",
+                                                             spec.max_bytes))
     if raw.problem is not None or raw.fields is None:
         return RowError(given_id, raw.source, raw.at, raw.problem or "unreadable row")
 
@@ -113,7 +134,7 @@ def to_article(raw: RawRow, spec: RowSpec) -> Article | RowError:
     text = FIELD_SEPARATOR.join(parts)
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > spec.max_bytes:
-        return bad(f"text is {size} bytes, over the limit of {spec.max_bytes} (limits.max_body_bytes)")
+        return bad(_too_large(f"text is {size}", spec.max_bytes))
     article_id_ = given_id or article_id(text, None)
     try:
         AnalyzeRequest(text=text, id=article_id_)  # the same checks as the HTTP API (Unicode, id length)

@@ -67,10 +67,30 @@ def check_fields(files: list[InputFile], spec: RowSpec) -> None:
         cols = columns_of(f)
         if cols is None:
             continue
+        if not cols:  # csv reads a 0-byte file (or a blank first line) as a header of no columns
+            what = "is empty" if f.path.stat().st_size == 0 else "starts with a blank line"
+            raise InputError(f"{f.path} {what}: the first line of a CSV file names its columns")
         missing = [c for c in spec.text_fields if c not in cols]
         if missing:
             raise InputError(f"{f.path} has no column {', '.join(map(repr, missing))} (columns: "
                              f"{', '.join(cols)}); name the text with --text-field")
+
+
+def input_files(job: ScoreJob, store: OutputStore) -> list[InputFile]:
+    """INPUT's files less OUTPUT's own, which may sit in the input folder. A file under one of OUTPUT's
+    names that newsdesk did not write (no manifest beside it) is input: refused, not skipped, since
+    --overwrite would delete it unread."""
+    files = discover(job.input)
+    ours = [f for f in files if store.owns(f.path)]
+    if ours and not store.manifest_path.exists():
+        where = "" if job.input.is_file() else f", a file of {job.input}"
+        raise InputError(f"--out {job.out} would write over INPUT {ours[0].path}{where}; "
+                         "write to another --out")
+    files = [f for f in files if f not in ours]
+    if not files:
+        raise InputError(f"--out {job.out} would write over INPUT {job.input}; write to another --out"
+                         if job.input.is_file() else f"{job.input}: no input files besides OUTPUT's own")
+    return files
 
 
 def _count_in_background(files: list[InputFile], progress: Progress) -> None:
@@ -95,10 +115,7 @@ def score(job: ScoreJob, *, engine: str = "local", parallelism: int | None = Non
     store = OutputStore(job.out, fingerprint(model.model_dump(), job.config.model_dump_json(),
                                              encoder_fingerprint(resolve_encoder_path(enc), enc.max_tokens),
                                              job.spec))
-    files = [f for f in discover(job.input) if not store.owns(f.path)]  # OUTPUT may sit in the input folder
-    if not files:
-        raise InputError(f"--out {job.out} would write over INPUT {job.input}; write to another --out"
-                         if job.input.is_file() else f"{job.input}: no input files besides OUTPUT's own")
+    files = input_files(job, store)
     check_fields(files, job.spec)
     store.open(overwrite=job.overwrite)
     job = dataclasses.replace(job, config=pinned)

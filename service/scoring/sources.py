@@ -4,7 +4,8 @@ INPUT is a .jsonl/.csv/.parquet file, a folder of them, or a `datasets` `save_to
 reader streams from bounded buffers (JSONL line by line, CSV record by record, Parquet in Arrow
 batches, the Arrow files of a saved dataset memory-mapped), so memory does not grow with the input. A
 row that cannot be parsed (malformed JSON line, bad UTF-8, a CSV record with a stray quote or the wrong
-number of fields) is yielded with `problem` set: the caller records it and goes on.
+number of fields) is yielded with `problem` set, a CSV value too large to read with `over_bytes`: the
+caller records it and goes on.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class RawRow:
     at: str  # a stable position: "line 12" (JSONL), "line 3" or "lines 3-5" (CSV), "row 7" (Parquet, Arrow)
     fields: dict[str, Any] | None  # with a problem: those that could be read (the id, for the errors file)
     problem: str | None = None
+    over_bytes: int | None = None  # a value too large to read (CSV): more than this many bytes
 
 
 def is_saved_dataset(path: Path) -> bool:
@@ -101,21 +103,23 @@ def columns_of(f: InputFile) -> list[str] | None:
 
 
 def count_rows(f: InputFile) -> int:
-    """Rows in a file, cheaply (for the ETA): metadata for Parquet/Arrow, newlines for text files."""
+    """Rows in a file (for the ETA): metadata for Parquet/Arrow, newlines for JSONL, and for CSV the records
+    its reader yields, since a value may hold newlines (a second parse, on the counting thread)."""
     if f.format == "parquet":
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(f.path).metadata.num_rows
     if f.format == "arrow":
         return _load_saved(f).num_rows
+    if f.format == "csv":
+        return sum(1 for _ in _read_csv(f, []))
     n = 0
     last = b"\n"
     with f.path.open("rb") as fh:
         while chunk := fh.read(1 << 20):
             n += chunk.count(b"\n")
             last = chunk[-1:]
-    n += last != b"\n"
-    return max(n - (f.format == "csv"), 0)  # a CSV value may hold newlines: an estimate
+    return n + (last != b"\n")
 
 
 def read_rows(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
@@ -144,7 +148,7 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                                                f"{e.start + 1})")
                 continue
             try:  # without its line break, so that a line cut short says its end, not "column 1" of the next
-                obj = json.loads(line.rstrip("\r\n"))
+                obj = json.loads(line.rstrip("\r\n"), parse_constant=_not_json)
             except json.JSONDecodeError as e:
                 where = json_syntax_error(e.msg, f"column {e.colno}")
                 yield RawRow(f.name, at, None, f"malformed JSON: {where}")
@@ -156,6 +160,11 @@ def _read_jsonl(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
                 yield RawRow(f.name, at, None, f"expected a JSON object, got {type(obj).__name__}")
                 continue
             yield RawRow(f.name, at, {c: obj[c] for c in columns if c in obj})
+
+
+def _not_json(name: str) -> Any:
+    """Python's json reads NaN, Infinity and -Infinity; JSON has no such values."""
+    raise ValueError(f"{name} is not a JSON value (write null, or the number as a string)")
 
 
 def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
@@ -181,8 +190,11 @@ def _read_csv(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
             except StopIteration:
                 return
             except csv.Error as e:
-                problem = f"malformed CSV: {_csv_problem(e)}"
-                yield RawRow(f.name, _lines(first, reader.line_num), None, problem)
+                at = _lines(first, reader.line_num)
+                if "field larger than field limit" in str(e):  # not malformed: the row checks say too large
+                    yield RawRow(f.name, at, None, over_bytes=CSV_MAX_FIELD)
+                else:
+                    yield RawRow(f.name, at, None, f"malformed CSV: {_csv_problem(e)}")
                 continue
             if not record:
                 continue  # a blank line is not a row
@@ -212,7 +224,9 @@ def _lines(first: int, last: int) -> str:
 def _csv_problem(e: csv.Error) -> str:
     if "unexpected end of data" in str(e):
         return 'a quote (") opened here is never closed, so it holds every line after it'
-    return f'{e}: a quote inside a quoted value must be doubled ("")'
+    if "expected after" in str(e):  # a quoted value's quote followed by more of the value
+        return f'{e}: a quote inside a quoted value must be doubled ("")'
+    return str(e)
 
 
 def _read_parquet(f: InputFile, columns: list[str]) -> Iterator[RawRow]:
