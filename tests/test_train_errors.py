@@ -22,7 +22,7 @@ import yaml
 from train_fixtures import SENTENCES, write_jsonl, write_recipe
 
 from service import cli
-from service.artifacts import RESOLVED_CONFIG, ArtifactLabel, Manifest
+from service.artifacts import ACTIVE, MAIN_METRIC, RESOLVED_CONFIG, ArtifactLabel, Manifest
 from service.config import load_engine_config
 from service.errors import ConfigError
 from service.features import EncodedText
@@ -46,14 +46,15 @@ def _drop(rows: list[dict], field: str) -> None:
     del rows[2][field]
 
 
-def _one_table(folder: Path, raw: dict[str, Any], listed_twice: str) -> None:
-    """The three split files as one table split by an ids file, `listed_twice` (a train id) also in test."""
+def _one_table(folder: Path, raw: dict[str, Any], listed_twice: str, again: str = "test") -> None:
+    """The three split files as one table split by an ids file, `listed_twice` (a train id) also in
+    `again`."""
     splits = {
         s: [json.loads(x) for x in (folder / f"{s}.jsonl").read_text().splitlines()] for s in SPLITS
     }
     write_jsonl(folder / "all.jsonl", [row for rows in splits.values() for row in rows])
     ids = {s: [row["id"] for row in rows] for s, rows in splits.items()}
-    ids["test"].append(listed_twice)
+    ids[again].append(listed_twice)
     (folder / "splits.json").write_text(json.dumps(ids))
     raw["data"] = {"path": "all.jsonl", "ids": "splits.json", "fields": raw["data"]["fields"]}
 
@@ -68,6 +69,31 @@ def _only(folder: Path, label: str, *splits: str) -> None:
 def _header_only_csv(folder: Path, raw: dict[str, Any]) -> None:
     (folder / "train.csv").write_text("id,title,body,label\n")
     raw["data"]["train"] = "train.csv"
+
+
+def _append(folder: Path, name: str, line: str) -> None:
+    """One more line, as written, at the end of a split's file (its 19th for train.jsonl)."""
+    path = folder / name
+    path.write_text(path.read_text() + line + "\n")
+
+
+def _train_table(folder: Path, raw: dict[str, Any], name: str, write: Callable[[Path], Any]) -> None:
+    """train read from `name`, which `write` makes."""
+    write(folder / name)
+    raw["data"]["train"] = name
+
+
+def _empty_parquet(path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({c: pa.array([], pa.string()) for c in ("id", "title", "body", "label")}), path)
+
+
+def _empty_saved_dataset(path: Path) -> None:
+    import datasets
+
+    datasets.Dataset.from_dict({"id": [], "title": [], "body": [], "label": []}).save_to_disk(str(path))
 
 
 def _ragged_csv(folder: Path, raw: dict[str, Any], row: int, change: Callable[[list[str]], None]) -> None:
@@ -104,6 +130,56 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         ("train.csv line 4: 3 fields, the header has 4",),
     ),
     (
+        "a csv quote that never closes",  # the advice was about empty fields: the record was short
+        lambda f, r: (_ragged_csv(f, r, 1, lambda fields: None),
+                      _append(f, "train.csv", 'x,"Open,Body.,sport')),
+        ("train.csv line 21: a quoted field opens here and never closes", "write a quote inside it as two"),
+    ),
+    ("an empty parquet", lambda f, r: _train_table(f, r, "train.parquet", _empty_parquet),
+     ("train.parquet: no rows",)),  # pyarrow: "BatchSize must be greater than 0, got 0"
+    ("an empty JSON array", lambda f, r: _train_table(f, r, "train.json", lambda p: p.write_text(" [\n ]\n")),
+     ("train.json: no rows",)),  # `datasets`: 'Instruction "train" corresponds to no data!'
+    # `datasets` raised IndexError: a dataset saved with no rows has no arrow file
+    ("an empty datasets folder", lambda f, r: _train_table(f, r, "train_ds", _empty_saved_dataset),
+     ("train_ds: no rows",)),
+    (
+        "a file format naming a folder",  # "cannot decompress it: [Errno 21] Is a directory"
+        lambda f, r: (_train_table(f, r, "parts", Path.mkdir), r["data"].update(format="csv")),
+        ("parts is a folder, not a file: format csv reads one file",),
+    ),
+    (
+        "a glob that matches another split's file",  # the rows of dev were in train: "id repeats"
+        lambda f, r: r["data"].update(train="*.jsonl"),
+        ("dev.jsonl: read by data.train and data.dev (a glob matches it too?)",),
+    ),
+    (
+        "a key twice in one JSON object",  # pyarrow: "Column(/title) was specified twice in row 18"
+        lambda f, r: _append(f, "train.jsonl", '{"id": "x", "title": "a", "title": "b", "body": "c", '
+                                               '"label": "sport"}'),
+        ("train.jsonl line 19: key 'title' is given twice in one object",),
+    ),
+    (
+        "a lone surrogate",  # pyarrow: "The surrogate pair in string is invalid. in row 18"
+        lambda f, r: _append(f, "train.jsonl", json.dumps({"id": "x", "body": "\udc00", "label": "tech"})),
+        ("train.jsonl line 19: 'body' holds a lone surrogate \\udc00 (half of a UTF-16 pair)",),
+    ),
+    (
+        "an integer wider than 64 bits",  # read as a float: 2**64 the id '1.8446744073709552e+19'
+        lambda f, r: _append(f, "train.jsonl", json.dumps({"id": 2**64, "body": "a", "label": "tech"})),
+        ("train.jsonl line 19: the integer 18446744073709551616 does not fit in 64 bits; write it as a "
+         "string",),
+    ),
+    (
+        "a title longer than the service takes",  # a pydantic traceback once the encoder had loaded
+        lambda f, r: _rows(f, "train.jsonl", lambda rows: rows[3].update(title="t" * 2001)),
+        ("train.jsonl row 4: the title in 'title' is 2001 characters long; the service takes 2000 at most",),
+    ),
+    (
+        "a text of paragraphs",  # read as no text
+        lambda f, r: _rows(f, "dev.jsonl", lambda rows: rows[1].update(body=["One.", "Two."])),
+        ("dev.jsonl row 2: 'body' must be a string, got list",),
+    ),
+    (
         "null ids",  # not all the id 'None', which then "repeats"
         lambda f, r: _rows(f, "train.jsonl", lambda rows: (rows[1].update(id=None), rows[3].update(id=None))),
         ("train.jsonl row 2: no id in 'id'",),
@@ -112,6 +188,11 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         "a ratio out of range",  # not pydantic's words for each member of `Path | Ratio`
         lambda f, r: r["data"].update(dev={"ratio": 1.0}),
         ("data.dev: ", "a table's path, a list of them or {ratio: R} with 0 < R < 1, got {'ratio': 1.0}"),
+    ),
+    (
+        "a ratio in a list",  # the value was said twice: "got [...], got [...]"
+        lambda f, r: r["data"].update(test=["test.jsonl", {"ratio": 0.2}]),
+        ("with 0 < R < 1, got ['test.jsonl', {'ratio': 0.2}]\n",),
     ),
     (
         "a taxonomy of one label",  # the adam solver trained a tagger that says "sport" to all
@@ -127,6 +208,11 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         "row without text",
         lambda f, r: _rows(f, "train.jsonl", lambda rows: rows[2].update(body="  ")),
         ("train.jsonl row 3", "no text", "body"),
+    ),
+    (
+        "row of markup alone",  # refused once encoding had begun, cache files left
+        lambda f, r: _rows(f, "train.jsonl", lambda rows: rows[2].update(body="<p><br></p>")),
+        ("train.jsonl row 3: no text in body (data.fields.text)",),
     ),
     (
         "row without label",
@@ -188,6 +274,11 @@ CASES: list[tuple[str, Mutate, tuple[str, ...]]] = [
         "an ids file listing an article twice",
         lambda f, r: _one_table(f, r, listed_twice="business-1-0"),
         ("splits.json: id 'business-1-0' is listed under train and test",),
+    ),
+    (
+        "an ids file listing an article twice in one split",  # "listed under train and train"
+        lambda f, r: _one_table(f, r, listed_twice="business-1-0", again="train"),
+        ("splits.json: id 'business-1-0' is listed twice under train",),
     ),
     ("output is a file", lambda f, r: (r.update(output="taken"), (f / "taken").write_text("")),
      ("output:", "taken is a file, not a folder")),
@@ -343,39 +434,63 @@ def test_a_key_given_twice_names_it_and_its_lines(tmp_path, capsys):
         load_engine_config(engine)
 
 
-def _artifact(folder: Path) -> Path:
+def _artifact(folder: Path, task: str = "multi-class") -> Path:
     """What `newsdesk evaluate` reads before it encodes anything: a manifest and the resolved config."""
-    recipe = write_recipe(folder, "multi-class")
+    recipe = write_recipe(folder, task)
     artifact = folder / "out" / "tiny-1"
     artifact.mkdir(parents=True)
     (artifact / RESOLVED_CONFIG).write_text(recipe.read_text())
     manifest = Manifest(
-        name="tiny", version="1", created="2025-01-01T00:00:00+00:00", task="multi-class", base_encoder="x",
+        name="tiny", version="1", created="2025-01-01T00:00:00+00:00", task=task, base_encoder="x",
         taxonomy=[ArtifactLabel(code=t, name=t) for t in SENTENCES], data_fingerprint="0",
-        main_metric="accuracy", files=[RESOLVED_CONFIG],
+        main_metric=MAIN_METRIC[task], files=[RESOLVED_CONFIG],
     )
     (artifact / "manifest.json").write_text(manifest.model_dump_json())
     return artifact
 
 
+def _test_rows(folder: Path, data: Path, change: Callable[[list[dict]], None]) -> None:
+    """The recipe's test rows, changed, written to `data`."""
+    rows = [json.loads(x) for x in (folder / "test.jsonl").read_text().splitlines()]
+    change(rows)
+    write_jsonl(data, rows)
+
+
 @pytest.mark.parametrize(
-    "name, content, fragment",
+    "name, task, write, fragment",
     [
         # train refuses a repeated id; evaluate counted the article twice
-        ("dup.jsonl", None, "dup.jsonl row 5: id 'business-3-1' repeats "),
-        ("empty.jsonl", "", "empty.jsonl: no rows"),
-        ("header.csv", "id,title,body,label\n", "header.csv: no rows"),
+        ("dup.jsonl", "multi-class",
+         lambda f, p: _test_rows(f, p, lambda rows: rows[4].update(id=rows[1]["id"])),
+         "dup.jsonl row 5: id 'business-3-1' repeats "),
+        ("empty.jsonl", "multi-class", lambda f, p: p.write_text(""), "empty.jsonl: no rows"),
+        ("header.csv", "multi-class", lambda f, p: p.write_text("id,title,body,label\n"),
+         "header.csv: no rows"),
+        # `datasets` raised IndexError
+        ("empty_ds", "multi-class", lambda f, p: _empty_saved_dataset(p), "empty_ds: no rows"),
+        # train refuses a row with no label; evaluate scored it
+        ("none.jsonl", "multi-label", lambda f, p: _test_rows(f, p, lambda rows: rows[2].update(labels=[])),
+         "none.jsonl row 3: no label in 'labels' (data.fields.label)"),
     ],
+    ids=["an id twice", "an empty file", "a csv header alone", "an empty datasets folder", "no label"],
 )
-def test_evaluate_checks_the_data_as_train_does(tmp_path, capsys, name, content, fragment):
-    artifact = _artifact(tmp_path)
+def test_evaluate_checks_the_data_as_train_does(tmp_path, capsys, name, task, write, fragment):
+    artifact = _artifact(tmp_path, task)
     data = tmp_path / name
-    if content is None:
-        rows = [json.loads(x) for x in (tmp_path / "test.jsonl").read_text().splitlines()]
-        rows[4]["id"] = rows[1]["id"]
-        write_jsonl(data, rows)
-    else:
-        data.write_text(content)
+    write(tmp_path, data)
     assert cli.main(["evaluate", str(artifact), "--data", str(data)]) == cli.EXIT_USER_ERROR
     out, err = capsys.readouterr()
     assert out == "" and len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_promoting_over_a_broken_active_file_stops_before_any_work(tmp_path, capsys):
+    """An ACTIVE naming a folder that is gone stopped the run only once it had trained and written the
+    artifact, without printing its path."""
+    recipe = write_recipe(tmp_path, "multi-class")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / ACTIVE).write_text("tiny-gone\n")
+    assert cli.main(["train", str(recipe), "--promote"]) == cli.EXIT_USER_ERROR
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1, err
+    assert f"{tmp_path / 'out' / ACTIVE} names 'tiny-gone', which is not an artifact folder" in err, err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [ACTIVE] and not (tmp_path / "cache").exists()

@@ -365,6 +365,20 @@ def test_evaluate_checks_labels_against_the_artifact(tmp_path, capsys, vector_ca
     assert manifest["name"] == "tiny"
 
 
+def test_evaluate_leaves_out_the_rows_training_left_out(tmp_path, capsys, vector_cache):
+    """With `other_labels: skip`, evaluate stopped at the first row of another label: the model card's
+    figures could not be measured again."""
+    recipe = write_recipe(tmp_path, "multi-label", cache=str(vector_cache), epochs=15,
+                          taxonomy={"labels": [{"id": "sport"}, {"id": "tech"}]},
+                          data={"other_labels": "skip"})
+    code, artifact, err = train(capsys, recipe)
+    assert code == 0, err
+    _, manifest = load_manifest(artifact)
+    assert evaluate(capsys, artifact, tmp_path / "test.jsonl") == {
+        k: v for k, v in manifest.metrics.items() if k != "dev"
+    }
+
+
 def test_max_train_examples_draws_rows_at_random_and_checks_them(tmp_path, capsys, vector_cache):
     """A file sorted by label cut to its first rows would hold one label: the cut is a seeded sample, and
     what it leaves is checked like any split (a one-line error, not the solver's traceback)."""
@@ -427,12 +441,13 @@ def test_evaluate_takes_the_split_a_ratio_carved(tmp_path, capsys, vector_cache)
     assert evaluate(capsys, artifact, own)["n"] == 5
 
 
-def test_a_csv_is_read_as_text(tmp_path):
+@pytest.mark.parametrize("line_end", ["\r\n", "\r"])  # "\r" alone (old Mac exports) read as "no rows"
+def test_a_csv_is_read_as_text(tmp_path, line_end):
     """A csv has no types: ids with leading zeros and labels that are codes stay the strings they are."""
     rows = articles(2, seed=1) + articles(1, seed=2) + articles(1, seed=3)
     codes = {"sport": "1", "business": "2", "tech": "3"}
     with (tmp_path / "all.csv").open("w", encoding="utf-8", newline="") as f:
-        table = csv.writer(f)
+        table = csv.writer(f, lineterminator=line_end)
         table.writerow(["id", "body", "topic"])
         table.writerows([f"{k:06d}", r["body"], codes[r["label"]]] for k, r in enumerate(rows))
     ids = [f"{k:06d}" for k in range(len(rows))]
@@ -445,6 +460,41 @@ def test_a_csv_is_read_as_text(tmp_path):
     splits = load_dataset(load_train_config(recipe)).splits
     assert [ex.id for ex in splits["train"]] == ids[:6]
     assert [ex.labels for ex in splits["test"]] == [[codes[r["label"]]] for r in rows[9:]]
+
+
+def test_a_csv_cell_is_missing_only_when_empty(tmp_path):
+    """pandas read "NA", "N/A", "null", "None" and "nan" as missing: a label "NA" (Namibia, not available)
+    was no label, a title "None" none. Only an empty cell is missing."""
+    words = ["NA", "N/A", "null", "None", "nan", ""]
+    rows = articles(2, seed=1)
+    with (tmp_path / "train.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["id", "title", "body", "label"]] + [
+            [r["id"], words[k % len(words)], r["body"], r["label"]] for k, r in enumerate(rows)
+        ])
+    recipe = write_recipe(tmp_path, "multi-class", data={"train": "train.csv"})
+    train = load_dataset(load_train_config(recipe)).splits["train"]
+    assert [ex.title for ex in train] == [words[k % len(words)] or None for k in range(len(rows))]
+
+
+def test_a_summary_may_be_a_list_of_lines(tmp_path):
+    """As the highlights sources read one: a list of strings, joined a line each (it was read as none)."""
+    recipe = write_recipe(tmp_path, "extractive-summary")
+    rows = [json.loads(line) for line in (tmp_path / "dev.jsonl").read_text().splitlines()]
+    rows[0]["summary"] = ["First line.", " ", "Second line."]
+    write_jsonl(tmp_path / "dev.jsonl", rows)
+    assert load_dataset(load_train_config(recipe)).splits["dev"][0].summary == "First line.\nSecond line."
+
+
+def test_a_row_of_markup_alone_is_no_text(tmp_path):
+    """`empty_text: skip` leaves out a row whose text the service's cleaning empties (`<p><br></p>`): it
+    passed, and stopped the run once encoding had begun."""
+    recipe = write_recipe(tmp_path, "multi-class", data={"empty_text": "skip"})
+    rows = [json.loads(line) for line in (tmp_path / "train.jsonl").read_text().splitlines()]
+    rows[2]["body"] = "<p><br></p>"
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    ds = load_dataset(load_train_config(recipe))
+    assert [ex.id for ex in ds.splits["train"]] == [r["id"] for k, r in enumerate(rows) if k != 2]
+    assert "train.jsonl: 1 rows with no text left out (data.empty_text: skip)" in ds.notes
 
 
 def test_a_compressed_table_is_read(tmp_path):
@@ -483,6 +533,12 @@ def test_a_split_reads_a_list_of_tables_and_globs(tmp_path):
     recipe.write_text(yaml.safe_dump(raw))
     with pytest.raises(DataError, match=r"parts/none\*.jsonl: no file matches it$"):
         load_dataset(load_train_config(recipe))
+    # a file whose name holds glob characters is itself, not the files the glob matches ("part2.jsonl")
+    (tmp_path / "parts" / "part[12].jsonl").write_text((tmp_path / "test.jsonl").read_text())
+    raw["data"]["test"] = "parts/part[12].jsonl"
+    recipe.write_text(yaml.safe_dump(raw))
+    test = [json.loads(line)["id"] for line in (tmp_path / "test.jsonl").open()]
+    assert [ex.id for ex in load_dataset(load_train_config(recipe)).splits["test"]] == test
 
 
 def test_rows_of_other_labels_are_an_error_or_left_out(tmp_path):

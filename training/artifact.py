@@ -76,12 +76,15 @@ class FolderTaken(ConfigError):
         super().__init__(f"{path} exists already; set another `version` or leave it out")
 
 
-def check_free(output: Path, folder: str | None) -> None:
+def check_free(output: Path, folder: str | None, promoting: bool = False) -> None:
     """Before any work: the artifact's folder (None: its version is picked when it is written) can be made
-    in `output` and is not taken."""
+    in `output` and is not taken; and, `promoting`, the active artifact it would be judged against can be
+    read (an ACTIVE naming a missing folder would stop the run only once it has trained and written)."""
     check_writable(output, "output")
     if folder is not None and (output / folder).exists():
         raise FolderTaken(output / folder)
+    if promoting:
+        active_manifest(output)
 
 
 def pick_version(output: Path, name: str) -> str:

@@ -90,8 +90,9 @@ class DataConfig(_Strict):
         try:
             return handler(v)
         except ValidationError:
+            got = f", got {v!r}" if isinstance(v, dict) else ""  # the error's formatting adds any other value
             raise ValueError(
-                f"expected a table's path, a list of them or {{ratio: R}} with 0 < R < 1, got {v!r}"
+                f"expected a table's path, a list of them or {{ratio: R}} with 0 < R < 1{got}"
             ) from None
 
     @model_validator(mode="after")

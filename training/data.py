@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import bz2
 import csv
+import glob
 import gzip
 import hashlib
+import itertools
 import json
 import lzma
 import random
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,12 +24,20 @@ from typing import Any
 
 from service.artifacts import ArtifactLabel
 from service.errors import NewsdeskError, first_line, json_parse_failure, json_syntax_error
+from service.schemas import AnalyzeRequest
+from service.text import clean_text
 from training.config import ArticleSource, DataConfig, Fields, Ratio, Tables, TrainConfig
 
 SPLITS = ("train", "dev", "test")
 _FORMATS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
 # A compressed text table (train.jsonl.gz), which `datasets` reads as it is: its format is the suffix before.
 _COMPRESSED = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+# The service's longest title (AnalyzeRequest): a longer one would fail once encoding has begun.
+MAX_TITLE = next(m.max_length for m in AnalyzeRequest.model_fields["title"].metadata
+                 if hasattr(m, "max_length"))
+# pyarrow's limit on a JSON integer (int64): a wider one is read as a float, silently rounded.
+_INT64 = range(-(2**63), 2**63)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class DataError(NewsdeskError):
@@ -56,7 +67,7 @@ class Dataset:
 
 def check_utf8(path: Path) -> int:
     """A text table must be UTF-8: `datasets` reads JSON bytes unchecked and fails only later, deep in
-    pyarrow, without saying where. Returns how many lines are not blank."""
+    pyarrow, without saying where. Returns how many lines ("\n") are not blank."""
     filled = 0
     try:
         with _open(path, "rb") as f:
@@ -80,13 +91,13 @@ def _open(path: Path, mode: str, **kwargs: Any) -> Any:
     return opener(path, mode, **kwargs) if opener else path.open(mode, **kwargs)
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _csv_records(path: Path, strict: bool = False) -> Iterator[tuple[int, list[str]]]:
     """The records of a csv with the line each starts on (a quoted field can span lines), blank lines
-    skipped as pandas skips them."""
+    skipped as pandas skips them. Lines end in "\n", "\r\n" or "\r", as pandas reads them."""
     limit = csv.field_size_limit(2**31 - 1)  # an article's text can pass the default 128 KiB
     try:
         with _open(path, "rt", encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=strict)
             start = 1
             for record in reader:
                 if len(record) > 1 or "".join(record).strip():
@@ -98,40 +109,106 @@ def _csv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
         csv.field_size_limit(limit)
 
 
-def check_csv_fields(path: Path) -> None:
+def check_csv_fields(path: Path) -> int:
     """Every record of a csv has as many fields as its header: pandas silently makes a row with more a
     shifted one (its first field the index, each value under the next column's name) and fills a row with
-    fewer with nulls."""
+    fewer with nulls. Returns how many records it has, its header's included."""
     width = None
-    for line, record in _csv_records(path):
+    records = _csv_records(path)
+    count = 0
+    for line, record in records:
+        count += 1
         if width is None:
             width = len(record)
+        elif len(record) < width and next(records, None) is None and _ends_in_a_quote(path):
+            raise DataError(f"{path} line {line}: a quoted field opens here and never closes, so the rest of "
+                            'the file is that field; close it, and write a quote inside it as two ("")')
         elif len(record) != width:
             fix = ('quote a field that holds a comma ("a, b")' if len(record) > width
                    else "write an empty field as nothing between its commas")
             raise DataError(f"{path} line {line}: {len(record)} fields, the header has {width}; {fix}")
+    return count
+
+
+def _ends_in_a_quote(path: Path) -> bool:
+    """Whether the csv ends inside a quoted field: the strict reader refuses that, where the lenient one
+    (and pandas) make the rest of the file one field of the last record."""
+    try:
+        for _ in _csv_records(path, strict=True):
+            pass
+    except DataError as e:
+        return "unexpected end of data" in str(e.__cause__)
+    return False
+
+
+class _NotForArrow(ValueError):
+    """JSON that Python reads and pyarrow refuses or changes."""
+
+
+def _arrow_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as pyarrow reads it (`json.loads`' object_pairs_hook), or `_NotForArrow`: pyarrow
+    refuses a key given twice and a lone UTF-16 surrogate ("\\udc00", half of a pair)."""
+    row: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in row:
+            raise _NotForArrow(f"key {key!r} is given twice in one object")
+        for text in [key, *_strings(value)]:
+            if lone := _SURROGATE.search(text):
+                raise _NotForArrow(f"{key!r} holds a lone surrogate \\u{ord(lone[0]):04x} (half of a UTF-16 "
+                                   "pair); write the character whole")
+        row[key] = value
+    return row
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The strings of a JSON value, but those of its objects (each checked by `_arrow_object` itself)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _arrow_int(text: str) -> int:
+    """A JSON integer, or `_NotForArrow` when it is wider than pyarrow's 64 bits (read as a rounded float)."""
+    n = int(text)
+    if n not in _INT64:
+        raise _NotForArrow(f"the integer {text} does not fit in 64 bits; write it as a string")
+    return n
 
 
 def check_json_lines(path: Path, fmt: str) -> None:
-    """Every line of JSON Lines is one JSON object: pyarrow's error for a bad one counts rows from 0, or
-    gives no place at all. A .json file that opens with "[" is one JSON array, which `datasets` reads
-    whole."""
+    """Every line of JSON Lines is one JSON object pyarrow reads as Python does: its error for a bad one
+    counts rows from 0, or gives no place at all. A .json file that opens with "[" is one JSON array,
+    which `datasets` reads whole (an empty one is "no rows")."""
     lines_only = fmt == "jsonl" or _format_suffix(path) == ".jsonl"
     with _open(path, "rt", encoding="utf-8") as f:
         for n, line in enumerate(f, start=1):
             if n == 1 and not lines_only and line.lstrip().startswith("["):
+                if _first_char(line.lstrip()[1:], f) == "]":
+                    raise DataError(f"{path}: no rows")
                 return
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(line, object_pairs_hook=_arrow_object, parse_int=_arrow_int)
             except json.JSONDecodeError as e:
                 where = json_syntax_error(e.msg, f"column {e.colno}")
                 raise DataError(f"{path} line {n}: not valid JSON: {where}") from None
+            except _NotForArrow as e:
+                raise DataError(f"{path} line {n}: {e}") from None
             except (ValueError, RecursionError) as e:
                 raise DataError(f"{path} line {n}: not valid JSON: {json_parse_failure(e)}") from None
             if not isinstance(row, dict):
                 raise DataError(f"{path} line {n}: expected a JSON object, got {type(row).__name__}")
+
+
+def _first_char(rest: str, f: Any) -> str:
+    """The first character that is not blank in `rest` and then the lines left in `f` ("" at the end)."""
+    for chunk in itertools.chain([rest], f):
+        if chunk.strip():
+            return chunk.strip()[0]
+    return ""
 
 
 def _format_suffix(path: Path) -> str:
@@ -146,13 +223,18 @@ def _root_cause(e: BaseException) -> BaseException:
     return e
 
 
-def _csv_strings(path: Path) -> Any:
-    """`datasets` features reading every column of the csv at `path` as strings: its header's names as
-    pandas reads them (a byte-order mark dropped, an unnamed index column "Unnamed: 0", a repeat "x.1")."""
+def _csv_as_text(path: Path) -> dict[str, Any]:
+    """`datasets` csv options reading every cell as the text it holds. Its features make every column
+    strings (its header's names as pandas reads them: a byte-order mark dropped, an unnamed index column
+    "Unnamed: 0", a repeat "x.1"), or pandas makes an id "000123" the number 123 (not the ids file's
+    "000123") and a label column of codes 1, 2, 3 numbers, not labels; and only an empty cell is missing,
+    not the words pandas takes for one ("NA", "null", "None", "nan")."""
     import datasets
     import pandas as pd
 
-    return datasets.Features({name: datasets.Value("string") for name in pd.read_csv(path, nrows=0).columns})
+    names = pd.read_csv(path, nrows=0).columns
+    return {"features": datasets.Features({n: datasets.Value("string") for n in names}),
+            "keep_default_na": False, "na_values": [""]}
 
 
 def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
@@ -164,31 +246,22 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
     if not path.exists():
         raise DataError(f"{path}: no such data file")
     if fmt == "dataset" or (fmt == "auto" and path.is_dir()):
-        try:
-            ds = datasets.load_from_disk(str(path))
-        except (FileNotFoundError, ValueError) as e:
-            raise DataError(f"{path}: not a datasets save_to_disk folder: {e}") from e
-        if isinstance(ds, datasets.DatasetDict):
-            raise DataError(f"{path}: holds several splits ({', '.join(ds)}); point at one of them")
+        ds = _saved_dataset(path)
+    elif path.is_dir():
+        raise DataError(f"{path} is a folder, not a file: format {fmt} reads one file (a `datasets` "
+                        "save_to_disk folder is format dataset, or auto)")
     else:
         builder = _FORMATS.get(_format_suffix(path)) if fmt == "auto" else {"jsonl": "json"}.get(fmt, fmt)
         if builder is None:
             raise DataError(
                 f"{path}: cannot tell the format from the suffix {_format_suffix(path)!r}; set data.format"
             )
-        header = 1 if builder == "csv" else 0
-        # `datasets` says "StopIteration" for an empty file, "corresponds to no data" for a lone csv header
-        if builder in ("json", "csv") and check_utf8(path) <= header:
-            raise DataError(f"{path}: no rows")
-        if builder == "csv":
-            check_csv_fields(path)
-        elif builder == "json":
-            check_json_lines(path, fmt)
-        # A csv has no types: read every column as the text it holds, or pandas makes an id "000123" the
-        # number 123 (not the ids file's "000123") and a label column of codes 1, 2, 3 numbers, not labels
+        _check_file(path, builder, fmt)
         try:
-            features = _csv_strings(path) if builder == "csv" else None
-            ds = datasets.load_dataset(builder, data_files=str(path), split="train", features=features)
+            options = _csv_as_text(path) if builder == "csv" else {}  # a csv has no types
+            # `datasets` reads its data files as globs: `train [2024].jsonl` matches `train 2.jsonl`
+            files = glob.escape(str(path))
+            ds = datasets.load_dataset(builder, data_files=files, split="train", **options)
         except Exception as e:  # the builders raise many kinds; each means the file cannot be read
             # "An error occurred while generating the dataset" wraps what went wrong
             raise DataError(f"{path}: cannot read it as {builder}: {first_line(_root_cause(e))}") from e
@@ -198,8 +271,66 @@ def read_table(path: Path, fmt: str) -> list[dict[str, Any]]:
     return rows
 
 
-def text_of(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _saved_dataset(path: Path) -> Any:
+    """The one split a `datasets` save_to_disk folder holds."""
+    import datasets
+
+    try:
+        ds = datasets.load_from_disk(str(path))
+    except (FileNotFoundError, ValueError) as e:
+        raise DataError(f"{path}: not a datasets save_to_disk folder: {e}") from e
+    except IndexError as e:  # a dataset saved with no rows has no arrow file, which `datasets` indexes
+        raise DataError(f"{path}: no rows") from e
+    if isinstance(ds, datasets.DatasetDict):
+        raise DataError(f"{path}: holds several splits ({', '.join(ds)}); point at one of them")
+    return ds
+
+
+def _check_file(path: Path, builder: str, fmt: str) -> None:
+    """The file's own checks, before `datasets` reads it; and that it has rows: `datasets` says
+    "StopIteration" for an empty jsonl, "corresponds to no data" for a lone csv header or an empty JSON
+    array, and pyarrow "BatchSize must be greater than 0" for an empty parquet."""
+    if builder == "json":
+        filled = check_utf8(path) > 0
+        if filled:
+            check_json_lines(path, fmt)
+    elif builder == "csv":
+        check_utf8(path)
+        filled = check_csv_fields(path) > 1
+    else:
+        filled = _parquet_rows(path) != 0
+    if not filled:
+        raise DataError(f"{path}: no rows")
+
+
+def _parquet_rows(path: Path) -> int | None:
+    """The rows a parquet file's footer counts; None when it has none to read (`datasets` says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_metadata(path).num_rows
+    except (OSError, ValueError):
+        return None
+
+
+def string_of(row: dict[str, Any], column: str, where: str) -> str:
+    """`row[column]` stripped: "" when it is missing or null, else it must be a string (a list of
+    paragraphs is not read as none)."""
+    value = row.get(column)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DataError(f"{where}: {column!r} must be a string, got {type(value).__name__}")
+    return value.strip()
+
+
+def summary_of(row: dict[str, Any], column: str, where: str) -> str:
+    """`row[column]` as a summary: a string, or a list of strings (highlights) joined a line each."""
+    value = row.get(column)
+    lines = value if isinstance(value, list) else [value]
+    if not all(x is None or isinstance(x, str) for x in lines):
+        raise DataError(f"{where}: {column!r} must be a string or a list of strings, got {value!r}")
+    return "\n".join(x.strip() for x in lines if x and x.strip())
 
 
 def check_columns(
@@ -215,20 +346,26 @@ def check_columns(
 
 
 def example_of(row: dict[str, Any], f: Fields, n: int, path: Path) -> Example | None:
-    """Row `n` as an example (id, title, text joined as paragraphs), or None when it has no text."""
-    text = "\n\n".join(t for t in (text_of(row.get(c)) for c in f.text) if t)
-    if not text:
+    """Row `n` as an example (id, title, text joined as paragraphs), or None when it has no text: none,
+    or none left by the service's cleaning (markup alone, `<p><br></p>`), which would refuse it once
+    encoding has begun."""
+    where = f"{path} row {n}"
+    text = "\n\n".join(t for t in (string_of(row, c, where) for c in f.text) if t)
+    if not clean_text(text).text.strip():
         return None
-    title = (text_of(row.get(f.title)) or None) if f.title else None
+    title = (string_of(row, f.title, where) or None) if f.title else None
+    if title is not None and len(title) > MAX_TITLE:
+        raise DataError(f"{where}: the title in {f.title!r} is {len(title)} characters long; the service "
+                        f"takes {MAX_TITLE} at most (fields.title)")
     if f.id and row.get(f.id) is None:  # else str() makes every null the id 'None'
-        raise DataError(f"{path} row {n}: no id in {f.id!r} (fields.id); give every row one, or set "
+        raise DataError(f"{where}: no id in {f.id!r} (fields.id); give every row one, or set "
                         "fields.id: null to number the rows")
     return Example(id=str(row[f.id]) if f.id else str(n), title=title, text=text, source=f"{path} row {n}")
 
 
 def source_examples(src: ArticleSource, key: str) -> list[Example]:
     """The rows with some text of a table beside the recipe's data (`key` names it in messages); with
-    `fields.summary`, each row's summary too: a string, or a list of strings joined a line each."""
+    `fields.summary`, each row's summary too."""
     rows = read_table(src.path, src.format)
     f = src.fields
     check_columns(rows, [c for c in (f.id, f.title, *f.text, f.summary) if c], src.path, f"{key}.fields")
@@ -238,9 +375,7 @@ def source_examples(src: ArticleSource, key: str) -> list[Example]:
         if ex is None:
             continue
         if f.summary:
-            value = row.get(f.summary)
-            lines = value if isinstance(value, list) else [value]
-            ex.summary = "\n".join(t for t in map(text_of, lines) if t)
+            ex.summary = summary_of(row, f.summary, ex.source)
             if not ex.summary:
                 raise DataError(f"{src.path} row {n}: no summary in {f.summary!r} ({key}.fields.summary)")
         out.append(ex)
@@ -264,7 +399,7 @@ def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes:
             raise DataError(f"{where}: no text in {', '.join(f.text)} (data.fields.text)")
         value = row.get(target)
         if cfg.task == "extractive-summary":
-            ex.summary = text_of(value)
+            ex.summary = summary_of(row, target, where)
             if not ex.summary:
                 raise DataError(f"{where}: no summary in {target!r} (data.fields.summary)")
         else:
@@ -283,10 +418,11 @@ def to_examples(rows: list[dict[str, Any]], cfg: TrainConfig, path: Path, notes:
 
 
 def table_paths(tables: Tables) -> list[Path]:
-    """The files a split names: each path as it is, or the files a glob in its name matches, sorted."""
+    """The files a split names: each path as it is, or the files a glob in its name matches, sorted (a
+    path that exists is itself, `train [2024].jsonl` too)."""
     out = []
     for path in tables if isinstance(tables, list) else [tables]:
-        if not any(c in path.name for c in "*?["):
+        if path.exists() or not any(c in path.name for c in "*?["):
             out.append(path)
             continue
         matched = sorted(path.parent.glob(path.name))
@@ -296,10 +432,22 @@ def table_paths(tables: Tables) -> list[Path]:
     return out
 
 
-def tables_examples(tables: Tables, cfg: TrainConfig, notes: list[str]) -> list[Example]:
+def check_apart(files: dict[str, list[Path]]) -> None:
+    """No table is read twice: a glob that also matches another split's file (`train: data/*.jsonl`
+    beside `dev: data/dev.jsonl`) would put its rows in both splits."""
+    first: dict[Path, str] = {}
+    for split, paths in files.items():
+        for path in paths:
+            seen = first.get(path.resolve())
+            if seen is not None:
+                both = f"data.{seen} and data.{split}" if seen != split else f"data.{split} twice"
+                raise DataError(f"{path}: read by {both} (a glob matches it too?); name each table once")
+            first[path.resolve()] = split
+
+
+def tables_examples(paths: list[Path], cfg: TrainConfig, notes: list[str]) -> list[Example]:
     """The examples of a split's tables, one table after another."""
-    return [ex for path in table_paths(tables) for ex in to_examples(read_table(path, cfg.data.format), cfg,
-                                                                       path, notes)]
+    return [ex for path in paths for ex in to_examples(read_table(path, cfg.data.format), cfg, path, notes)]
 
 
 def _carve(train: list[Example], ratio: float, rng: random.Random) -> list[Example]:
@@ -363,7 +511,8 @@ def _by_ids(examples: list[Example], ids_file: Path) -> dict[str, list[Example]]
     for split, rows in out.items():
         for ex in rows:
             if ex.id in listed_in:
-                raise DataError(f"{ids_file}: id {ex.id!r} is listed under {listed_in[ex.id]} and {split}")
+                where = "twice under" if listed_in[ex.id] == split else f"under {listed_in[ex.id]} and"
+                raise DataError(f"{ids_file}: id {ex.id!r} is listed {where} {split}")
             listed_in[ex.id] = split
     return out
 
@@ -409,11 +558,9 @@ def _load_splits(cfg: TrainConfig, notes: list[str]) -> dict[str, list[Example]]
         splits: dict[str, list[Example]] = {"train": examples}
     else:
         assert d.train is not None
-        splits = {"train": tables_examples(d.train, cfg, notes)}
-        for split in ("dev", "test"):
-            src = getattr(d, split)
-            if not isinstance(src, Ratio):
-                splits[split] = tables_examples(src, cfg, notes)
+        files = {s: table_paths(getattr(d, s)) for s in SPLITS if not isinstance(getattr(d, s), Ratio)}
+        check_apart(files)
+        splits = {s: tables_examples(paths, cfg, notes) for s, paths in files.items()}
         if d.fields.id:
             check_unique_ids([ex for rows in splits.values() for ex in rows])
     for split in ("test", "dev"):
@@ -459,15 +606,20 @@ def keep_labels(splits: dict[str, list[Example]], codes: set[str]) -> dict[str, 
     return counts
 
 
+def check_row_labels(ex: Example, known: set[str], cfg: TrainConfig, taxonomy: str) -> None:
+    """The row has a label, and only labels of `known` (`taxonomy` names them in the message)."""
+    if not ex.labels:
+        raise DataError(f"{ex.source}: no label in {cfg.data.fields.label!r} (data.fields.label)")
+    bad = [lb for lb in ex.labels if lb not in known]
+    if bad:
+        raise DataError(f"{ex.source}: label {bad[0]!r} is not in {taxonomy}")
+
+
 def _check_labels(cfg: TrainConfig, splits: dict[str, list[Example]], codes: list[str]) -> None:
     known = set(codes)
     for rows in splits.values():
         for ex in rows:
-            if not ex.labels:
-                raise DataError(f"{ex.source}: no label in {cfg.data.fields.label!r} (data.fields.label)")
-            bad = [lb for lb in ex.labels if lb not in known]
-            if bad:
-                raise DataError(f"{ex.source}: label {bad[0]!r} is not in the taxonomy (taxonomy.labels)")
+            check_row_labels(ex, known, cfg, "the taxonomy (taxonomy.labels)")
     carved = {s for s in ("dev", "test") if isinstance(getattr(cfg.data, s), Ratio)}
     for split, rows in splits.items():
         if split in carved:

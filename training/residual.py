@@ -510,7 +510,7 @@ def train_residual(
     recipe = load_recipe(config_path)
     if out is not None:
         recipe = recipe.model_copy(update={"output": out.resolve()})
-    check_free(recipe.output, f"{recipe.name}-{recipe.version}" if recipe.version else None)
+    check_free(recipe.output, f"{recipe.name}-{recipe.version}" if recipe.version else None, promote_it)
     check_writable(recipe.cache, "cache")
     engine_cfg = load_engine_config(recipe.engine)
     tagger_cfg = engine_cfg.tagger.without_heads()

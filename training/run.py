@@ -40,7 +40,9 @@ from training.data import (
     DataError,
     Dataset,
     Example,
+    check_row_labels,
     check_unique_ids,
+    keep_labels,
     load_dataset,
     read_table,
     select_split,
@@ -330,7 +332,8 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
     cfg = load_train_config(config_path)
     if out is not None:
         cfg = cfg.model_copy(update={"output": out.resolve()})
-    check_free(cfg.output, f"{cfg.name}-{cfg.version}" if cfg.version else None)  # else picked as written
+    # without a version, one is picked as it is written
+    check_free(cfg.output, f"{cfg.name}-{cfg.version}" if cfg.version else None, promote_it)
     check_writable(cfg.cache, "cache")
     ds = load_dataset(cfg)  # every data problem surfaces here, before any encoding or writing
     if cfg.headlines and cfg.headlines.sources:
@@ -371,14 +374,10 @@ def _eval_examples(cfg: TrainConfig, data: Path, split: str, taxonomy: list[Arti
     if cfg.task == "extractive-summary":
         return examples
     known = {lb.code for lb in taxonomy}
-    if cfg.taxonomy is not None and cfg.taxonomy.from_data:
-        for ex in examples:
-            ex.labels = [lb for lb in ex.labels if lb in known]
-        examples = [ex for ex in examples if ex.labels]
+    if (cfg.taxonomy is not None and cfg.taxonomy.from_data) or cfg.data.other_labels == "skip":
+        keep_labels({split: examples}, known)  # as training left its rows out
     for ex in examples:
-        bad = [lb for lb in ex.labels if lb not in known]
-        if bad:
-            raise DataError(f"{ex.source}: label {bad[0]!r} is not in the artifact's taxonomy")
+        check_row_labels(ex, known, cfg, "the artifact's taxonomy")
     if not examples:
         raise DataError(f"{data}: no row to evaluate in the {split} split")
     return examples
