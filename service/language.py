@@ -5,7 +5,8 @@ they cannot know (a German energy story: economy 0.97; "Hello.": economy 0.90), 
 alone are no better on other scripts (Arabic, Greek or Hindi news: religion 0.5-0.98). So text in
 another language gets no tags, and text of fewer than `MIN_WORDS` words is tagged by the descriptions
 alone, which score it low (with its headline, when it has one). The language comes from py3langid (97
-languages); only a confident guess of another language than `tagger.languages` counts.
+languages); only a confident guess of another language than `tagger.languages` counts, or, when those are
+all written in the Latin alphabet, any guess for text mostly in another script.
 """
 
 from __future__ import annotations
@@ -24,6 +25,15 @@ MIN_CONFIDENCE = 0.8
 # py3langid's other answers for English text: an English-based pidgin, "no language" (tables of figures)
 ENGLISH_LIKE = frozenset({"pcm", "zxx"})
 SAMPLE_CHARS = 10_000  # enough to tell a language; keeps a 1 MB text cheap
+# Languages written in the Latin alphabet (py3langid's codes). When `tagger.languages` holds only these, text
+# whose letters are mostly of another script is in another language however short it is: py3langid gives
+# a headline in Arabic 0.66-0.73, under MIN_CONFIDENCE.
+LATIN_SCRIPT = frozenset({
+    "af", "an", "br", "bs", "ca", "cs", "cy", "da", "de", "en", "eo", "es", "et", "eu", "fi", "fo", "fr",
+    "ga", "gl", "hr", "ht", "hu", "id", "is", "it", "la", "lb", "lt", "lv", "ms", "mt", "nb", "nl", "nn",
+    "no", "oc", "pl", "pt", "qu", "ro", "rw", "sk", "sl", "sq", "sv", "sw", "tl", "tr", "vi", "vo", "wa",
+    "xh", "zu",
+})
 
 
 @functools.cache
@@ -35,10 +45,20 @@ def identifier() -> LanguageIdentifier:
 
 def other_language(text: str, languages: list[str]) -> str | None:
     """The code of the language `text` is written in when it is confidently none of `languages`."""
-    lang, confidence = identifier().classify(text[:SAMPLE_CHARS])
-    if lang in languages or ("en" in languages and lang in ENGLISH_LIKE) or confidence < MIN_CONFIDENCE:
+    sample = text[:SAMPLE_CHARS]
+    lang, confidence = identifier().classify(sample)
+    if lang in languages or ("en" in languages and lang in ENGLISH_LIKE):
         return None
-    return lang
+    if confidence >= MIN_CONFIDENCE or (set(languages) <= LATIN_SCRIPT and latin_share(sample) < 0.5):
+        return lang
+    return None
+
+
+def latin_share(text: str) -> float:
+    """The share of `text`'s letters in the Latin alphabet (its extensions included); 1 without letters."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(ord(c) <= 0x024F or 0x1E00 <= ord(c) <= 0x1EFF for c in letters)
+    return latin / len(letters) if letters else 1.0
 
 
 def too_short(doc: Doc) -> bool:

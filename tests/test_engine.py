@@ -136,7 +136,8 @@ def test_keywords_do_not_run_through_wire_shorthand_dates_or_what_a_number_count
     assert {"net profit", "bond", "director", "annual inflation rate", "Western Australia"} <= set(keys), keys
 
 
-@pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH], ids=["de", "ar", "fr"])
+@pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH, "انخفضت الأسهم اليوم.", "Привет, как дела?"],
+                         ids=["de", "ar", "fr", "ar-short", "ru-short"])
 def test_text_in_another_language_gets_no_tags(analyzer, text):
     """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news."""
     r = _an(analyzer, text)
