@@ -29,7 +29,7 @@ from service.features import EncodedText
 from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
 from service.nlp import SpacyPipeline
-from service.roles import label_sentences
+from service.roles import dateline_prefix, label_sentences
 from service.schemas import (
     ALL_PARTS,
     AnalyzeOptions,
@@ -284,7 +284,9 @@ class Analyzer:
         # Read once for both: shouted lines, bylines, captions, … (service/asides.py).
         beside = None
         if "entities" in parts or "keywords" in parts:
-            beside = beside_story(p.doc, [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"])
+            asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]
+            asides += [(s.start, s.start + n) for s in p.sentences if (n := dateline_prefix(s.text))]
+            beside = beside_story(p.doc, asides)
         entities: list[EntityOut] = []
         if "entities" in parts:
             for ent in extract_entities(p.doc, set(cfg.entities.types), beside):

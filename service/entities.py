@@ -24,13 +24,15 @@ _NO_NAME = {"mr", "mrs", "ms", "dr", "prof", "sir", "gen", "maj", "col", "capt",
             "pfc", "pvt", "inc", "co", "corp", "ltd", "plc", "llc",
             "gmt", "bst", "cet", "est", "edt", "pst", "pdt", "utc"}
 _TICKER = re.compile(r"[A-Z][A-Z.]{0,5}")
-_ACRONYM = re.compile(r"[A-Z](?:\.?[A-Z])+\.?")
+_ACRONYM = re.compile(r"[A-Z](?:[.&]?[A-Z])+\.?")  # GM, U.S., M&S
 _BRACKETS = ("()", "[]", "<>")
 _LAST_WORD_STOPPED = re.compile(r"\b([A-Za-z]{3,})\.$")
 _ABBREVIATED = {"inc", "corp", "ltd", "plc", "bros", "univ", "dept"}
 _NAME_GOES_ON = re.compile(r"[ \t]+[A-Z]")
 # Types whose lone word never joins a person's name: a country (Jordan beside Michael Jordan), a nationality.
 _PLACES = {"GPE", "NORP"}
+# A minister's portfolio is no organisation: "Health" of "Health Secretary", "Home" of "Home Office minister".
+_OFFICE_AFTER = re.compile(r"[ \t]+(?:Secretary|Minister|Commissioner|Spokes(?:man|woman|person))\b")
 
 
 @dataclass
@@ -77,8 +79,10 @@ def _trimmed(text: str) -> tuple[int, int]:
 
 
 def _initials(text: str) -> str:
-    """GM for General Motors Corp, OECD for Organization for Economic Cooperation and Development."""
-    return "".join(w[0] for w in _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).split() if w[0].isupper())
+    """GM for General Motors Corp, OECD for Organization for Economic Cooperation and Development, MS for
+    Marks & Spencer, UKHSA for UK Health Security Agency (an acronym inside gives all its letters)."""
+    words = _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).split()
+    return "".join(w if len(w) > 1 and w.isupper() else w[0] for w in words if w[0].isupper())
 
 
 Groups = dict[tuple[str, str], Entity]  # (normalised text, type) -> entity
@@ -148,7 +152,8 @@ def _mentions(doc: Doc, types: set[str], beside: Beside
         if sum(c.isalpha() for c in key[0]) < 2 or key[0].replace(".", "") in _NO_NAME:
             continue
         ticker = doc_text[a - 1 : a] == "<" and doc_text[b : b + 1] == ">" and _TICKER.fullmatch(text)
-        no_name = not any(c.isupper() for c in text) or any(t.like_url or t.like_email for t in ent)
+        no_name = (not any(c.isupper() for c in text) or any(t.like_url or t.like_email for t in ent)
+                   or (label == "ORG" and " " not in text and _OFFICE_AFTER.match(doc_text, b)))
         if ent.start in skipped or ticker or no_name:
             loud.append((key[0], a, b))
             continue
@@ -202,7 +207,7 @@ def _join_acronyms(groups: Groups) -> None:
     for (k, t), e in list(groups.items()):
         if " " in k or not _ACRONYM.fullmatch(e.text):
             continue
-        letters = e.text.replace(".", "")
+        letters = e.text.replace(".", "").replace("&", "")
         full = [f for (fk, ft), f in groups.items() if ft == t and " " in fk and _initials(f.text) == letters]
         if len(full) == 1:
             full[0].spans.extend(groups.pop((k, t)).spans)

@@ -20,6 +20,7 @@ _MODIFIER = {"ADJ", "NOUN", "PROPN"}
 # A final "." stays: spaCy splits off full stops, so it is an abbreviation's ("U.S.").
 _EDGE_JUNK = re.compile(r"^[\W_]+|[^\w.]+$")
 _SPACES = re.compile(r"\s+")
+_STOPPED_NAME = re.compile(r"(\w&\w+)\.$")  # "P&G." ending a sentence: the full stop is the sentence's
 _AMOUNT = re.compile(r"^\d[\d.,]*(?:k|m|bn|tn|km|kg|mph|ft|cm|mm|mw|gw)$", re.I)
 # What a number measures ("a 47-year-old director", "the seven-year bond", "four-month highs"): not part of
 # the phrase that follows.
@@ -33,6 +34,9 @@ _DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "su
          "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
          "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "am", "pm",
          "morning", "afternoon", "evening", "night", "noon", "midnight", "weekend"}
+_AMOUNTS = {"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL"}
+# A company's legal form, alone no keyword ("…, Inc.", "Ltd."): its name went before a comma.
+_LEGAL_FORMS = {"inc", "ltd", "llc", "plc", "corp", "co", "gmbh", "ag", "sa", "nv", "bhd", "lp", "llp"}
 _MONTH_ABBREVIATIONS = {"jan.", "feb.", "mar.", "apr.", "aug.", "sept.", "sep.", "oct.", "nov.", "dec."}
 # Words that alone say nothing of a story ("company", "year", "things", "news"); kept inside longer phrases.
 _GENERIC = {"year", "years", "people", "thing", "things", "time", "times", "way", "ways", "lot", "lots",
@@ -50,13 +54,14 @@ class Keyword:
     score: float
 
 
-def _capitalised_words(doc: Doc, shouted: set[int]) -> set[str]:
+def _capitalised_words(doc: Doc, shouted: set[int], starts: set[int]) -> set[str]:
     """Words this text writes capitalised mid-sentence and never in lower case (Polish, Liberal, Time):
-    their case is kept wherever they stand, at the start of a sentence or on a shouted line."""
+    their case is kept wherever they stand, at the start of a sentence or on a shouted line. A sentence
+    starts where spaCy's does or at one of `starts` (spaCy starts a paragraph at its blank line)."""
     upper: set[str] = set()
     lower: set[str] = set()
     for tok in doc:
-        if tok.is_alpha and not tok.is_sent_start and tok.i not in shouted:
+        if tok.is_alpha and not tok.is_sent_start and tok.idx not in starts and tok.i not in shouted:
             (upper if tok.text[0].isupper() else lower).add(tok.lower_)
     return upper - lower
 
@@ -82,6 +87,8 @@ def _ends_a_phrase(tok: Token) -> bool:
     if (tok.lower_.rstrip(".") in _WIRE_WORDS or _TICKER.match(tok.text) or tok.lower_ in _NOW
             or tok.lower_ in _MONTH_ABBREVIATIONS or tok.like_url or tok.like_email):
         return True
+    if tok.ent_type_ in _AMOUNTS:  # "Thousands march", "millions of", "Tens"
+        return True
     return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_.rstrip(".") in _DAYS
                                                   or any(c.isdigit() for c in tok.text))
 
@@ -91,9 +98,11 @@ _JOINING = {"and", "&", "of", "for", "the", "de", "du", "des", "la", "le", "van"
 
 
 def _inside_a_name(tok: Token, run: list[Token]) -> bool:
-    """A joining word inside a name the entity recogniser found, after the name's first words: the "and"
-    of "Securities and Exchange Commission", the "of" of "Bank of England"."""
-    return (bool(run) and tok.ent_iob_ == "I" and tok.ent_type_ in _NAME_TYPES and tok.lower_ in _JOINING
+    """A joining word or a possessive inside a name the entity recogniser found, after the name's first
+    words: the "and" of "Securities and Exchange Commission", the "of" of "Bank of England", the "'s" of
+    "St Mary's Hospital"."""
+    return (bool(run) and tok.ent_iob_ == "I" and tok.ent_type_ in _NAME_TYPES
+            and (tok.lower_ in _JOINING or tok.tag_ == "POS")
             and run[-1].ent_type_ == tok.ent_type_ and run[-1].ent_iob_ in ("B", "I"))
 
 
@@ -119,8 +128,8 @@ def candidate_phrases(doc: Doc, max_words: int, beside: Beside | None = None,
     text_of_doc = doc.text  # Doc.text rebuilds the string on every access
     beside = beside or beside_story(doc)
     shouted, skip = beside.shouted, beside.skipped
-    names = _capitalised_words(doc, shouted)
     starts = set(sentence_starts)
+    names = _capitalised_words(doc, shouted, starts)
 
     def shown(tok) -> str:
         if tok.lower_ in names:
@@ -136,9 +145,10 @@ def candidate_phrases(doc: Doc, max_words: int, beside: Beside | None = None,
             run.pop()
         while run and (run[0].is_stop or run[0].pos_ not in _MODIFIER or _unit_of_number(run[0])):
             run.pop(0)
-        if len(run) == 1 and run[0].lower_ in _GENERIC:
+        generic = len(run) == 1 and run[0].lower_ in _GENERIC
+        if generic or all(t.lower_.rstrip(".") in _LEGAL_FORMS for t in run):
             run.clear()
-        words = sum(t.lower_ not in _JOINING for t in run)  # "Isle of Wight music festival": four
+        words = sum(t.lower_ not in _JOINING and t.tag_ != "POS" for t in run)  # "Isle of Wight festival": 3
         if run and words <= max_words and not all(t.is_stop for t in run):
             a, b = run[0].idx, run[-1].idx + len(run[-1].text)
             text = text_of_doc[a:b]
@@ -147,7 +157,7 @@ def candidate_phrases(doc: Doc, max_words: int, beside: Beside | None = None,
                 for t in run:  # what stands between the words (a space, a hyphen) is kept
                     parts += [text_of_doc[at:t.idx], shown(t)]
                     at = t.idx + len(t.text)
-                key = _EDGE_JUNK.sub("", _SPACES.sub(" ", "".join(parts)))
+                key = _STOPPED_NAME.sub(r"\1", _EDGE_JUNK.sub("", _SPACES.sub(" ", "".join(parts))))
                 if key:
                     out.setdefault(key, []).append((a, b))
         run.clear()

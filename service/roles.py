@@ -32,6 +32,13 @@ _BOILERPLATE = re.compile(
     r"skip (advertisement|ad)\b|download (our|the) (free )?app\b|(get|have) (the|our)\b.{0,60}\binbox\b|"
     r"(join|get|try) our (free )?([\w'’-]+ ){0,3}newsletters?\b|want (more|the latest)\b[^.?!]{0,50}\?$|"
     r"pic\.twitter\.com/|"
+    # ... a live page's welcome and sign-off, a call for readers' stories, a breaking story's note ...
+    r"((good )?(morning|afternoon|evening|hello|hi),? (and )?)?welcome (back )?to (our|the|this) "
+    r"(live|rolling|continuing)\b|that'?s (all|it) (from|for) (us|me|today|now|this)\b|"
+    r"thanks? (you )?for (following|joining|reading)\b|have you been affected\b|"
+    r"(are you|were you) (affected|there|caught up)\b.{0,60}\?|"
+    r"(get in touch|share your (story|experience))\b|this (is a )?(breaking|developing) (news )?story\b|"
+    r"this (story|article|page) (is being|will be) updated\b|"
     # ... press-release furniture, credits and notes about the article rather than its story.
     r"for immediate release\b|(media|press|investor|editorial) (contacts?|enquiries|inquiries)\b|contacts?:|"
     r"for (more|further) information\b|additional reporting by\b|"
@@ -129,6 +136,21 @@ _DATELINE = re.compile(
     rf"(?:,? {_MONTH} \d{{1,2}}{_AGENCY}? ?[-—–:]*|{_AGENCY}? ?[-—–:]+)$",  # a date, or a dash at the end
     re.I,
 )
+# A dateline opening a wire story's first sentence: "ANKARA (Reuters) - ", "WASHINGTON, March 3 (AP) — ",
+# "PARIS — " (a dash alone only after a place of 4+ capitals, and not a hyphen: "US - China talks").
+_DATELINE_PREFIX = re.compile(
+    r"(?-i:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
+    rf"(?:,? {_MONTH} \d{{1,2}})?(?:{_AGENCY} ?[-—–]+|(?<=[A-Z]{{4}}) ?[—–]+) (?-i:(?=[A-Z\"“‘']))",
+    re.I,
+)
+
+
+def dateline_prefix(text: str) -> int:
+    """How many characters of a sentence are a dateline before its story (0: none)."""
+    m = _DATELINE_PREFIX.match(text)
+    return m.end() if m else 0
+
+
 _TIME = r"\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?(?: [A-Z]{2,4}(?:[+-]\d{1,2}(?::?\d{2})?)?)?"  # "2:15 PM GMT+1"
 _DATE = re.compile(
     r"^(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,? )?"
@@ -236,6 +258,11 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
                   and _is_credit(head))
         if credit and k > 1 and len(order[k - 1]) == 1 and order[k - 1][0].words <= 20:
             order[k - 1][0].role = "boilerplate"
+        # An embedded post's text, the line above its attribution ("— Metropolitan Police (@metpoliceuk)
+        # March 3, 2026"): nobody in the story says it.
+        if _POST_BY.search(head) and k > 0 and sum(s.words for s in order[k - 1]) <= 60:
+            for s in order[k - 1]:
+                s.role = "boilerplate"
     text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
     for line in text_lines[-3:]:  # "Jane Doe is a freelance writer based in Leeds." closing a column
         if _BIO.search(line[0].text):
@@ -343,6 +370,10 @@ def needs_context(text: str) -> bool:
     return t.count('"') % 2 == 1 and first > 0 and not t[first - 1].isspace() and t[first - 1] not in "(["
 
 
+# A match report's team-sheet labels, before a list of names.
+_SHEET_LABEL = re.compile(
+    r"^(?:subs(?:titutes)?(?: not used)?|unused subs(?:titutes)?|booked|sent off|goals?|scorers?|referee|"
+    r"attendance|venue|man of the match|yellow cards?|red cards?)\s*:", re.I)
 _LOWER_WORD = re.compile(r"(?<![\w'’])[a-z][a-z'’-]*")
 
 
@@ -354,4 +385,5 @@ def is_fragment(sentence: Sentence, alone: bool) -> bool:
     text = sentence.text
     if alone and sentence.words <= 25 and not _TERMINAL.search(text):
         return True
+    text = _SHEET_LABEL.sub("", text)  # "Subs not used: Neto, Tierney.": the names are the line
     return not is_shouting(text) and len(_LOWER_WORD.findall(text)) < 2

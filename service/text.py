@@ -209,9 +209,9 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
     pieces: list[tuple[int, int]] = []
     for a, b in proposals:
         start = a
-        for m in re.finditer(r"\n", text[a:b]):
-            pieces.append((start, a + m.start()))
-            start = a + m.end()
+        for m in _LINE_OR_AMPERSAND_END.finditer(text, a, b):
+            pieces.append((start, m.start()))
+            start = m.end()
         pieces.append((start, b))
     markers = _list_markers(text)
     trimmed = []
@@ -237,7 +237,9 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
         if merged:
             pa, pb = merged[-1]
             same_line = "\n" not in text[pb:a]
-            carried = glued or _ends_with_abbreviation(text[pa:pb], piece) or _carries_on(text[pa:pb], piece)
+            cut_off = pb == a and piece[0] in ".,"  # "No" then ". 10 said": a word's stop cut off
+            carried = (glued or cut_off or _ends_with_abbreviation(text[pa:pb], piece)
+                       or _carries_on(text[pa:pb], piece))
             glued = False
             if same_line and carried:
                 merged[-1] = (pa, b)
@@ -256,6 +258,10 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
 
 
 _WORD_CHAR = re.compile(r"\w")
+# A line break; or a sentence's end after a name written with "&" ("… blamed P&G. Customers …"), whose full
+# stop the tokenizer keeps on the name, so the splitter does not see it.
+_LINE_OR_AMPERSAND_END = re.compile(
+    r"\n|(?:(?<=\b[A-Z]&[A-Z]\.)|(?<=\b[A-Z]{2}&[A-Z]\.)|(?<=\b[A-Z]&[A-Z]{2}\.))[ \t]+(?=[A-Z])")
 # A list item's marker at the start of a line: a bullet or dash, or a number or letter with "." or ")".
 _LIST_MARKER = re.compile(r"(?:[-*•·▪◦‣]|\(?(?:\d{1,2}|[a-z])[.)])[ \t]+(?=\w|[\"“‘'(\[])")
 

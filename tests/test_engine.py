@@ -355,3 +355,34 @@ def test_a_transfer_story_keeps_its_sport_child(analyzer):
     tags = _an(analyzer, text, include=["tags"]).tags
     assert tags[0].label == "sport" and [t.label for t in tags if t.parent == tags[0].code] == \
         ["sports transaction"], tags
+
+
+def test_keywords_are_no_counts_legal_forms_or_half_names(analyzer):
+    """'Thousands', 'Inc.' and 'St Mary' (of "St Mary's Hospital") were keywords."""
+    text = ("Thousands march against cuts\n\nThousands of people marched through London on Saturday "
+            "against benefit cuts.\n\nForecasters said the rain would stop by noon. Patients at St Mary's "
+            "Hospital in Paddington were moved after a leak.\n\nThe robots are made by Acme Robotics, Inc. "
+            "in Austin.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert not {"Thousands", "thousands", "Inc.", "Inc", "St Mary"} & set(keys), keys
+    assert "St Mary's Hospital" in keys, keys
+
+
+def test_entities_join_an_ampersand_acronym_and_skip_portfolios_and_datelines(analyzer):
+    text = ("ANKARA (Reuters) - Marks & Spencer said sales rose. M&S will open 20 stores. Health Secretary "
+            "Wes Streeting and Defence Secretary John Healey visited a store in Leeds.")
+    found = {e.text: e for e in _an(analyzer, text, include=["entities"]).entities}
+    assert found["Marks & Spencer"].count == 2, found
+    assert not {"M&S", "Health", "Defence", "Reuters", "ANKARA"} & set(found), found
+
+
+def test_a_paragraphs_first_word_is_not_a_name_for_keywords(analyzer):
+    """After a blank line spaCy starts the sentence on the line break, so "Insurers" opening a paragraph
+    read as a word the text capitalises mid-sentence."""
+    paras = ["Flood defences fail in Yorkshire",
+             "Hundreds of homes in York were flooded after the River Ouse burst its banks, the agency said.",
+             "Insurers estimate the damage at £40m, and the government has promised emergency funding.",
+             "Forecasters warn more heavy rain is expected later this week across northern England."]
+    keys = {sep: [k.text for k in _an(analyzer, sep.join(paras), include=["keywords"],
+                                      max_keywords=12).keywords] for sep in ("\n", "\n\n")}
+    assert keys["\n\n"] == keys["\n"] and "Insurers" not in keys["\n\n"], keys

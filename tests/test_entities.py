@@ -90,7 +90,7 @@ def test_an_acronym_joins_the_one_name_with_its_initials():
 
 def test_a_companys_legal_form_and_its_first_word_after_the_full_name_are_the_same_company():
     doc = _marked("Texaco Inc said Texaco Capital N.V. and Texaco would pay, Texaco said. Deutsche Boerse "
-                  "and Deutsche agreed. The Finance Ministry said Finance Minister Pereira agreed.",
+                  "and Deutsche agreed. The Finance Ministry said Finance Director Pereira agreed.",
                   [("Texaco Inc", "ORG"), ("Texaco Capital N.V.", "ORG"), ("Texaco", "ORG"),
                    ("Texaco", "ORG"), ("Deutsche Boerse", "ORG"), ("Deutsche", "ORG"),
                    ("Finance Ministry", "ORG"), ("Finance", "ORG")])

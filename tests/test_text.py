@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.roles import is_boilerplate, label_sentences, needs_context
+from service.roles import dateline_prefix, is_boilerplate, is_fragment, label_sentences, needs_context
 from service.text import clean_text, sentence_spans
 
 
@@ -75,6 +75,8 @@ def _naive(text: str) -> list[int]:
          ["Prof. Sarah Gilbert of Oxford Univ. led the team.", "It worked."]),
         ("it rained. then it stopped.", ["it rained.", "then it stopped."]),  # text all in lower case
         ("iPhone sales rose. eBay fell.", ["iPhone sales rose.", "eBay fell."]),
+        ("Analysts blamed P&G. Customers complained to B&Q. It fell.",
+         ["Analysts blamed P&G.", "Customers complained to B&Q.", "It fell."]),
         ("We know:\n- The ferry hit the wall.\n  • Nobody died.\n2) The port shut.\n- ENDS -\n* * *",
          ["We know:", "The ferry hit the wall.", "Nobody died.", "The port shut.", "- ENDS -", "* * *"]),
     ],
@@ -111,6 +113,25 @@ def test_a_mark_opening_the_next_sentence_leaves_the_one_before(text, cut, expec
     assert [text[a:b] for a, b in sentence_spans(text, [(0, at), (at, len(text))])] == expected
 
 
+def test_a_word_whose_full_stop_the_splitter_cut_off_keeps_it():
+    """spaCy splits "No. 10 said" into "No" and ". 10 said" (Downing Street in UK copy)."""
+    text = "It leaked. No. 10 said the PM had accepted it."
+    a, b = text.index("No"), text.index(". 10")
+    assert _split(text, [a, b]) == ["It leaked.", "No. 10 said the PM had accepted it."]
+
+
+def test_an_embedded_posts_text_and_a_team_sheet_are_not_story():
+    text = ("Man charged after stabbing\nA man has been charged after two people were stabbed in London.\n"
+            "We have charged a man following the incident on Oxford Street.\n"
+            "— Metropolitan Police (@metpoliceuk) March 3, 2026\nSubs not used: Neto, Tierney, Nwaneri.")
+    spans = sentence_spans(text, [(0, len(text))])
+    sentences = label_sentences(text, spans)
+    roles = {s.text: s.role for s in sentences}
+    assert roles["We have charged a man following the incident on Oxford Street."] == "boilerplate"
+    assert roles["A man has been charged after two people were stabbed in London."] == "body"
+    assert is_fragment(sentences[-1], alone=True)
+
+
 def test_headline_byline_and_boilerplate_roles():
     text = "Big news headline\nBy Jane Smith\nThe body starts here with a fact.\nShare this article"
     spans = sentence_spans(text, [(0, len(text))])
@@ -139,6 +160,9 @@ def test_headline_byline_and_boilerplate_roles():
     "Leave a comment below and tell us what you think.",
     "By Jane Smith in Brussels", "By Jane Smith, Europe Correspondent, in Brussels",
     "By Jane Smith on March 3, 2025", "By Anna van der Berg", "By Jane Smith and Tom Hale in Brussels",
+    "Good morning and welcome to our live coverage of the war in Ukraine.", "That's all from us for today.",
+    "Thanks for following.", "Have you been affected by the strikes?",
+    "This is a breaking news story and will be updated.",
 ])
 def test_page_furniture_is_boilerplate(line):
     assert is_boilerplate(line)
@@ -152,6 +176,7 @@ def test_page_furniture_is_boilerplate(line):
     "KEY MATCH STATS", "Reporting by the BBC found that rents rose.",
     "By using this method, engineers cut costs.",
     "Credit card debt rose 5% in May.", "Want more proof? Look at the data.",
+    "Welcome to the club, said the manager.", "Thanks to the rain, the match was off.",
 ])
 def test_article_text_is_not_boilerplate(sentence):
     assert not is_boilerplate(sentence)
@@ -340,3 +365,14 @@ def test_the_engine_summarises_wrapped_copy_in_whole_sentences(analyzer):
         assert WRAPPED[s.start : s.end] == s.text  # offsets slice the input, line breaks and all
         assert s.text[0].isupper() and s.text.endswith(".")  # a whole sentence, not a line
     assert not any(s.text.startswith("HARBOUR CITY") for s in picked)  # the headline line is not one
+
+
+@pytest.mark.parametrize(("sentence", "prefix"), [
+    ("ANKARA (Reuters) - Turkey said.", "ANKARA (Reuters) - "),
+    ("WASHINGTON, March 3 (AP) — The Senate voted.", "WASHINGTON, March 3 (AP) — "),
+    ("PARIS — The president spoke.", "PARIS — "),
+    ("US - China talks resumed.", ""),
+    ("The company said so.", ""),
+])
+def test_a_dateline_opening_a_sentence(sentence, prefix):
+    assert sentence[: dateline_prefix(sentence)] == prefix
