@@ -30,7 +30,13 @@ from service.auth_http import ApiKeyGuard
 from service.batcher import MicroBatcher
 from service.config import EngineConfig, load_engine_config
 from service.errors import NewsdeskError
-from service.errors_http import ERROR_RESPONSES, RequestBodyGuard, ServiceUnavailable, install_error_handlers
+from service.errors_http import (
+    ERROR_RESPONSES,
+    PlainErrorsAsJson,
+    RequestBodyGuard,
+    ServiceUnavailable,
+    install_error_handlers,
+)
 from service.head_http import HeadAsGet
 from service.metrics import ServiceMetrics
 from service.observe_http import CLIENT_CLOSED, RequestObserver
@@ -231,6 +237,7 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=config.server.cors_origins,
                            allow_methods=["GET", "POST"], expose_headers=["X-Request-ID"],
                            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"])
+    app.add_middleware(PlainErrorsAsJson)  # outside CORS, whose refusals are plain text
     app.add_middleware(HeadAsGet)  # HEAD is a GET to everything inside
     app.add_middleware(RequestObserver, metrics=metrics)  # outermost: it sees a HEAD as HEAD
     return app

@@ -33,6 +33,7 @@ ACTIVE = "ACTIVE"  # in an output folder: the folder name of the promoted artifa
 FORMAT_VERSION = 1
 
 Task = Literal["multi-class", "multi-label", "extractive-summary", "zero-shot-residual"]
+RESIDUAL_TASK = "zero-shot-residual"
 MAIN_METRIC: dict[str, str] = {
     "multi-class": "accuracy",
     "multi-label": "micro_f1",
@@ -93,8 +94,18 @@ def resolve_artifact(path: str | Path) -> Path:
     raise ConfigError(f"{path} is not an artifact: it has no {MANIFEST} and no {ACTIVE} file")
 
 
-def load_manifest(path: str | Path) -> tuple[Path, Manifest]:
-    """The artifact folder and its manifest; every file the manifest lists must be there."""
+# The artifacts an engine config's fields name: the tasks each may have, and what the field wants.
+FIELD_TASKS: dict[str, tuple[tuple[str, ...], str]] = {
+    "tagger.artifact": (("multi-class", "multi-label"), "a tagger"),
+    "tagger.head": ((RESIDUAL_TASK,), f"a {RESIDUAL_TASK} head"),
+    "tagger.short_head": ((RESIDUAL_TASK,), f"a {RESIDUAL_TASK} head"),
+    "summarizer.artifact": (("extractive-summary",), "a summariser"),
+}
+
+
+def load_manifest(path: str | Path, field: str | None = None) -> tuple[Path, Manifest]:
+    """The artifact folder and its manifest; every file the manifest lists must be there. For an engine
+    config's `field` (a key of FIELD_TASKS), the artifact must be of a task that field takes."""
     folder = resolve_artifact(path)
     source = folder / MANIFEST
     try:
@@ -111,4 +122,8 @@ def load_manifest(path: str | Path) -> tuple[Path, Manifest]:
     missing = [f for f in manifest.files if not (folder / f).exists()]
     if missing:
         raise ConfigError(f"artifact {folder} is incomplete: missing {', '.join(missing)}")
+    if field is not None:
+        tasks, wanted = FIELD_TASKS[field]
+        if manifest.task not in tasks:
+            raise ConfigError(f"{field}: {folder} is not {wanted} (its manifest's task is {manifest.task})")
     return folder, manifest

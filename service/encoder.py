@@ -22,7 +22,7 @@ from service.config import EncoderConfig
 from service.encoder_runtime import Forward, OnnxForward, TorchForward
 from service.errors import ConfigError, EncodingStopped, first_line
 from service.model_folder import encoder_fingerprint, resolve_encoder_path
-from service.settings import get_settings
+from service.settings import usable_cache_root
 
 
 @dataclass
@@ -56,7 +56,7 @@ class SentenceEncoder:
                 self.forward = TorchForward.load(self.path, bf16=cfg.runtime == "torch-bf16")
             else:
                 self.forward = OnnxForward(self.path, self.fingerprint, cfg.threads,
-                                           get_settings().cache_root, int8=cfg.runtime == "onnx-int8")
+                                           usable_cache_root(), int8=cfg.runtime == "onnx-int8")
         except (OSError, ValueError, SafetensorError) as e:  # a folder missing files, or files cut short
             raise ConfigError(f"encoder: cannot load the model in {self.path}: {first_line(e)}") from e
         self.cls_id = self.tokenizer.cls_token_id

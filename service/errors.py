@@ -15,8 +15,8 @@ def json_syntax_error(msg: str, where: str) -> str:
 
 
 def json_parse_failure(e: BaseException) -> str:
-    """Why `json.loads` failed other than on syntax, in one line: nesting past the stack, or Python's limit
-    of 4,300 digits on an integer (its advice after ';' is for the server's code, not the sender)."""
+    """Why `json.loads` (or a YAML loader) failed other than on syntax, in one line: nesting past the stack,
+    or Python's limit of 4,300 digits on an integer (its advice after ';' is for our code, not the user)."""
     return "nested too deeply" if isinstance(e, RecursionError) else first_line(e).split(";")[0]
 
 

@@ -6,13 +6,16 @@ Every error leaves the server as `{"error": {"code", "message", "field"}}`:
 - request-validation errors from FastAPI/pydantic become 400 (bad JSON) or 422 (bad shape) naming the field;
 - transport problems (wrong Content-Type, body too large, body not UTF-8) are caught by `RequestBodyGuard`,
   a pure ASGI middleware that reads the body at most once and never more than the configured limit;
-- anything else is a 500 `internal_error` with no traceback in the response (the traceback is logged).
+- anything else is a 500 `internal_error` with no traceback in the response (the traceback is logged);
+- the few answers Starlette writes as plain text itself (a file's unsatisfiable Range, a refused CORS
+  preflight) are rewritten as JSON by `PlainErrorsAsJson`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -49,8 +52,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 _STATUS_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 413: "body_too_large", 415: "unsupported_media_type",
-    429: "too_many_requests", 503: "unavailable",
+    416: "range_not_satisfiable", 429: "too_many_requests", 503: "unavailable",
 }
+
+
+def _status_code(status: int) -> str:
+    return _STATUS_CODES.get(status, "error" if status < 500 else "internal_error")
 
 
 class ServiceUnavailable(NewsdeskError):
@@ -144,7 +151,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _STATUS_CODES.get(exc.status_code, "error" if exc.status_code < 500 else "internal_error")
+    code = _status_code(exc.status_code)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc.__cause__, RecursionError):  # FastAPI's JSON parse of a deeply nested body
         code, message = "invalid_json", "body is nested too deeply to parse; send a flat JSON object"
@@ -248,6 +255,54 @@ class RequestBodyGuard:
             f"request body is too large: the limit is {self.max_body_bytes} bytes, got {size}",
             headers={"Connection": "close"},
         )
+
+
+class PlainErrorsAsJson:
+    """Pure ASGI middleware: an error answer that is not JSON becomes the JSON error every other one is,
+    with the same status and headers (Content-Range, Vary) and its text as the message. Starlette answers
+    these itself, before any exception handler: FileResponse a Range it cannot satisfy (416) or parse
+    (400), CORSMiddleware a preflight from an origin it does not allow (400)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None  # the plain error's start, held back until its body is in
+        body = b""
+
+        async def send_as_json(message: Message) -> None:
+            nonlocal start, body
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                if not is_json_media_type(Headers(raw=message["headers"]).get("content-type")):
+                    start = message
+                    return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                await _as_json(start, body)(scope, receive, send)
+
+        await self.app(scope, receive, send_as_json)
+
+
+def _as_json(start: Message, body: bytes) -> JSONResponse:
+    status = start["status"]
+    headers = Headers(raw=start["headers"]).items()
+    kept = {k: v for k, v in headers if k not in ("content-type", "content-length")}  # the JSON's own
+    message = body.decode("utf-8", "replace").strip() or _phrase(status)
+    return error_response(status, _status_code(status), message, headers=kept)
+
+
+def _phrase(status: int) -> str:
+    """The status's reason phrase; statuses outside the standard have none (499: the client left)."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"status {status}"
 
 
 def _routed(scope: Scope) -> bool:

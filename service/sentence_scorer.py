@@ -183,9 +183,7 @@ class LearnedSentenceScorer:
 
     @classmethod
     def load(cls, path: Path, base: SentenceEncoder) -> LearnedSentenceScorer:
-        folder, manifest = load_manifest(path)
-        if manifest.task != "extractive-summary":
-            raise ConfigError(f"summarizer.artifact: {folder} is a {manifest.task} model, not a summariser")
+        folder, manifest = load_manifest(path, "summarizer.artifact")
         if manifest.model.get("encoder_fingerprint") != base.fingerprint:
             raise ConfigError(
                 f"summarizer.artifact: {folder} was trained on vectors of another encoder "

@@ -8,6 +8,7 @@ whose /readyz says `failed` for ever.
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import os
 import signal
@@ -17,7 +18,7 @@ import sys
 from fastapi import FastAPI
 
 from service.config import EngineConfig
-from service.errors import InputError
+from service.errors import ConfigError, InputError
 from service.logs import configure_json_logging
 from service.model_folder import resolve_encoder_path
 from service.scoring.run import pin_models
@@ -26,14 +27,23 @@ from service.taxonomy import load_taxonomy
 
 def check_models(config: EngineConfig) -> None:
     """The files behind the config's paths, checked without loading a model, as `newsdesk analyze` and
-    `newsdesk score` find them: the encoder's folder, a zero-shot tagger's taxonomy, every artifact's
-    manifest and files (`pin_models`; for a seq2seq summariser, its folder's model config and tokenizer).
-    A wrong path is then one line and exit code 2 instead of a server whose /readyz says `failed` for
-    ever; what only loading can find (unreadable weights, say) still comes out there."""
+    `newsdesk score` find them: the encoder's folder, the spaCy package, a zero-shot tagger's taxonomy,
+    every artifact's manifest, kind and files (`pin_models`; for a seq2seq summariser, its folder's model
+    config and tokenizer). A wrong path is then one line and exit code 2 instead of a server whose /readyz
+    says `failed` for ever; what only loading can find (unreadable weights, say) still comes out there."""
     resolve_encoder_path(config.encoder)
+    if not _installed(config.spacy.package):  # found, not imported: importing it imports spaCy (seconds)
+        raise ConfigError(f"spacy.package: cannot import {config.spacy.package!r}: it is not installed")
     if config.tagger.kind == "zero-shot" and config.tagger.taxonomy is not None:
         load_taxonomy(config.tagger.taxonomy)
     pin_models(config)
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # "a.b" whose package "a" is missing
+        return False
 
 
 def _address(host: str, port: int) -> str:

@@ -12,7 +12,7 @@ from service.encoder import SentenceEncoder
 from service.features import EncodedText
 from service.language import identifier, other_language, too_short
 from service.schemas import ModelInfo
-from service.settings import get_settings
+from service.settings import usable_cache_root
 from service.tagger import TagScore, ZeroShotTagger, logit, offset_vector, shown, sigmoid
 from service.taxonomy import Label, load_taxonomy
 from service.trained_tagger import TrainedTagger
@@ -78,7 +78,7 @@ class ZeroShotArticleTagger:
         prompts = {lb.code: lb.prompts() for lb in taxonomy.labels}
         # One encoder call (or one cache read) for every description of every level.
         texts = [p for ps in prompts.values() for p in ps]
-        vectors = encode_cached(encoder, texts, get_settings().cache_root)
+        vectors = encode_cached(encoder, texts, usable_cache_root())
         ends = np.cumsum([len(ps) for ps in prompts.values()])
         rows = {code: np.arange(e - len(ps), e) for (code, ps), e in zip(prompts.items(), ends, strict=True)}
 

@@ -45,6 +45,12 @@ class Taxonomy(BaseModel):
             raise ValueError(f"duplicate label codes: {sorted(dup)}")
         by_code = self.by_code
         for lb in self.labels:
+            # A blank name or description is embedded as if it were text: a topic that matches nothing.
+            if not lb.name.strip():
+                raise ValueError(f"label {lb.code}: its name is blank")
+            if blank := [i for i, d in enumerate(lb.descriptions) if not d.strip()]:
+                raise ValueError(f"label {lb.code}: description {blank[0]} is blank; write a sentence or "
+                                 "remove it")
             if lb.parent is not None and lb.parent not in by_code:
                 raise ValueError(f"label {lb.code}: parent {lb.parent} is not in the taxonomy")
         # Each level hangs under the one above it, so walking up from any label ends at the top level.

@@ -98,9 +98,7 @@ class TrainedTagger:
 
     @classmethod
     def load(cls, path: Path, base: SentenceEncoder) -> TrainedTagger:
-        folder, manifest = load_manifest(path)
-        if manifest.task not in ("multi-class", "multi-label"):
-            raise ConfigError(f"tagger.artifact: {folder} is a {manifest.task} model, not a tagger")
+        folder, manifest = load_manifest(path, "tagger.artifact")
         encoder = None
         if manifest.encoder_finetuned:
             own = EncoderConfig(

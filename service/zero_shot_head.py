@@ -32,7 +32,6 @@ from service.tagger import calibrated_logits, sigmoid
 from service.taxonomy import Label
 from service.trained_tagger import TopicModel, read_topic_model
 
-RESIDUAL_TASK = "zero-shot-residual"
 GROUP_WEIGHTS = "group.safetensors"  # beside the head's weights; its TF-IDF vocabulary is VOCAB
 
 
@@ -105,9 +104,7 @@ class ResidualHead:
 
     @classmethod
     def load(cls, path: Path, codes: list[str], fingerprint: str, field: str = "tagger.head") -> ResidualHead:
-        folder, manifest = load_manifest(path)
-        if manifest.task != RESIDUAL_TASK:
-            raise ConfigError(f"{field}: {folder} is a {manifest.task} model, not a {RESIDUAL_TASK} head")
+        folder, manifest = load_manifest(path, field)
         m = manifest.model
         if [lb.code for lb in manifest.taxonomy] != codes:
             raise ConfigError(f"{field}: {folder} was trained for other labels than the taxonomy's top "

@@ -280,6 +280,27 @@ def test_unexpected_error_is_json_without_internals(caplog):
     assert any("secret internals" in str(rec.exc_info) for rec in caplog.records if rec.exc_info)
 
 
+def test_errors_starlette_writes_itself_are_json(make_config):
+    """FileResponse's answer to a Range it cannot satisfy or parse and CORSMiddleware's to a preflight from
+    another origin were text/plain ("Disallowed CORS origin")."""
+    config = make_config(server={"cors_origins": ["https://newsroom.example"]})
+    client = TestClient(create_app(config, analyzer_factory=lambda config: FakeAnalyzer()))
+    r = client.get("/", headers={"Range": "bytes=99999-"})
+    assert r.status_code == 416 and r.headers["content-range"].startswith("bytes */")
+    check_error(r.json(), "range_not_satisfiable")
+    r = client.get("/", headers={"Range": "lines=1-2"})
+    assert r.status_code == 400 and r.json()["error"]["message"] == "Only support bytes range"
+    preflight = {"Access-Control-Request-Method": "POST"}
+    r = client.options("/v1/analyze", headers={"Origin": "https://evil.example", **preflight})
+    assert r.status_code == 400 and "access-control-allow-origin" not in r.headers
+    check_error(r.json(), "bad_request")
+    assert r.json()["error"]["message"] == "Disallowed CORS origin"
+    r = client.options("/v1/analyze", headers={"Origin": "https://newsroom.example", **preflight})
+    assert r.status_code == 200 and r.text == "OK"  # an allowed preflight, as before
+    r = client.get("/", headers={"Range": "bytes=0-9"})
+    assert r.status_code == 206 and r.text == "<!doctype "  # a range it can serve, as before
+
+
 def test_api_module_does_not_import_torch():
     code = "import sys, service.api; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

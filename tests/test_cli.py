@@ -181,6 +181,7 @@ def test_serve_on_an_address_not_ours(host, fragment):
 
 
 # (what the config changes, a fragment of the error): paths that `newsdesk analyze` refuses at once
+# ({tmp}: the test's folder, {models}: the project's models/)
 MISSING_MODELS: dict[str, tuple[dict[str, Any], str]] = {
     "taxonomy": ({"tagger": {"taxonomy": "{tmp}/nope.yaml"}}, "config file not found: {tmp}/nope.yaml"),
     "head": ({"tagger": {"head": "{tmp}/no-head"}}, "no artifact at {tmp}/no-head"),
@@ -188,6 +189,14 @@ MISSING_MODELS: dict[str, tuple[dict[str, Any], str]] = {
     "sentence scorer": ({"summarizer": {"artifact": "{tmp}/no-scorer"}}, "no artifact at {tmp}/no-scorer"),
     "encoder folder": ({"encoder": {"path": "{tmp}/no-encoder"}}, "encoder.path: no model folder at {tmp}"),
     "incomplete artifact": ({"summarizer": {"artifact": "{tmp}/scorer"}}, "incomplete: missing weights"),
+    # these four used to start a server whose /readyz said 503 failed
+    "summariser as head": ({"tagger": {"head": "{models}/summary-default"}},
+                           "tagger.head: {models}/summary-default/"),
+    "head as summariser": ({"summarizer": {"artifact": "{models}/iptc-default"}},
+                           "summarizer.artifact: {models}/iptc-default/"),
+    "summariser as tagger": ({"tagger": {"kind": "trained", "artifact": "{models}/summary-default",
+                                         "head": None, "short_head": None}}, "is not a tagger"),
+    "spaCy package": ({"spacy": {"package": "nope_spacy"}}, "spacy.package: cannot import 'nope_spacy'"),
 }
 
 
@@ -195,13 +204,15 @@ MISSING_MODELS: dict[str, tuple[dict[str, Any], str]] = {
 def test_serve_with_a_missing_model_refuses_to_start(make_config, tmp_path, project_root, case):
     """These used to start a server whose /readyz and /v1/analyze said 503 load_failed for ever."""
     changes, fragment = MISSING_MODELS[case]
-    changes = {k: {f: v.format(tmp=tmp_path) for f, v in part.items()} for k, part in changes.items()}
+    where = {"tmp": tmp_path, "models": project_root / "models"}
+    changes = {k: {f: v if v is None else v.format(**where) for f, v in part.items()}
+               for k, part in changes.items()}
     scorer = project_root / "models" / "summary-default"
     shutil.copytree(scorer / (scorer / "ACTIVE").read_text().strip(), tmp_path / "scorer")
     (tmp_path / "scorer" / "weights.safetensors").unlink()
     config = make_config(**changes)
     proc = run("serve", "--port", str(free_port()), "--config", str(config), timeout=SERVE_TIMEOUT_S)
-    assert_user_error(proc, fragment.format(tmp=tmp_path))
+    assert_user_error(proc, fragment.format(**where))
 
 
 @pytest.mark.parametrize(("options", "fragment"), [
@@ -227,5 +238,9 @@ def test_warm_fills_the_caches_a_start_reads(analyzer, tmp_path: Path):
         p.name for p in (get_settings().cache_root / "encoders").iterdir())
 
 
-def test_warm_with_the_caches_off_is_a_user_error():
+def test_warm_with_the_caches_off_is_a_user_error(tmp_path: Path):
     assert_user_error(run("warm", env={"NEWSDESK_CACHE_DIR": ""}), "NEWSDESK_CACHE_DIR is empty")
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    assert_user_error(run("warm", env={"NEWSDESK_CACHE_DIR": str(blocked)}),
+                      f"NEWSDESK_CACHE_DIR {blocked} is a file, not a folder")

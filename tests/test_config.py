@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import yaml
 
@@ -10,8 +12,9 @@ from service.encoder import SentenceEncoder
 from service.errors import ConfigError
 from service.features import TfidfView
 from service.heads import TopicHead, head_bytes, load_head
+from service.language import LANGUAGES, LATIN_SCRIPT, identifier
 from service.model_folder import resolve_encoder_path
-from service.settings import DEFAULT_CONFIG
+from service.settings import DEFAULT_CONFIG, PROJECT_ROOT, get_settings, usable_cache_root
 from service.taxonomy import load_taxonomy
 
 
@@ -57,6 +60,20 @@ def _base():
         (lambda r: r["tagger"].update(languages=["English"]), "tagger.languages.0"),
         (lambda r: r["tagger"].update(head_weight_calibration={"slope": 0}),
          "tagger.head_weight_calibration.slope"),
+        # NaN and infinity used to pass, and scores came back null or 1.0
+        (lambda r: r["tagger"]["calibration"].update(slope=float("nan")), "tagger.calibration.slope"),
+        (lambda r: r["tagger"].update(headline_weight=float("inf")), "tagger.headline_weight"),
+        (lambda r: r["summarizer"].update(centrality_weight=float("nan")), "summarizer.centrality_weight"),
+        (lambda r: r["server"].update(request_timeout_s=float("inf")), "server.request_timeout_s"),
+        # importlib's ValueError, not ImportError, came out as a traceback
+        (lambda r: r["encoder"].update(package=""), "encoder.package"),
+        (lambda r: r["spacy"].update(package=""), "spacy.package"),
+        # no sentence boundaries: every analysis was a 500
+        (lambda r: r["spacy"].update(components=["tok2vec", "ner"]), "spacy.components"),
+        (lambda r: r["spacy"].update(components=[]), "spacy.components"),
+        # either one silently turned all tagging off
+        (lambda r: r["tagger"].update(languages=[]), "tagger.languages"),
+        (lambda r: r["tagger"].update(languages=["xx"]), "tagger.languages.0: Value error, 'xx' is not a"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, mutate, needle):
@@ -86,6 +103,59 @@ def test_a_yaml_syntax_error_says_what_and_where(tmp_path, text, problem):
     assert str(e.value) == f"{path}: not valid YAML: {problem}"
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("name: " + "9" * 5000 + "\n", "cannot read it as YAML: Exceeds the limit (4300 digits)"),
+    ("name: " + "[" * 5000 + "]" * 5000 + "\n", "name: Input should be a valid string, got a list of 1 item"),
+])
+def test_yaml_python_cannot_hold_is_one_line(tmp_path, text, problem):
+    """A 5,000-digit integer (ValueError) and 5,000 nested lists (RecursionError in the message's repr)."""
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_engine_config(path)
+    assert problem in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_value_in_an_error_is_cut_short(tmp_path):
+    """A taxonomy given as the config printed an 86 KB line; eight lines of YAML aliases, 254 MB."""
+    with pytest.raises(ConfigError) as e:
+        load_engine_config(PROJECT_ROOT / "configs" / "taxonomies" / "iptc.yaml")
+    assert "labels: Extra inputs are not permitted, got a list of 88 items" in str(e.value)
+    assert len(str(e.value)) < 300
+    aliases = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefg", "bcdefgh", strict=True))
+    with pytest.raises(ConfigError) as e:
+        load_engine_config(_write(tmp_path, aliases))
+    assert "h: Extra inputs are not permitted, got a list of 9 items" in str(e.value)
+    assert len(str(e.value)) < 2000  # eleven problems, each naming the file
+    raw = _base()
+    raw["tagger"]["pooling"] = "x" * 10_000
+    with pytest.raises(ConfigError, match=r"tagger\.pooling: .*, got 'x{76}\.\.\.$"):  # 80 characters
+        load_engine_config(_write(tmp_path, raw))
+
+
+def test_the_languages_a_config_may_name_are_py3langids():
+    assert LANGUAGES == set(identifier().nb_classes) and LATIN_SCRIPT <= LANGUAGES
+
+
+def test_an_empty_newsdesk_config_is_the_default(monkeypatch):
+    """It was Path(""), the current folder: "cannot read config .: Is a directory"."""
+    monkeypatch.setenv("NEWSDESK_CONFIG", "")
+    assert get_settings().config == DEFAULT_CONFIG
+
+
+def test_a_cache_folder_that_cannot_be_written_is_the_cache_off(tmp_path, monkeypatch, caplog):
+    """Said once; the ONNX export used to fail at its end, blaming the encoder ("Not a directory")."""
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("NEWSDESK_CACHE_DIR", str(blocked))
+    with caplog.at_level(logging.WARNING, logger="newsdesk.settings"):
+        assert usable_cache_root() is None and usable_cache_root() is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"NEWSDESK_CACHE_DIR {blocked} is a file, not a folder: running without the caches"]
+    monkeypatch.setenv("NEWSDESK_CACHE_DIR", str(tmp_path / "new" / "cache"))
+    assert usable_cache_root() == tmp_path / "new" / "cache" and (tmp_path / "new" / "cache").is_dir()
+
+
 def test_missing_config(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         load_engine_config(tmp_path / "nope.yaml")
@@ -100,6 +170,19 @@ def test_taxonomy_errors(tmp_path):
         load_taxonomy(_write(tmp_path, dup))
     with pytest.raises(ConfigError, match="labels"):
         load_taxonomy(_write(tmp_path, {"name": "t", "labels": []}))
+
+
+@pytest.mark.parametrize("label, problem", [
+    ({"code": "b", "name": "   "}, "label b: its name is blank"),
+    ({"code": "b", "name": "sport", "descriptions": ["A match.", ""]}, "label b: description 1 is blank"),
+    ({"code": "b", "name": "sport", "descriptions": [" \t "]}, "label b: description 0 is blank"),
+])
+def test_a_blank_label_name_or_description_is_an_error(tmp_path, label, problem):
+    """Embedded as if it were text, it made a topic that matches nothing."""
+    path = _write(tmp_path, {"name": "t", "labels": [{"code": "a", "name": "economy"}, label]})
+    with pytest.raises(ConfigError) as e:
+        load_taxonomy(path)
+    assert problem in str(e.value) and str(path) in str(e.value)
 
 
 def test_damaged_artifact_files_are_config_errors_naming_them(tmp_path):

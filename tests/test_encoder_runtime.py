@@ -84,6 +84,20 @@ def test_with_the_cache_off_the_export_is_gone_once_loaded(tmp_path: Path, model
     assert forward(ids, np.ones_like(ids)).shape == (1, 3, 384)
 
 
+def test_a_cache_folder_that_cannot_be_written_is_the_cache_off(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch):
+    """NEWSDESK_CACHE_DIR naming a file: the export ran, then failed writing there ("encoder: cannot load the
+    model ...: Not a directory"). Now the graph is exported for this process only, as with the cache off."""
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("NEWSDESK_CACHE_DIR", str(blocked))
+    roots: list[Path | None] = []
+    monkeypatch.setattr("service.encoder.OnnxForward",
+                        lambda _dir, _fp, _threads, root, **_: roots.append(root))
+    SentenceEncoder(EncoderConfig())
+    assert roots == [None]
+
+
 def test_a_damaged_cached_graph_is_exported_again(tmp_path: Path, model_dir: Path, fingerprint: str,
                                                   exported: Path):
     root = tmp_path / "cache"

@@ -33,6 +33,7 @@ from service.artifacts import (
     MAIN_METRIC,
     MANIFEST,
     MODEL_CARD,
+    RESIDUAL_TASK,
     RESOLVED_CONFIG,
     VOCAB,
     WEIGHTS,
@@ -48,7 +49,7 @@ from service.tagger import ZeroShotTagger, calibrated_logits, lead, sigmoid
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
 from service.trained_tagger import TopicModel
-from service.zero_shot_head import GROUP_WEIGHTS, RESIDUAL_TASK, TopicGroup, resplit, zero_shot_fingerprint
+from service.zero_shot_head import GROUP_WEIGHTS, TopicGroup, resplit, zero_shot_fingerprint
 from training import plots
 from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
 from training.card import model_card

@@ -18,6 +18,7 @@ from service.artifacts import (
     MAIN_METRIC,
     MANIFEST,
     MODEL_CARD,
+    RESIDUAL_TASK,
     RESOLVED_CONFIG,
     VOCAB,
     WEIGHTS,
@@ -31,7 +32,6 @@ from service.heads import SentenceHead, head_bytes, load_head
 from service.sentence_scorer import SENTENCE_FEATURES, lexical_view
 from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
-from service.zero_shot_head import RESIDUAL_TASK
 from training import plots
 from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
 from training.card import model_card

@@ -30,11 +30,12 @@ from service.scoring.store import OutputStore, fingerprint
 ENGINES = {"local": "service.scoring.local:run_local", "ray": "service.scoring.ray_engine:run_ray"}
 
 
-def _pin(path: Path | None) -> tuple[ModelInfo | None, Path | None]:
-    """An artifact's name and version, and the version folder `path` resolves to now."""
+def _pin(path: Path | None, field: str) -> tuple[ModelInfo | None, Path | None]:
+    """The name and version of the artifact the config's `field` names (which must be of the kind that
+    field takes), and the version folder `path` resolves to now."""
     if path is None:
         return None, None
-    folder, manifest = load_manifest(path)
+    folder, manifest = load_manifest(path, field)
     return ModelInfo(name=manifest.name, version=manifest.version), folder
 
 
@@ -44,9 +45,9 @@ def pin_models(config: EngineConfig) -> tuple[ModelInfo, EngineConfig]:
     while the run starts is not loaded by the workers behind the manifest's back."""
     t, s = config.tagger, config.summarizer
     field = "artifact" if t.kind == "trained" else "head"  # the tagger's artifact, by kind
-    tagger, tagger_folder = _pin(getattr(t, field))
-    short, short_folder = _pin(t.short_head)
-    scorer, scorer_folder = _pin(s.artifact)
+    tagger, tagger_folder = _pin(getattr(t, field), f"tagger.{field}")
+    short, short_folder = _pin(t.short_head, "tagger.short_head")
+    scorer, scorer_folder = _pin(s.artifact, "summarizer.artifact")
     heads = [m for m in (tagger, short) if m is not None]
     parts = [ModelInfo.joined(heads) if heads else ModelInfo(name=config.name, version=config.version)]
     if scorer is not None:
