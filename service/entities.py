@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc
 
 from service.asides import Beside, beside_story
+from service.text import STRAIGHT_QUOTES
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_THE = re.compile(r"^the\s+", re.I)
@@ -46,11 +47,8 @@ class Entity:
         return len(self.spans)
 
 
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
-
-
 def _key(text: str) -> str:
-    text = _HONORIFIC.sub("", _LEADING_THE.sub("", text.strip().translate(_APOSTROPHES)))
+    text = _HONORIFIC.sub("", _LEADING_THE.sub("", text.strip().translate(STRAIGHT_QUOTES)))
     text = _SPACES.sub(" ", _POSSESSIVE.sub("", text)).casefold()
     return _COMPANY.sub("", _INITIAL_DOT.sub(r"\1", text)).strip(" .")
 

@@ -14,6 +14,7 @@ import numpy as np
 from spacy.tokens import Doc, Token
 
 from service.asides import Beside, beside_story
+from service.text import STRAIGHT_QUOTES
 
 _NOUNISH = {"NOUN", "PROPN"}
 _MODIFIER = {"ADJ", "NOUN", "PROPN"}
@@ -43,7 +44,6 @@ _GENERIC = {"year", "years", "people", "thing", "things", "time", "times", "way"
             "number", "part", "month", "months", "week", "weeks", "day", "days", "company", "companies",
             "firm", "firms", "group", "country", "countries", "news", "issue", "issues", "matter", "case",
             "cases", "kind", "example", "result", "results", "figures", "period", "end", "side", "place"}
-_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
 _HONORIFICS = {"mr", "mrs", "ms", "miss", "dr", "sir", "lord", "lady", "baroness"}
 _TICKER = re.compile(r"^(?:[<>]|[A-Z0-9]{2,6}\.[A-Z]{1,2})$")  # Reuters' "<MITT.T>"
 
@@ -204,7 +204,7 @@ def _singular(word: str) -> str:
 
 def _plain_words(key: str) -> list[str]:
     """A keyword's words without case, apostrophes' forms, "the", a final full stop or a plural."""
-    words = [w.rstrip(".") for w in key.translate(_APOSTROPHES).casefold().split() if w != "the"]
+    words = [w.rstrip(".") for w in key.translate(STRAIGHT_QUOTES).casefold().split() if w != "the"]
     return [_singular(w) for w in words]
 
 

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from service.asides import is_shouting
-from service.text import Sentence
+from service.text import STRAIGHT_QUOTES, Sentence
 
 # Lines that are page furniture, not article text: sharing and navigation prompts, calls to action,
 # copyright, publishing times. Matched case-insensitively from the start of the sentence.
@@ -191,13 +191,12 @@ _NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&
 _TERMINAL = re.compile(r"(?:[.!?…:;]|[.!?…][\"'”’)\]]{1,2})$")
 # A headline's own ending: a question or an exclamation ("Is this the end of the high street?").
 _ASKS_OR_EXCLAIMS = re.compile(r"[?!][\"'”’]?$")
-_QUOTE_MARKS = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
 
 
 def _comparable(text: str) -> str:
     """A title and a line that repeats it compare equal: case, quote marks, spacing and a final full stop
     aside."""
-    return " ".join(text.translate(_QUOTE_MARKS).casefold().split()).rstrip(" .")
+    return " ".join(text.translate(STRAIGHT_QUOTES).casefold().split()).rstrip(" .")
 
 
 def is_boilerplate(text: str) -> bool:

@@ -158,6 +158,10 @@ def unwrap_lines(text: str) -> str:
     return "".join(out)
 
 
+# Curly quote marks and apostrophes as straight ones: "O’Brien" and "O'Brien" are one name, a title in one
+# kind of quotes the same as in another.
+STRAIGHT_QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
+
 # Abbreviations after which a sentence splitter must not break.
 _TITLES = {
     "mr", "mrs", "ms", "dr", "prof", "maj", "gen", "lt", "col", "capt", "cpt", "sgt", "cmdr",
