@@ -88,7 +88,7 @@ Groups = dict[tuple[str, str], Entity]  # (normalised text, type) -> entity
 
 def extract_entities(doc: Doc, types: set[str], beside: Beside | None = None) -> list[Entity]:
     """Group mentions by normalised text and type; a lone surname joins the full name. A mention that runs
-    over a line break is no entity (text.py makes every line break end a sentence). A mention on a shouted
+    over a line break is no entity (menu items, a heading and the next line). A mention on a shouted
     line, or in a byline, dateline, caption, credit or time (`beside`; by default, shouted lines only),
     only counts for an entity the rest of the text names (POLAND for Poland), which also gives its written
     form: "16.45 BST" or "Photo: Reuters/Jane Doe" name nobody the story is about. So do a mention with no

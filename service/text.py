@@ -102,7 +102,7 @@ def clean_text(raw: str) -> CleanText:
 
 
 # Hard-wrapped plain text (wire copy, e-mail, plain-text archives) breaks its lines at a fixed width, inside
-# sentences; since every line break ends a sentence, its sentences would come out as line fragments.
+# sentences; since a line break ends a sentence, its sentences would come out as line fragments.
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 _RUNS_ON = re.compile(
     r"(?:[,(/&–—-]|\b(?:a|an|the|of|to|in|on|at|for|and|or|but|with|by|from|as|that|its|their|his|her))$",
@@ -205,7 +205,8 @@ _CONTINUERS = {
 def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Refine a splitter's sentence spans over `text`.
 
-    Every line break ends a sentence (news text puts paragraphs on lines);
+    A line break ends a sentence (news text puts paragraphs on lines), unless the line ends in no
+    punctuation and the next goes on in lower case;
     breaks right after abbreviations ("Maj. Gen.", "U.S. troops"), and before a word in lower case in
     capitalised text, are undone; a mark left alone closes the sentence before it or opens the next;
     spans are trimmed of surrounding whitespace and of a list item's marker, and empty ones dropped.
@@ -245,7 +246,7 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             carried = (glued or cut_off or _ends_with_abbreviation(text[pa:pb], piece)
                        or _carries_on(text[pa:pb], piece))
             glued = False
-            if same_line and carried:
+            if (same_line and carried) or _broken_off(text, pa, pb, a, piece):
                 merged[-1] = (pa, b)
                 continue
             if same_line and not _WORD_CHAR.search(piece):
@@ -289,6 +290,15 @@ _OPENERS = set("([{“‘«„‹")
 # "iPhone".
 _LOWER_START = re.compile(r"[a-z][a-z'’-]*\b(?![A-Z])")
 _ENDS_WITH_FULL_STOP = re.compile(r"\.[\"'”’)\]]?$")
+
+
+def _broken_off(text: str, pa: int, pb: int, a: int, piece: str) -> bool:
+    """A sentence a single line break cut in two (a `<br>` in a paragraph, a wrap the unwrapping left): the
+    line before ends in no punctuation and the next goes on in lower case ("… in the store room" then
+    "and out-of-date milk …")."""
+    gap, prev = text[pb:a], text[pa:pb]
+    return (gap.count("\n") == 1 and not gap.strip() and len(prev.split()) >= 4
+            and not _TERMINAL_END.search(prev) and prev[-1] not in ":;," and _carries_on(prev + ".", piece))
 
 
 def _carries_on(prev: str, piece: str) -> bool:

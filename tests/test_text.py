@@ -75,6 +75,10 @@ def _naive(text: str) -> list[int]:
          ["Prof. Sarah Gilbert of Oxford Univ. led the team.", "It worked."]),
         ("it rained. then it stopped.", ["it rained.", "then it stopped."]),  # text all in lower case
         ("iPhone sales rose. eBay fell.", ["iPhone sales rose.", "eBay fell."]),
+        ("Inspectors found mice in the store room\nand old milk in the fridge.\nHe spoke.",  # a <br>
+         ["Inspectors found mice in the store room\nand old milk in the fridge.", "He spoke."]),
+        ("Storm hits\nthe coast.\nFlooding follows:\nroads shut.",
+         ["Storm hits", "the coast.", "Flooding follows:", "roads shut."]),
         ("Analysts blamed P&G. Customers complained to B&Q. It fell.",
          ["Analysts blamed P&G.", "Customers complained to B&Q.", "It fell."]),
         ("We know:\n- The ferry hit the wall.\n  • Nobody died.\n2) The port shut.\n- ENDS -\n* * *",
