@@ -117,16 +117,17 @@ def test_yaml_python_cannot_hold_is_one_line(tmp_path, text, problem):
 
 def test_a_value_in_an_error_is_cut_short(tmp_path):
     """A taxonomy given as the config printed an 86 KB line; eight lines of YAML aliases, 254 MB."""
+    taxonomy = PROJECT_ROOT / "configs" / "taxonomies" / "iptc.yaml"
     with pytest.raises(ConfigError) as e:
-        load_engine_config(PROJECT_ROOT / "configs" / "taxonomies" / "iptc.yaml")
+        load_engine_config(taxonomy)
     assert "labels: Extra inputs are not permitted, got a list of 88 items" in str(e.value)
-    assert len(str(e.value)) < 300
+    assert len(str(e.value).replace(str(taxonomy), "")) < 250  # the path, wherever the checkout is, aside
     aliases = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefg", "bcdefgh", strict=True))
     with pytest.raises(ConfigError) as e:
-        load_engine_config(_write(tmp_path, aliases))
+        load_engine_config(path := _write(tmp_path, aliases))
     assert "h: Extra inputs are not permitted, got a list of 9 items" in str(e.value)
-    assert len(str(e.value)) < 2000  # eleven problems, each naming the file
+    assert len(str(e.value).replace(str(path), "")) < 1000  # eleven problems, each naming the file
     raw = _base()
     raw["tagger"]["pooling"] = "x" * 10_000
     with pytest.raises(ConfigError, match=r"tagger\.pooling: .*, got 'x{76}\.\.\.$"):  # 80 characters
