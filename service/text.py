@@ -103,7 +103,7 @@ def clean_text(raw: str) -> CleanText:
 
 # Hard-wrapped plain text (wire copy, e-mail, plain-text archives) breaks its lines at a fixed width, inside
 # sentences; since a line break ends a sentence, its sentences would come out as line fragments.
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _RUNS_ON = re.compile(
     r"(?:[,(/&–—-]|\b(?:a|an|the|of|to|in|on|at|for|and|or|but|with|by|from|as|that|its|their|his|her))$",
     re.I,
@@ -252,7 +252,7 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             if same_line and not _WORD_CHAR.search(piece):
                 follows = k + 1 < len(trimmed) and "\n" not in text[b : trimmed[k + 1][0]]
                 if follows and _opens(piece, text[pa:pb]):
-                    if _TERMINAL_END.search(text[pa:pb]):
+                    if _SENTENCE_END.search(text[pa:pb]):
                         opened = a  # "… on Monday. [" then "Updated at 5pm]": the bracket opens the next
                         continue
                     glued = True
@@ -283,7 +283,6 @@ def _list_markers(text: str) -> dict[int, int]:
 
 # A sentence's end, then a mark that opens the next sentence's quote or bracket, all in one piece.
 _OPENED_AT_END = re.compile(r"([.!?…][\"'”’»)\]]?)\s+([(\[{“‘«„‹]+|\")$")
-_TERMINAL_END = re.compile(r"[.!?…][\"'”’»)\]]?$")
 _OPENERS = set("([{“‘«„‹")
 # A word all in lower case after a full stop: the splitter broke after an abbreviation it did not know
 # ("Prof. Gilbert of Oxford Univ." then "led the team"), or after a quote ("… ended." then "he said"). Not
@@ -298,13 +297,19 @@ def _broken_off(text: str, pa: int, pb: int, a: int, piece: str) -> bool:
     "and out-of-date milk …")."""
     gap, prev = text[pb:a], text[pa:pb]
     return (gap.count("\n") == 1 and not gap.strip() and len(prev.split()) >= 4
-            and not _TERMINAL_END.search(prev) and prev[-1] not in ":;," and _carries_on(prev + ".", piece))
+            and not _SENTENCE_END.search(prev) and prev[-1] not in ":;,"
+            and _goes_on_in_lower_case(prev, piece))
 
 
 def _carries_on(prev: str, piece: str) -> bool:
     """A piece in lower case after a full stop, in text that writes its sentences capitalised."""
+    return bool(_ENDS_WITH_FULL_STOP.search(prev)) and _goes_on_in_lower_case(prev, piece)
+
+
+def _goes_on_in_lower_case(prev: str, piece: str) -> bool:
+    """`piece` opens with a word in lower case, after `prev`, which opens with a capital."""
     first = next((c for c in prev if c.isalpha()), "")
-    return first.isupper() and bool(_ENDS_WITH_FULL_STOP.search(prev)) and bool(_LOWER_START.match(piece))
+    return first.isupper() and bool(_LOWER_START.match(piece))
 
 
 def _opens(marks: str, before: str) -> bool:
