@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from service.asides import is_shouting
-from service.text import STRAIGHT_QUOTES, Sentence
+from service.text import STRAIGHT_QUOTES, Sentence, transcript_speakers
 
 # Lines that are page furniture, not article text: sharing and navigation prompts, calls to action,
 # copyright, publishing times. Matched case-insensitively from the start of the sentence.
@@ -191,6 +191,7 @@ _NAMES = re.compile(r"^(?-i:[A-Z][\w'’.-]*)(?: (?:(?-i:[A-Z][\w'’.-]*)|and|&
 _TERMINAL = re.compile(r"(?:[.!?…:;]|[.!?…][\"'”’)\]]{1,2})$")
 # A headline's own ending: a question or an exclamation ("Is this the end of the high street?").
 _ASKS_OR_EXCLAIMS = re.compile(r"[?!][\"'”’]?$")
+_CLOSING_MARKS = "\"'”’»)] "
 
 
 def _comparable(text: str) -> str:
@@ -289,15 +290,39 @@ def label_roles(sentences: list[Sentence], title: str | None = None,
         for s in first:
             s.role = "headline"
     text_lines = [line for line in order if any(s.role != "boilerplate" for s in line)]
+    speakers = transcript_speakers([line[0].text for line in order])
+    for line in _interviewer_lines(order, speakers):  # the questions are not the story; the answers are
+        for s in line:
+            if s.role == "body":
+                s.role = "headline"
+    turns = {line[0].paragraph for line, who in zip(order, speakers, strict=True) if who}
     # Question subheadings and an interviewer's questions: a short question on its own line with more text
     # after it ("What happened?", "Why does it matter?"), a line opening "Q:".
     for line, nxt in zip(text_lines[1:], text_lines[2:], strict=False):
         one = line[0]
-        heading = len(line) == 1 and one.role == "body" and one.words <= 10 and one.text.endswith("?")
+        heading = (len(line) == 1 and one.role == "body" and one.words <= 10 and one.text.endswith("?")
+                   and one.paragraph not in turns)  # a speaker's question is said, not a subheading
         if _QUESTION_LINE.search(one.text) or (heading and any(s.role == "body" for s in nxt)):
             for s in line:
                 if s.role == "body":
                     s.role = "headline"
+
+
+def _interviewer_lines(lines: list[list[Sentence]], speakers: list[str | None]) -> list[list[Sentence]]:
+    """A transcript's interviewer's lines: those of each speaker who asks a question in half their turns
+    or more ("SMITH: Will you rule out a rise in VAT?"), when someone else answers."""
+    turns: dict[str, list[list[Sentence]]] = {}
+    for line, who in zip(lines, speakers, strict=True):
+        if who:
+            turns.setdefault(who, []).append(line)
+    asks = {who for who, said in turns.items() if 2 * sum(map(_asks, said)) >= len(said)}
+    if not asks or asks == set(turns):
+        return []
+    return [line for who in asks for line in turns[who]]
+
+
+def _asks(line: list[Sentence]) -> bool:
+    return any(s.text.rstrip(_CLOSING_MARKS).endswith("?") for s in line)
 
 
 def label_sentences(text: str, spans: list[tuple[int, int]], title: str | None = None,

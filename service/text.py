@@ -166,12 +166,14 @@ STRAIGHT_QUOTES = str.maketrans({"‘": "'", "’": "'", "ʼ": "'", "“": '"', 
 _TITLES = {
     "mr", "mrs", "ms", "dr", "prof", "maj", "gen", "lt", "col", "capt", "cpt", "sgt", "cmdr",
     "adm", "brig", "gov", "sen", "rep", "rev", "fr", "st", "jr", "sr", "hon", "pres", "supt",
-    "insp", "det", "no", "vol", "fig", "vs", "v", "mt", "ft", "messrs", "mme", "mlle",
+    "insp", "det", "vs", "v", "mt", "ft", "messrs", "mme", "mlle",
     "spc", "cpl", "pfc", "pvt", "ens", "ald", "atty", "sens", "reps", "univ", "dept",  # AP's ranks and titles
 }
 _INITIALISM = re.compile(r"(?:[A-Za-z]\.){2,}$")  # U.S., U.K., e.g.
 _WORD_BEFORE_DOT = re.compile(r"([A-Za-z]+)\.\s*$")
 _MONTHS_ABBR = {"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}
+# Abbreviations only before a number: "No. 10", "Fig. 3"; "No. We did not." ends at "No.".
+_BEFORE_NUMBERS = _MONTHS_ABBR | {"no", "vol", "fig"}
 
 
 def _ends_with_abbreviation(s: str, nxt: str) -> bool:
@@ -183,7 +185,7 @@ def _ends_with_abbreviation(s: str, nxt: str) -> bool:
     nxt = nxt.lstrip()
     if word in _TITLES:
         return True
-    if word in _MONTHS_ABBR and nxt[:1].isdigit():
+    if word in _BEFORE_NUMBERS and nxt[:1].isdigit():
         return True
     if len(word) == 1 and word.isalpha() and s[-3:-2] in (" ", ""):
         return True  # a middle initial: "John F. Kennedy"
@@ -206,7 +208,7 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
     """Refine a splitter's sentence spans over `text`.
 
     A line break ends a sentence (news text puts paragraphs on lines), unless the line ends in no
-    punctuation and the next goes on in lower case;
+    punctuation and the next goes on in lower case; a transcript's speaker label stays with its words;
     breaks right after abbreviations ("Maj. Gen.", "U.S. troops"), and before a word in lower case in
     capitalised text, are undone; a mark left alone closes the sentence before it or opens the next;
     spans are trimmed of surrounding whitespace and of a list item's marker, and empty ones dropped.
@@ -232,6 +234,12 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             trimmed.extend([(a, m.end(1)), (m.start(2), b)])  # "… l'Assemblée. «": the « opens the next
         elif b > a:
             trimmed.append((a, b))
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"^.*$", text, re.M)]
+    speaker_lines = {
+        start + len(line) - len(line.lstrip())
+        for (start, line), who in zip(lines, transcript_speakers([line for _, line in lines]), strict=True)
+        if who
+    }
     merged: list[tuple[int, int]] = []
     opened: int | None = None  # where an opening mark left at a sentence's end starts the next one
     glued = False  # a mark inside a sentence ('"He [' then 'Ebbers] said'): the next piece carries it on
@@ -243,7 +251,8 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             pa, pb = merged[-1]
             same_line = "\n" not in text[pb:a]
             cut_off = pb == a and piece[0] in ".,"  # "No" then ". 10 said": a word's stop cut off
-            carried = (glued or cut_off or _ends_with_abbreviation(text[pa:pb], piece)
+            label = pa in speaker_lines and _speaker_label_end(text, pa) == pb  # "SMITH:" split off its words
+            carried = (glued or cut_off or label or _ends_with_abbreviation(text[pa:pb], piece)
                        or _carries_on(text[pa:pb], piece))
             glued = False
             if (same_line and carried) or _broken_off(text, pa, pb, a, piece):
@@ -260,6 +269,31 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
                 continue
         merged.append((a, b))
     return merged
+
+
+# A transcript's speaker label opening a line: "SMITH:", "JOHN SMITH (voice-over):", "Mr. Smith:", "Q:".
+_SPEAKER = re.compile(
+    r"(?-i:[A-Z][A-Za-z'’.-]*(?: [A-Z][A-Za-z'’.-]*){0,3})(?: \([^()\n]{1,30}\))?:(?=[ \t]+\S)")
+
+
+def _speaker_label_end(text: str, start: int) -> int:
+    m = _SPEAKER.match(text, start)
+    return m.end() if m else -1
+
+
+def transcript_speakers(lines: Sequence[str]) -> list[str | None]:
+    """Who speaks each line, when the lines are a transcript: at least two speakers (labels such as
+    "SMITH:" opening a line) who each open two lines or more; otherwise None for every line. One label
+    alone is a dateline ("NEW DELHI: …") or a heading ("Update: …"), never a speaker."""
+    labels = [m.group(0)[:-1] if (m := _SPEAKER.match(line.lstrip())) else None for line in lines]
+    counts: dict[str, int] = {}
+    for who in labels:
+        if who:
+            counts[who] = counts.get(who, 0) + 1
+    speakers = {who for who, n in counts.items() if n >= 2}
+    if len(speakers) < 2:
+        return [None] * len(lines)
+    return [who if who in speakers else None for who in labels]
 
 
 _WORD_CHAR = re.compile(r"\w")

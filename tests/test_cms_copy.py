@@ -220,6 +220,23 @@ def test_the_engine_summarises_an_interview_without_its_furniture(analyzer):
     assert "press@example.com" not in {k.text for k in r.keywords}
 
 
+def test_a_transcripts_interviewer_is_not_summarised_and_the_answers_are():
+    text = ("Transcript: the finance minister on the budget\n"
+            "SMITH: Minister, thank you for joining us. Is the budget going to raise taxes?\n"
+            "JONES: No. What we have done is close loopholes that let the largest companies pay less.\n"
+            "SMITH: But the Treasury's own figures show the tax burden rising.\n"
+            "JONES: That is because wages are growing and more people are in work.\n"
+            "SMITH: Will you rule out a rise in VAT?\n"
+            "JONES: We have no plans to raise VAT.")
+    roles = _roles(text)
+    assert roles["SMITH: Minister, thank you for joining us."] == "headline"
+    assert roles["SMITH: But the Treasury's own figures show the tax burden rising."] == "headline"
+    assert roles["JONES: We have no plans to raise VAT."] == "body"
+    # Two speakers who both ask in most turns: nobody answers, so nobody is taken for the interviewer.
+    debate = "The debate\nA: Why now?\nB: Why not?\nA: Is it fair?\nB: Who says it is not?"
+    assert {r for t, r in _roles(debate).items() if t != "The debate"} == {"body"}
+
+
 def test_wire_copy_keeps_its_last_line_and_its_headline():
     """A wire signs off with the agency's name alone: no caption's credit, so the line above stays the
     story's; and its headline in capitals stays the headline even when it ends in a date."""

@@ -124,6 +124,25 @@ def test_a_word_whose_full_stop_the_splitter_cut_off_keeps_it():
     assert _split(text, [a, b]) == ["It leaked.", "No. 10 said the PM had accepted it."]
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("No. 10 said so. Fig. 3 shows it.", ["No. 10 said so.", "Fig. 3 shows it."]),
+    ("JONES: No. We did not.", ["JONES: No.", "We did not."]),  # an answer, not "No." before a number
+])
+def test_no_and_fig_are_abbreviations_only_before_a_number(text, expected):
+    assert _split(text, _naive(text)) == expected
+
+
+def test_a_transcripts_speaker_label_stays_with_its_words():
+    text = ("SMITH: Minister, thank you.\nJONES: Thank you.\nSMITH: Will you raise VAT?\nJONES: We have no "
+            "plans.\nNEW DELHI: The government said.")
+    cuts = [text.index(w) for w in ("Minister", "Thank", "Will", "We have", "The government")]
+    assert _split(text, cuts) == ["SMITH: Minister, thank you.", "JONES: Thank you.",
+                                  "SMITH: Will you raise VAT?", "JONES: We have no plans.", "NEW DELHI:",
+                                  "The government said."]
+    # One label alone is a dateline or a heading, not a speaker: the splitter's cut stands.
+    assert _split("NEW DELHI: The government said.", [11]) == ["NEW DELHI:", "The government said."]
+
+
 def test_an_embedded_posts_text_and_a_team_sheet_are_not_story():
     text = ("Man charged after stabbing\nA man has been charged after two people were stabbed in London.\n"
             "We have charged a man following the incident on Oxford Street.\n"
