@@ -128,7 +128,8 @@ _BYLINE = re.compile(
     rf"(?:,? (?:on )?{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})?$",  # "on March 3, 2025"
     re.I,
 )
-_AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*)\))"  # "(Reuters)", "(AP)"
+_AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*){0,2})\))"  # "(Reuters)", "(AP)", "(GLOBE NEWSWIRE)"
+_NEWSWIRE = r" /[A-Za-z][\w -]{1,30}/"  # "/PRNewswire/"
 # A line that is only a dateline or a date: "LONDON (Reuters) -", "WASHINGTON —", "NEW YORK, Nov 28",
 # "Monday 28 November 2026", "Nov. 28, 2026 10:32 GMT", "2026-11-28".
 _DATELINE = re.compile(
@@ -137,10 +138,13 @@ _DATELINE = re.compile(
     re.I,
 )
 # A dateline opening a wire story's first sentence: "ANKARA (Reuters) - ", "WASHINGTON, March 3 (AP) — ",
-# "PARIS — " (a dash alone only after a place of 4+ capitals, and not a hyphen: "US - China talks").
+# "PARIS — " or "PARIS -- " (a dash alone only after a place of 4+ capitals, and not a hyphen: "US - China
+# talks").
 _DATELINE_PREFIX = re.compile(
     r"(?-i:[A-Z][A-Z.'-]+(?: [A-Z][A-Z.'-]+)*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
-    rf"(?:,? {_MONTH} \d{{1,2}})?(?:{_AGENCY} ?[-—–]+|(?<=[A-Z]{{4}}) ?[—–]+) (?-i:(?=[A-Z\"“‘']))",
+    rf"(?:,? {_MONTH} \d{{1,2}}(?:, \d{{4}})?)?"
+    rf"(?:(?:(?:{_AGENCY}|{_NEWSWIRE}) ?[-—–]+|(?<=[A-Z]{{4}}) ?(?:[—–]+|--)) |--\([A-Z][\w ]{{1,30}}\)--)"
+    r"(?-i:(?=[A-Z\"“‘']))",  # press releases: "PITTSBURGH--(BUSINESS WIRE)--", "… 2024 /PRNewswire/ --"
     re.I,
 )
 

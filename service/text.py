@@ -208,7 +208,8 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
     """Refine a splitter's sentence spans over `text`.
 
     A line break ends a sentence (news text puts paragraphs on lines), unless the line ends in no
-    punctuation and the next goes on in lower case; a transcript's speaker label stays with its words;
+    punctuation and the next goes on in lower case; a transcript's speaker label stays with its words, and
+    a bracket with what it holds;
     breaks right after abbreviations ("Maj. Gen.", "U.S. troops"), and before a word in lower case in
     capitalised text, are undone; a mark left alone closes the sentence before it or opens the next;
     spans are trimmed of surrounding whitespace and of a list item's marker, and empty ones dropped.
@@ -252,7 +253,8 @@ def sentence_spans(text: str, proposals: list[tuple[int, int]]) -> list[tuple[in
             same_line = "\n" not in text[pb:a]
             cut_off = pb == a and piece[0] in ".,"  # "No" then ". 10 said": a word's stop cut off
             label = pa in speaker_lines and _speaker_label_end(text, pa) == pb  # "SMITH:" split off its words
-            carried = (glued or cut_off or label or _ends_with_abbreviation(text[pa:pb], piece)
+            carried = (glued or cut_off or label or _closes_a_bracket(text[pa:pb], piece)
+                       or _ends_with_abbreviation(text[pa:pb], piece)
                        or _carries_on(text[pa:pb], piece))
             glued = False
             if (same_line and carried) or _broken_off(text, pa, pb, a, piece):
@@ -333,6 +335,15 @@ def _broken_off(text: str, pa: int, pb: int, a: int, piece: str) -> bool:
     return (gap.count("\n") == 1 and not gap.strip() and len(prev.split()) >= 4
             and not _SENTENCE_END.search(prev) and prev[-1] not in ":;,"
             and _goes_on_in_lower_case(prev, piece))
+
+
+def _closes_a_bracket(prev: str, piece: str) -> bool:
+    """The splitter cut inside brackets: `prev` leaves one open that `piece` soon closes ("Acme, Inc.
+    (NASDAQ:" then "ACME), a maker of …")."""
+    if prev.count("(") <= prev.count(")"):
+        return False
+    close = piece.find(")")
+    return 0 <= close <= 60 and "(" not in piece[:close]
 
 
 def _carries_on(prev: str, piece: str) -> bool:

@@ -374,6 +374,12 @@ def test_entities_join_an_ampersand_acronym_and_skip_portfolios_and_datelines(an
     found = {e.text: e for e in _an(analyzer, text, include=["entities"]).entities}
     assert found["Marks & Spencer"].count == 2, found
     assert not {"M&S", "Health", "Defence", "Reuters", "ANKARA"} & set(found), found
+    text = ("Acme Robotics Announces Record Results\n\nPITTSBURGH--(BUSINESS WIRE)--Acme Robotics, Inc. "
+            "(NASDAQ: ACME), a maker of warehouse robots, today reported revenue of $412.5 million.")
+    res = _an(analyzer, text, include=["entities", "keywords", "summary"])
+    assert "ACME)" not in {s.text[:5] for s in res.summary.sentences}
+    assert not [e.text for e in res.entities if "--" in e.text or "PITTSBURGH" in e.text], res.entities
+    assert not [k.text for k in res.keywords if "PITTSBURGH" in k.text], res.keywords
 
 
 def test_a_paragraphs_first_word_is_not_a_name_for_keywords(analyzer):

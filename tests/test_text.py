@@ -132,6 +132,14 @@ def test_no_and_fig_are_abbreviations_only_before_a_number(text, expected):
     assert _split(text, _naive(text)) == expected
 
 
+def test_a_bracket_stays_with_what_it_holds():
+    """spaCy cut "Acme, Inc. (NASDAQ: ACME), a maker" after the colon; the summary opened "ACME), a maker"."""
+    text = "Acme Robotics, Inc. (NASDAQ: ACME), a maker of robots, reported a record. (It said so.) Yes."
+    cuts = [text.index("ACME)"), text.index("(It"), text.index("Yes")]
+    assert _split(text, cuts) == ["Acme Robotics, Inc. (NASDAQ: ACME), a maker of robots, reported a record.",
+                                  "(It said so.)", "Yes."]
+
+
 def test_a_transcripts_speaker_label_stays_with_its_words():
     text = ("SMITH: Minister, thank you.\nJONES: Thank you.\nSMITH: Will you raise VAT?\nJONES: We have no "
             "plans.\nNEW DELHI: The government said.")
@@ -395,6 +403,11 @@ def test_the_engine_summarises_wrapped_copy_in_whole_sentences(analyzer):
     ("WASHINGTON, March 3 (AP) — The Senate voted.", "WASHINGTON, March 3 (AP) — "),
     ("PARIS — The president spoke.", "PARIS — "),
     ("US - China talks resumed.", ""),
+    ("LONDON -- Shares fell.", "LONDON -- "),
+    ("PITTSBURGH--(BUSINESS WIRE)--Acme Robotics said.", "PITTSBURGH--(BUSINESS WIRE)--"),
+    ("SAN JOSE, Calif.--(BUSINESS WIRE)--Acme said.", "SAN JOSE, Calif.--(BUSINESS WIRE)--"),
+    ("NEW YORK, Nov. 28, 2024 /PRNewswire/ -- Acme said.", "NEW YORK, Nov. 28, 2024 /PRNewswire/ -- "),
+    ("TORONTO, Nov. 28, 2024 (GLOBE NEWSWIRE) -- Acme said.", "TORONTO, Nov. 28, 2024 (GLOBE NEWSWIRE) -- "),
     ("The company said so.", ""),
 ])
 def test_a_dateline_opening_a_sentence(sentence, prefix):
