@@ -98,10 +98,11 @@ def extract_entities(doc: Doc, types: set[str], beside: Beside | None = None) ->
     Then, each only where the article leaves one choice: a name spaCy types two ways is one entity of the
     type most of its mentions have ("Davis Cup" as EVENT and LAW); a surname or first name typed as an
     organisation or product joins the one full name of a person the article gave before it ("Bellamy" after
-    "Craig Bellamy"); an acronym joins the one name of its type with those initials ("GM", "General
-    Motors"); a company's first word joins its one full name given before it ("Deutsche" after "Deutsche
-    Boerse"). An entity is shown as most of its mentions write it, without "the", a possessive, a title
-    ("Mr") or a bracket that does not close."""
+    "Craig Bellamy"), or gave anywhere when the headline names them so ("Macron defends reform"); an
+    acronym joins the one name of its type with those initials ("GM", "General Motors"); a company's first
+    word joins its one full name given before it ("Deutsche" after "Deutsche Boerse"). An entity is shown
+    as most of its mentions write it, without "the", a possessive, a title ("Mr") or a bracket that does
+    not close."""
     groups, forms, loud = _mentions(doc, types, beside or beside_story(doc))
     by_text = {k: e for (k, _), e in sorted(groups.items(), key=lambda g: -g[1].count)}
     for k, a, b in loud:  # whatever type spaCy gave it in capitals
@@ -113,7 +114,8 @@ def extract_entities(doc: Doc, types: set[str], beside: Beside | None = None) ->
     # Words the article writes inside another name than a person's ("Heineken NV", the company).
     inside = {w for (_, t), written in forms.items() if t != "PERSON"
               for form in written if " " in form for w in _key(form).split()}
-    _join_persons_typed_otherwise(groups, persons, inside)
+    first_line = doc.text.find("\n")  # a headline only when more text follows it
+    _join_persons_typed_otherwise(groups, persons, inside, first_line if first_line > 0 else -1)
     _join_acronyms(groups)
     _join_company_first_words(groups, doc.text)
     ents = list(groups.values())
@@ -189,14 +191,19 @@ def _join_types(groups: Groups) -> None:
                 groups[same[0]].spans.extend(groups.pop(g).spans)
 
 
-def _join_persons_typed_otherwise(groups: Groups, persons: list[Entity], inside: set[str]) -> None:
-    """A person's surname or first name typed otherwise joins the one full name given before it: not a
-    place's or nationality's, nor a word the article writes inside another name (`inside`)."""
+def _join_persons_typed_otherwise(groups: Groups, persons: list[Entity], inside: set[str],
+                                  headline_end: int) -> None:
+    """A person's surname or first name typed otherwise joins the one full name given before it or after
+    the headline (the text's first line, up to `headline_end`): not a place's or nationality's, nor a word
+    the article writes inside another name (`inside`)."""
     for (k, t), e in list(groups.items()):
         if t == "PERSON" or t in _PLACES or " " in k or k in inside:
             continue
         full = [p for p in persons if k in _key(p.text).split()]
-        if len(full) == 1 and full[0].spans[0] < e.spans[0]:  # their first own mentions: not a headline's
+        # The full name comes before the lone one, a headline's aside ("Macron defends reform", then "French
+        # President Emmanuel Macron"; not "… defects to Labour", "defected to Labour", then "Labour MPs").
+        body = [span for span in e.spans if span[0] > headline_end]
+        if len(full) == 1 and (not body or full[0].spans[0] < min(body)):
             full[0].spans.extend(groups.pop((k, t)).spans)
 
 

@@ -63,6 +63,15 @@ def test_a_surname_typed_otherwise_joins_the_full_name_given_before_it():
                            ("Graeme Souness", "PERSON", 1)]  # the surname came first: it stays
 
 
+def test_a_surname_typed_otherwise_in_the_headline_joins_the_full_name_after_it():
+    doc = _marked("Macron defends pension reform\nFrench President Emmanuel Macron spoke in Lyon.",
+                  [("Macron", "ORG"), ("Emmanuel Macron", "PERSON"), ("Lyon", "GPE")])
+    assert _found(doc) == [("Emmanuel Macron", "PERSON", 2), ("Lyon", "GPE", 1)]
+    doc = _marked("Tory MP defects to Labour\nHe defected to Labour. Labour MPs cheered.",
+                  [("Labour", "ORG"), ("Labour", "ORG"), ("Labour MPs", "PERSON")])  # spaCy's person
+    assert _found(doc) == [("Labour", "ORG", 2), ("Labour MPs", "PERSON", 1)]
+
+
 def test_a_company_named_after_a_person_is_no_person():
     doc = _marked("Heineken NV said chairman Freddie Heineken spoke. Heineken sells beer.",
                   [("Heineken NV", "ORG"), ("Freddie Heineken", "PERSON"), ("Heineken", "ORG")])
