@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -110,10 +110,12 @@ class Analyzer:
         return ModelInfo.joined(parts)
 
     # -- verb 1: prepare -------------------------------------------------------------
-    def prepare(self, request: AnalyzeRequest, doc: Doc | None = None) -> Prepared:
+    def prepare(self, request: AnalyzeRequest, doc: Doc | None = None,
+                cleaned: tuple[CleanText, bool] | None = None) -> Prepared:
+        """`doc` and `cleaned`: spaCy's reading and `_clean_within_limit`'s of this text, when a batch made
+        them (`prepare_many`)."""
         t0 = time.perf_counter()
-        text, truncated = self._within_limit(request.text)
-        clean = clean_text(text)
+        clean, truncated = cleaned or self._clean_within_limit(request.text)
         if not clean.text.strip():
             raise InputError("text has no readable content after cleaning (only markup or control chars?)",
                              field="text", code="empty_text")
@@ -130,32 +132,38 @@ class Analyzer:
         prepared.timings_ms["prepare"] = (time.perf_counter() - t0) * 1000
         return prepared
 
-    def _within_limit(self, text: str) -> tuple[str, bool]:
-        """The text cut at the last space before `limits.max_chars` (or refused), and whether it was cut."""
+    def _clean_within_limit(self, text: str) -> tuple[CleanText, bool]:
+        """The text cleaned, its readable text cut at the last space before `limits.max_chars` (or refused),
+        and whether it was cut. The limit counts what is read, not markup: a page's inline CSS or JSON is no
+        part of its article (the HTTP body limit bounds the raw size)."""
+        clean = clean_text(text)
         limit = self.config.limits.max_chars
-        if len(text) <= limit:
-            return text, False
+        if len(clean.text) <= limit:
+            return clean, False
         if self.config.limits.long_text == "refuse":
-            raise TextTooLong(f"text is {len(text)} characters long; the limit is {limit} "
+            readable = " once its HTML is stripped" if clean.was_html else ""
+            raise TextTooLong(f"text is {len(clean.text)} characters long{readable}; the limit is {limit} "
                               "(limits.max_chars); send a shorter text", field="text")
-        cut = text.rfind(" ", int(limit * 0.9), limit)
-        return text[: cut if cut > 0 else limit], True
+        cut = clean.text.rfind(" ", int(limit * 0.9), limit)
+        cut = cut if cut > 0 else limit
+        # Offsets keep slicing the input: each kept character keeps its origin, and a heading runs to the cut.
+        return replace(clean, text=clean.text[:cut], origin=clean.origin[:cut],
+                       ends=clean.ends[:cut] if clean.ends is not None else None,
+                       headings=[(a, min(b, cut)) for a, b in clean.headings if a < cut]), True
 
     def prepare_many(self, requests: list[AnalyzeRequest]) -> list[Prepared | InputError]:
         """Prepare a batch, running spaCy over all articles at once; bad ones become errors."""
-        cleaned: list[tuple[int, str]] = []
+        cleaned: list[tuple[int, tuple[CleanText, bool]]] = []
         out: list[Prepared | InputError | None] = [None] * len(requests)
         for i, r in enumerate(requests):
             try:  # spaCy must see exactly the text `prepare` will cut, or its spans point elsewhere
-                c = clean_text(self._within_limit(r.text)[0])
+                cleaned.append((i, self._clean_within_limit(r.text)))
             except InputError as e:
                 out[i] = e
-                continue
-            cleaned.append((i, c.text))
-        docs = self.nlp.pipe(t for _, t in cleaned)
-        for (i, _), doc in zip(cleaned, docs, strict=True):
+        docs = self.nlp.pipe(c.text for _, (c, _) in cleaned)
+        for (i, c), doc in zip(cleaned, docs, strict=True):
             try:
-                out[i] = self.prepare(requests[i], doc=doc)
+                out[i] = self.prepare(requests[i], doc=doc, cleaned=c)
             except InputError as e:
                 out[i] = e
         return out  # type: ignore[return-value]

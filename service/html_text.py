@@ -1,6 +1,7 @@
-"""HTML to text: tags dropped (blocks become line breaks), script and style skipped, character
-references decoded, and the page's chrome (navigation, sidebars, footers, banners, everything outside the
-<article>) dropped with its text, each character keeping where it came from in the input.
+"""HTML to text: tags dropped (blocks become line breaks, a table row one line of cells between " | "),
+script and style skipped, character references decoded, and the page's chrome (navigation, sidebars,
+footers, banners, hidden elements, everything outside the <article>) dropped with its text, each character
+keeping where it came from in the input.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from html.entities import html5
 from typing import NamedTuple
 
 # An element's tag. A quoted attribute value may hold ">" (alt="Profit > forecast"); a quote left open is
@@ -19,45 +21,72 @@ from typing import NamedTuple
 _ELEMENT_TAG = re.compile(r"""<(/?)([a-zA-Z][a-zA-Z0-9-]*)\b(?:(?:[^<>"']|"[^<"]*"|'[^<']*')*>|[^<>]*>)""")
 _DECLARATION = re.compile(r"<!(?i:DOCTYPE)[^<>]*>|<\?[^<>]*>")  # <?xml ...?>: not text
 _ENCLOSED = (("<!--", "-->"), ("<![CDATA[", "]]>"))  # comments and CDATA (not text in HTML either)
-_SKIPPED = {"script", "style", "noscript", "template", "head"}  # dropped with their contents
-_HTML_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z][a-zA-Z0-9]{1,31});")
+# Dropped with their contents. One never closed runs to the end of the text, as in a browser, but for <head>
+# (a browser ends it at the first tag that cannot stand in it): its title, scripts and styles are dropped
+# one by one then.
+_SKIPPED = {"script", "style", "noscript", "template", "head", "title"}
+# A character reference; browsers also read the legacy names (the 106 that HTML lets go without ";") and
+# numbers without one. A legacy name followed by a letter, a digit or "=" is text here, as it is in a
+# browser's attribute values ("&region=uk", "&notice", "AT&T"), though browsers read "&region" in text as
+# "®ion".
+_LEGACY_ENTITY_NAMES = sorted((n for n in html5 if not n.endswith(";")), key=len, reverse=True)
+_HTML_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31};|#[0-9]+;?|#[xX][0-9a-fA-F]+;?|(?:"
+                          + "|".join(_LEGACY_ENTITY_NAMES) + r")(?![a-zA-Z0-9=]))")
 _BLOCK_TAGS = {
-    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th",
-    "table", "section", "article", "header", "footer", "blockquote", "figure", "figcaption",
-    "title", "body", "html", "hr", "pre", "dd", "dt", "aside", "nav", "main",
+    "p", "br", "div", "li", "ul", "ol", "dl", "h1", "h2", "h3", "h4", "h5", "h6", "hgroup", "tr", "table",
+    "caption", "section", "article", "header", "footer", "blockquote", "figure", "figcaption", "title",
+    "body", "html", "hr", "pre", "dd", "dt", "aside", "nav", "main", "search", "address", "center",
+    "details", "summary", "dialog", "fieldset", "legend", "form", "menu",
 }
+# A table's cells: a row reads as one line, its cells between " | " (so roles.py takes a row of short cells
+# for a bar of items, not a sentence, and a cell is not a sentence of its own).
+_CELL_TAGS = {"td", "th"}
+_CELL_SEPARATOR = " | "
 _INLINE_TAGS = {
-    "a", "abbr", "address", "audio", "b", "base", "bdi", "bdo", "big", "button", "canvas", "caption",
-    "center", "cite", "code", "col", "colgroup", "data", "del", "details", "dfn", "dialog", "em", "embed",
-    "fieldset", "font", "form", "head", "i", "iframe", "img", "input", "ins", "kbd", "label", "legend",
-    "link", "map", "mark", "meta", "noscript", "object", "option", "picture", "q", "s", "samp", "script",
-    "select", "small", "source", "span", "strike", "strong", "style", "sub", "summary", "sup", "svg",
+    "a", "abbr", "audio", "b", "base", "bdi", "bdo", "big", "button", "canvas", "cite", "code", "col",
+    "colgroup", "data", "del", "dfn", "em", "embed", "font", "head", "i", "iframe", "img", "input", "ins",
+    "kbd", "label", "link", "map", "mark", "meta", "noscript", "object", "option", "picture", "q", "s",
+    "samp", "script", "select", "small", "source", "span", "strike", "strong", "style", "sub", "sup", "svg",
     "tbody", "template", "textarea", "tfoot", "thead", "time", "tt", "u", "var", "video", "wbr",
 }
+_KNOWN_TAGS = _BLOCK_TAGS | _CELL_TAGS | _INLINE_TAGS
 # Page chrome, dropped with its text (the engine sees the article, not the page around it): elements that
-# are navigation, sidebars, footers, forms and buttons, captions by what they are, by their ARIA landmark
-# role, or by the class or id that sites across the web give them (comments and talkback, cookie and
-# consent banners, share bars, related and most-read lists, newsletter and promotion boxes, bylines, tags,
-# ads). Lines that are lists of links written as paragraphs go too (`_link_lines`). An element holding
-# half of the text or more is never chrome, whatever its name (a page wrapped in one <form>, a
-# <div class="content has-sidebar">).
+# are navigation, sidebars, footers, forms and buttons, captions, a video's fallback text by what they are,
+# by their ARIA landmark role, by being hidden (`_is_hidden`), or by the class or id that sites across the
+# web give them (comments and talkback, cookie and consent banners, share bars, related, recommended and
+# most-read lists, newsletter and promotion boxes, bylines, tags, ads, text for screen readers only: labels
+# of icons and controls, "Opens in a new window"). Lines that are lists of links written as paragraphs go
+# too (`_link_lines`). An element holding half of the text or more is never chrome, whatever its name (a
+# page wrapped in one <form>, a <div class="content has-sidebar">, a story hidden until a script shows it).
 _CHROME_TAGS = {
     "nav", "aside", "footer", "form", "button", "select", "textarea", "figcaption", "iframe", "svg",
-    "dialog", "amp-sidebar",
+    "dialog", "amp-sidebar", "video", "audio",
 }
 _CHROME_ROLES = {
     "navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu",
     "menubar", "toolbar",
 }
+# Matched against a class or id written in lower case words between hyphens (`_name_words`).
 _CHROME_NAME = re.compile(
     r"(?<![a-z])(?:comments?|talkback|have-?your-?say|disqus|cookies?|consent|gdpr|share[a-z]*|sharing|"
     r"social|related[a-z]*|newsletters?|promo[a-z]*|subscribe|signup|byline[a-z]*|author[a-z]*|meta|"
     r"breadcrumbs?|sidebar|widgets?|footer|advert[a-z]*|ads?|sponsored|most-?(?:read|viewed|popular|shared)|"
-    r"popular|trending|tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
+    r"popular|trending|recommend(?:ed|ations)|more-?(?:stories|from)|read-?next|also-?read|recirc[a-z]*|outbrain|"
+    r"taboola|tags|caption|credit|twitter-tweet|instagram-media|tiktok-embed|sr-only|visually-hidden|"
     r"screen-reader-text)(?![a-z])|(?<![a-z])(?:nav|menu)[a-z]*|[a-z]*(?:nav|menu)(?![a-z])"
 )
+# Where a camelCase class or id starts a word ("photoCaption", "relatedContent"): after three letters in
+# lower case, before a capital and two, so hashed class names ("sc-hNavcd") are not read as words.
+_CAMEL_CASE_WORD = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2})")
 _NEVER_CHROME = {"html", "body", "main", "article"}
-_ATTR = re.compile(r"""\s(class|id|role)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.I)
+# A tag's attribute: its name and its value, if it has one ("<div hidden>" has none).
+_ATTR = re.compile(r"""\s([^\s"'<>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+# Hidden by its style or its class (Bootstrap's, Tailwind's and sites' own names for display: none), unless
+# another of its classes shows it on wider screens ("hidden md:block", "d-none d-lg-block").
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_HIDDEN_CLASSES = {"hidden", "d-none", "is-hidden", "hide", "invisible"}
+_SHOWN_FROM_A_WIDTH = re.compile(r"^(?:[a-z0-9]+:(?:block|flex|grid|inline|inline-block|inline-flex|table|"
+                                 r"contents)|d-(?:sm|md|lg|xl|xxl)-(?!none)[a-z-]+)$")
 _VOID_TAGS = {
     "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
     "wbr", "amp-img",
@@ -69,8 +98,15 @@ _ARTICLE_MIN_CHARS = 500
 # A line of prose: 15 words or more, ending a sentence. Above a page's top heading it is the story's
 # standfirst or lead, not its masthead.
 _PROSE_LINE = re.compile(r"(?m)^[^\S\n]*(?:\S+[^\S\n]+){14,}\S*[.!?][\"'”’)]*[^\S\n]*$")
+# What a sentence with links in it has outside them, and a list of links does not ("Ferry | Islands").
+_PROSE_BETWEEN_LINKS = re.compile(r"[,;.!?]|\b[a-z]{2,}\b")
 # An element holding the page's first <h1> and this much text besides is the story's wrapper.
 _STORY_MIN_CHARS = 200
+# A footnote or reference marker: a number or a few, or a mark, maybe in brackets ("3", "[2]", "1, 4", "*").
+_MARKER = re.compile(r"\s*[\[(]?\s*[\d*†‡]+(?:\s*[,–-]\s*[\d*†‡]+)*\s*[\])]?\s*")
+_MARKER_CLASS = re.compile(r"footnote|reference|noteref", re.I)
+# What a marker follows when it is not an exponent ("E=mc<sup>2</sup>"): a sentence's end or a space.
+_BEFORE_A_MARKER = set(".,;:!?\"'”’") | {" ", "\n"}
 
 
 class _Tag(NamedTuple):
@@ -83,8 +119,9 @@ class _Tag(NamedTuple):
 
 
 def _tags(text: str) -> Iterator[_Tag]:
-    """The tags of `text` in order, each "<" tried once. An end searched for and not found (an unclosed
-    comment, a <script> never closed) is not searched for again, so the whole pass is linear."""
+    """The tags of `text` in order, each "<" tried once. An end searched for and not found (a comment or a
+    <script> never closed, which then runs to the end of the text) is not searched for again, so the whole
+    pass is linear."""
     absent: set[str] = set()  # closing patterns known not to occur after the current position
 
     def end_of(closing: str, at: int) -> int:
@@ -103,14 +140,20 @@ def _tags(text: str) -> Iterator[_Tag]:
         if m := _ELEMENT_TAG.match(text, i):
             name = m.group(2).lower()
             tag = _Tag(i, m.end(), bool(m.group(1)), name, m.group(0))
-            if name in _SKIPPED and not tag.closing and (end := end_of(rf"</{name}\s*>", m.end())) != -1:
-                tag = _Tag(i, end, False, name, text[i:end], skip=True)
+            if name in _SKIPPED and not tag.closing:
+                end = end_of(rf"</{name}\s*>", m.end())
+                if end == -1 and name != "head":
+                    end = len(text)
+                if end != -1:
+                    tag = _Tag(i, end, False, name, text[i:end], skip=True)
         elif m := _DECLARATION.match(text, i):
             tag = _Tag(i, m.end(), False, "", m.group(0))
         else:
             for opener, closer in _ENCLOSED:
                 if text.startswith(opener, i):
-                    if (end := end_of(re.escape(closer), i + len(opener))) != -1:
+                    if (end := end_of(re.escape(closer), i + len(opener))) == -1 and opener == "<!--":
+                        end = len(text)
+                    if end != -1:
                         tag = _Tag(i, end, False, "", text[i:end])
                     break
         if tag is None:
@@ -121,20 +164,49 @@ def _tags(text: str) -> Iterator[_Tag]:
 
 
 def looks_like_html(text: str) -> bool:
-    """Two or more HTML tags (of elements HTML has), comments or doctypes. Angle brackets around other
-    names are text: wire copy writes tickers and companies so ("<MC.T>", "<James Capel and Co>")."""
-    found = 0
-    for t in _tags(text[:20000]):
-        found += not t.name or t.name in _BLOCK_TAGS or t.name in _INLINE_TAGS
-        if found >= 2:
-            return True
-    return False
+    """Whether `text` holds a tag written as markup (`_is_markup`) in its first 20,000 characters. Tag
+    names used as words in a sentence are text ("the <br> and <p> elements", "use <b> for bold"), and so are
+    angle brackets around other names: wire copy writes tickers and companies so ("<MC.T>", "Phillips
+    Petroleum <P>", "<James Capel and Co>"). Character references alone do not make HTML: plain-text
+    archives carry stray ones ("&#233;" in BBC's articles)."""
+    head = text[:20000]
+    return any(_is_markup(head, t) for t in _tags(head))
+
+
+# An attribute given a value: what markup writes and prose does not ("<A.H.A. Automotive Corp>" has none).
+_ATTR_WITH_VALUE = re.compile(r"""\s[^\s"'<>/=]+\s*=""")
+_BLANK_TO_LINE_END = re.compile(r"[^\S\n]*(?:\n|$)")
+_WORD = re.compile(r"[^\W_]+")
+_WORD_BEFORE = re.compile(r"[^\W_]+\Z")
+
+
+def _is_markup(text: str, tag: _Tag) -> bool:
+    """Whether a tag is written as markup rather than named in prose: a comment, doctype or CDATA, or a
+    tag of an element HTML has that closes one, has an attribute with a value or a "/>", touches a word
+    (`_touches_words`), or stands alone on its line."""
+    if not tag.name:
+        return True
+    if tag.name not in _KNOWN_TAGS:
+        return False
+    raw, end = tag.raw, tag.end
+    if tag.skip:
+        if re.search(rf"</{tag.name}\s*>\Z", raw, re.I):
+            return True  # a whole <script>, <style>, ... element
+        raw = _ELEMENT_TAG.match(raw).group(0)  # one never closed ("use <script> with care"): its tag alone
+        end = tag.start + len(raw)
+    if tag.closing or raw.endswith("/>") or _ATTR_WITH_VALUE.search(raw):
+        return True
+    if _touches_words(text, tag.start, end, raw[1:].lstrip("/")[: len(tag.name)].isupper()):
+        return True
+    if not _BLANK_TO_LINE_END.match(text, end):  # first: then only a line's last tag reads back to its start
+        return False
+    return not text[text.rfind("\n", 0, tag.start) + 1 : tag.start].strip()
 
 
 def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, int]]]:
-    """Drop tags (blocks become newlines), skip script/style, decode entities, drop the page's chrome
-    (`_page_chrome`). Returns the text, each character's start and end in `text`, and the input spans of
-    the headings (h1-h6) that were kept."""
+    """Drop tags (blocks become newlines, a table row's cells are set between " | "), skip script/style,
+    decode entities, drop the page's chrome (`_page_chrome`). Returns the text, each character's start and
+    end in `text`, and the input spans of the headings (h1-h6) that were kept."""
     out: list[str] = []
     origin: list[int] = []
     ends: list[int] = []
@@ -147,6 +219,21 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
     closed_inline_at = -1  # where the last tag ended, when it closed an inline element
     source_breaks: list[int] = []  # where `out` holds a line break of the source's text, outside <pre>
     laid_out = False  # whether block elements lay the page out (then those breaks are only spaces)
+    row_has_text = False  # whether a table row has text on its line so far
+    cell_at = -1  # where a cell opened after such text starts: " | " goes before the cell's text
+
+    def emit_run(a: int, b: int) -> None:
+        """Emit the text between two tags, after a cell's separator if it is the cell's first text."""
+        nonlocal row_has_text, cell_at
+        if text[a:b].strip():
+            if cell_at != -1:
+                for ch in _CELL_SEPARATOR:
+                    out.append(ch)
+                    origin.append(cell_at)
+                    ends.append(cell_at)
+                cell_at = -1
+            row_has_text = True
+        emit_text(a, b)
 
     def emit_text(a: int, b: int) -> None:
         i = a
@@ -169,7 +256,7 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
 
     for tag in _tags(text):
         if pos < tag.start:
-            emit_text(pos, tag.start)
+            emit_run(pos, tag.start)
         pos = tag.end
         if tag.skip:
             continue
@@ -188,15 +275,21 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
             out.append("\n")
             origin.append(tag.start)
             ends.append(tag.start + 1)
+            row_has_text, cell_at = False, -1
+        elif name in _CELL_TAGS:
+            laid_out = True
+            if not tag.closing and row_has_text:
+                cell_at = tag.start
         elif not tag.closing and closed_inline_at == tag.start and _runs_together(out, text, tag.end):
             out.append(" ")  # "<span>Imogen Ash</span><span>Business Correspondent</span>"
             origin.append(tag.start)
             ends.append(tag.start)
-        closed_inline_at = tag.end if tag.closing and name not in _BLOCK_TAGS else -1
+        closes_inline = tag.closing and name not in _BLOCK_TAGS and name not in _CELL_TAGS
+        closed_inline_at = tag.end if closes_inline else -1
         if name and not tag.closing and name not in _VOID_TAGS and not tag.raw.endswith("/>"):
             open_.append((name, tag.raw, len(out), tag.end))
             n_open[name] += 1
-    emit_text(pos, len(text))
+    emit_run(pos, len(text))
     elements.extend((n, attrs, o, len(out), t, len(text)) for n, attrs, o, t in open_)
     if laid_out:  # a browser wraps "<p>raise taxes on the\nwealthiest households" as one paragraph
         for i in source_breaks:
@@ -209,6 +302,16 @@ def strip_html(text: str) -> tuple[str, list[int], list[int], list[tuple[int, in
             headings)
 
 
+def _touches_words(text: str, start: int, end: int, in_capitals: bool) -> bool:
+    """Whether the tag `text[start:end]` has a word right before or after it ("shares<br>The", "<p>Procter").
+    One in capitals must touch a word in lower case: wire headlines glue tickers on ("PHILLIPS<P> SAYS",
+    "DU PONT <DD>GET TRACTS")."""
+    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    after = _WORD.match(text, end)
+    words = [m.group(0) for m in (before, after) if m]
+    return any(not in_capitals or not w.isupper() for w in words)
+
+
 def _runs_together(out: list[str], text: str, at: int) -> bool:
     """Whether text closing one inline element and the text opening the next read as two words: the next
     starts upper case or with a digit, or the last ended with a digit ("2.4k</a><a>Shares", "Ash</span>
@@ -219,19 +322,43 @@ def _runs_together(out: list[str], text: str, at: int) -> bool:
 
 
 def _is_chrome(name: str, tag: str) -> bool:
-    """Whether an element is page chrome by its name, its ARIA role or its class and id."""
+    """Whether an element is page chrome by its name, its ARIA role, being hidden or its class and id."""
     if name in _NEVER_CHROME:
         return False
     if name in _CHROME_TAGS:
         return True
+    attrs = _attributes(tag)
+    if _is_hidden(attrs) or any(r in _CHROME_ROLES for r in attrs.get("role", "").lower().split()):
+        return True
+    return any(_CHROME_NAME.search(_name_words(attrs.get(a, ""))) for a in ("class", "id"))
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    """A tag's attributes by name in lower case ("" for one without a value); the first of a name counts,
+    as in browsers."""
+    attrs: dict[str, str] = {}
     for m in _ATTR.finditer(tag):
-        value = (m.group(2) or m.group(3) or m.group(4) or "").lower()
-        if m.group(1).lower() == "role":
-            if any(r in _CHROME_ROLES for r in value.split()):
-                return True
-        elif _CHROME_NAME.search(value):
-            return True
-    return False
+        attrs.setdefault(m.group(1).lower(), m.group(2) or m.group(3) or m.group(4) or "")
+    return attrs
+
+
+def _is_hidden(attrs: dict[str, str]) -> bool:
+    """Whether a browser hides an element from readers: `hidden` (not "until-found", which a find in the
+    page opens), `aria-hidden="true"` (icons, separators, text shown twice), a style of display: none or
+    visibility: hidden, or a class that hides it (`_HIDDEN_CLASSES`) on every width of screen."""
+    hidden = "hidden" in attrs and attrs["hidden"].lower() != "until-found"
+    if hidden or attrs.get("aria-hidden", "").strip().lower() == "true":
+        return True
+    if _HIDDEN_STYLE.search(attrs.get("style", "")):
+        return True
+    classes = attrs.get("class", "").split()
+    return bool(_HIDDEN_CLASSES.intersection(classes)) and not any(map(_SHOWN_FROM_A_WIDTH.match, classes))
+
+
+def _name_words(value: str) -> str:
+    """A class or id in lower case with its words between hyphens: "photoCaption" as "photo-caption",
+    "most_read" as "most-read"."""
+    return _CAMEL_CASE_WORD.sub("-", value).replace("_", "-").lower()
 
 
 def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) -> list[bool]:
@@ -246,8 +373,7 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
     lo, hi = 0, len(out)
     for kinds in ({"article"}, {"main"}):
         roots = [(size(o0, o1), o0, o1) for n, tag, o0, o1, _, _ in elements
-                 if n in kinds or any(m.group(1).lower() == "role" and (m.group(2) or m.group(3) or m.group(4)
-                                      or "").lower() in kinds for m in _ATTR.finditer(tag))]
+                 if n in kinds or _attributes(tag).get("role", "").lower() in kinds]
         if roots:
             n_chars, o0, o1 = max(roots)
             if n_chars >= _ARTICLE_MIN_CHARS or 3 * n_chars >= total:
@@ -277,29 +403,52 @@ def _page_chrome(out: str, elements: list[tuple[str, str, int, int, int, int]]) 
             continue
         # A list that is (almost) all links is a menu or a list of other stories.
         links_only = n in ("ul", "ol") and linked(o0, o1) >= 0.8 * size(o0, o1)
-        if links_only or (_is_chrome(n, tag) and not holds_the_story(o0, o1)):
+        if (links_only or _is_footnote_marker(n, tag, out, o0, o1)
+                or (_is_chrome(n, tag) and not holds_the_story(o0, o1))):
             chrome.append((o0, o1))
-    chrome += _link_lines(out, elements, lo, hi, size, linked)
+    chrome += _link_lines(out, elements, lo, hi, size, linked, in_link)
     return _covered(len(out), chrome)
 
 
+def _is_footnote_marker(name: str, tag: str, out: str, o0: int, o1: int) -> bool:
+    """A <sup> holding a footnote or reference marker (`_MARKER`), in brackets, with a class that says so,
+    or after a sentence's end or a space: "victory.<sup>3</sup> Markets" read "victory.3 Markets", one
+    sentence. Not an exponent ("E=mc<sup>2</sup>", "10<sup>6</sup>")."""
+    if name != "sup" or not _MARKER.fullmatch(out, o0, o1):
+        return False
+    marked = "[" in out[o0:o1] or bool(_MARKER_CLASS.search(_attributes(tag).get("class", "")))
+    return marked or (o0 > 0 and out[o0 - 1] in _BEFORE_A_MARKER)
+
+
 def _link_lines(out: str, elements: list[tuple[str, str, int, int, int, int]], lo: int, hi: int,
-                size: Callable[[int, int], int], linked: Callable[[int, int], int]) -> list[tuple[int, int]]:
+                size: Callable[[int, int], int], linked: Callable[[int, int], int],
+                in_link: list[bool]) -> list[tuple[int, int]]:
     """Lines of `out[lo:hi]` that are lists of other stories, tags or a menu written as paragraphs or
     <div>s, not as lists: 80 % or more of their text inside links, and two or more such lines in a row, or
-    one holding two links or more. Never a line of the <h1>, and none when they add up to half the text
-    (a round-up of linked headlines is the story)."""
+    one holding two links or more. Never a line of the <h1> or of running prose (`_runs_as_prose`), and
+    none when they add up to half the text (a round-up of linked headlines is the story)."""
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", out[:hi]) if m.start() >= lo]
     lines = [(a, b) for a, b in lines if size(a, b) > 0]
     in_h1 = _running_count(_covered(len(out), [(o0, o1) for n, _, o0, o1, _, _ in elements if n == "h1"]))
     links = sorted(o0 for n, _, o0, o1, _, _ in elements if n == "a" and size(o0, o1) > 0)
-    linky = [linked(a, b) >= 0.8 * size(a, b) and in_h1[b] == in_h1[a] for a, b in lines]
+    linky = [linked(a, b) >= 0.8 * size(a, b) and in_h1[b] == in_h1[a]
+             and not _runs_as_prose(out, a, b, in_link) for a, b in lines]
     found = [
         (a, b) for k, (a, b) in enumerate(lines)
         if linky[k] and ((k > 0 and linky[k - 1]) or (k + 1 < len(lines) and linky[k + 1])
                          or bisect.bisect_left(links, b) - bisect.bisect_left(links, a) >= 2)
     ]
     return found if 2 * sum(size(a, b) for a, b in found) < size(lo, hi) else []
+
+
+def _runs_as_prose(out: str, a: int, b: int, in_link: list[bool]) -> bool:
+    """Whether the line `out[a:b]` is a story's sentences with links in them, not a list of links: a line of
+    prose (`_PROSE_LINE`) with words in lower case or sentence punctuation outside its links ("<a>The
+    Institute for Fiscal Studies said …</a>, <a>and the Office for National Statistics …</a>.")."""
+    if not _PROSE_LINE.match(out, a, b):
+        return False
+    unlinked = "".join(ch for ch, link in zip(out[a:b], in_link[a:b], strict=True) if not link)
+    return bool(_PROSE_BETWEEN_LINKS.search(unlinked))
 
 
 def _top_heading(out: str, elements: list[tuple[str, str, int, int, int, int]],

@@ -258,3 +258,150 @@ def test_text_with_only_inline_tags_keeps_its_lines():
 def test_cdata_and_processing_instructions_are_not_text(markup):
     clean = clean_text(f"<p>The minister resigned on Monday.</p>{markup}<p>Parliament votes next week.</p>")
     assert clean.text.split() == "The minister resigned on Monday. Parliament votes next week.".split()
+
+
+@pytest.mark.parametrize("text", [
+    "Browser makers agree to drop old markup\n\nGoogle and Mozilla will stop rendering the <marquee> and "
+    "<blink> elements.\nPages with a <br> tag inside a <p> element are not affected.",
+    "Style guide\nIn the old days you would use <b> for bold and <i> for italics, and <u> never.",
+    "Phillips Petroleum <P> and Du Pont <DD>, said it.\nSears, Roebuck and Co\n<S>.",
+    "PHILLIPS<P> SAYS STOCK UP\nLA LAND <LLX>,DU PONT <DD>GET TRACTS\nSony <6758.T> rose.",
+    "Profits rose as x < y and y > z, AT&T said.\nThe <script> tag is banned in our CMS.",
+])
+def test_prose_that_names_tags_is_plain_text(text):
+    """Two tag names in a sentence made text HTML: its words and line breaks went ("use for bold and for
+    italics", the headline run into the lead)."""
+    clean = clean_text(text)
+    assert not clean.was_html and clean.text == text
+
+
+@pytest.mark.parametrize("text", [
+    "Procter &amp; Gamble said on Monday it would cut 7,000 jobs.<br>The company&#8217;s shares rose 3%.",
+    "<p>Procter &amp; Gamble said on Monday it would cut 7,000 jobs. The company&#8217;s shares rose 3%.",
+    "Procter &amp; Gamble said on Monday it would cut 7,000 jobs.\n<p>\nThe company&#8217;s shares rose 3%.",
+    '<P CLASS="lead">Procter &amp; Gamble said on Monday it would cut 7,000 jobs.<BR/>The company&#8217;s '
+    "shares rose 3%.",
+])
+def test_markup_with_one_tag_is_html(text):
+    """One tag written as markup makes HTML: read as plain text, "&amp;" and "<br>" were in the summary."""
+    clean = clean_text(text)
+    assert clean.was_html
+    assert clean.text.split() == ("Procter & Gamble said on Monday it would cut 7,000 jobs. "
+                                  "The company’s shares rose 3%.").split()
+
+
+@pytest.mark.parametrize("attributes", [
+    "hidden", "hidden='hidden'", "aria-hidden='true'", "style='display: none'", "style='visibility:hidden'",
+    "class='promo-box hidden'", "class='d-none'", "class='sr-only'", "class='visually-hidden'",
+])
+def test_hidden_elements_are_not_read(attributes):
+    page = (f"<body><p>{BODY[0]}</p><div {attributes}>Mortgage rates news today live updates best "
+            f"deals</div><p>{BODY[1]}</p></body>")
+    text = clean_text(page).text
+    assert "Mortgage" not in text and BODY[0] in text and BODY[1] in text
+
+
+@pytest.mark.parametrize("attributes", [
+    "class='hidden md:block'", "class='d-none d-lg-block'", "hidden='until-found'", "aria-hidden='false'",
+    "class='hidden-xs'", "style='display: block'",
+])
+def test_elements_shown_on_some_screen_or_on_find_are_read(attributes):
+    page = f"<body><p>{BODY[0]}</p><p {attributes}>{BODY[1]}</p><p>{BODY[2]}</p></body>"
+    assert BODY[1] in clean_text(page).text
+
+
+def test_a_story_paragraph_of_links_is_kept_and_a_list_of_links_is_not():
+    """Inside <article>, a paragraph of prose that was nearly all links was dropped as a list of links."""
+    linked = ("<p><a href='/ifs'>The Institute for Fiscal Studies said the squeeze on incomes was the "
+              "longest since records began</a>, <a href='/ons'>and the Office for National Statistics "
+              "confirmed the figures</a>.</p>")
+    teasers = ("<p><a href='/1'>Roadworks on Fore Street to last three weeks</a></p>"
+               "<p><a href='/2'>Lifeboat crew rescue two kayakers off Black Point</a></p>")
+    page = ("<article><h1>Council approves island ferry route</h1>" + "".join(f"<p>{s}</p>" for s in BODY)
+            + linked + teasers + "</article>")
+    text = clean_text(page).text
+    assert "The Institute for Fiscal Studies said the squeeze" in text and "confirmed the figures." in text
+    assert "Roadworks" not in text and "Lifeboat" not in text
+
+
+@pytest.mark.parametrize("chrome", [
+    "<p class='photoCaption'>Firefighters battle the fire near homes in Paradise on Saturday evening.</p>",
+    "<span class='imageCaption'>Firefighters battle the fire near homes in Paradise on Saturday.</span>",
+    "<div class='photoCredit'>Firefighters battle the fire: Justin Sullivan/Getty Images</div>",
+    "<section class='recommended-stories'><h2>Recommended for you</h2><p>Junior doctors in England will "
+    "strike for five days from next Monday.</p></section>",
+    "<div class='more-stories'><p>Junior doctors in England will strike for five days.</p></div>",
+    "<div class='read-next'><p>Junior doctors in England will strike for five days.</p></div>",
+    "<div class='also_read'><p>Junior doctors in England will strike for five days.</p></div>",
+    "<div class='recircModule'><p>Junior doctors in England will strike for five days.</p></div>",
+    "<div class='OUTBRAIN' data-widget-id='AR_1'><p>Surgeons stunned by one simple trick.</p></div>",
+    "<div id='taboola-below-article'><p>Surgeons stunned by one simple trick.</p></div>",
+])
+def test_captions_credits_and_recommended_stories_are_chrome_however_the_class_is_written(chrome):
+    page = "<body><div class='storyBody'>" + "".join(f"<p>{s}</p>" for s in BODY[:2]) + chrome + "".join(
+        f"<p>{s}</p>" for s in BODY[2:]) + "</div></body>"
+    text = clean_text(page).text
+    assert all(s in text for s in BODY) and not {"Firefighters", "Junior", "Surgeons"} & set(text.split())
+
+
+def test_footnote_markers_are_dropped_and_exponents_kept():
+    """"victory.<sup>3</sup> Markets" read "victory.3 Markets", one sentence."""
+    page = ('<p>Bailey said it was too early to declare victory.<sup>3</sup> Markets expect a cut in June.'
+            '<sup class="reference"><a href="#cite-4">4</a></sup> Rates were 5.25%.<sup>[5]</sup></p>'
+            "<p>Energy is E=mc<sup>2</sup> and the plot is 40 m<sup>2</sup>, on the 21<sup>st</sup> "
+            "floor.</p>")
+    clean = clean_text(page)
+    assert clean.text.split("\n")[1:3] == [
+        "Bailey said it was too early to declare victory. Markets expect a cut in June. Rates were 5.25%.",
+        "Energy is E=mc2 and the plot is 40 m2, on the 21st floor."]
+    at = clean.text.index("Markets")
+    a, b = clean.span(at, at + len("Markets expect a cut in June."))
+    assert page[a:b] == "Markets expect a cut in June."
+
+
+def test_a_table_row_is_one_line_of_cells():
+    page = ("<p>The results were declared overnight.</p><table><caption>Seats won</caption>"
+            "<tr><th>Party</th><th>Seats</th><th>Change</th></tr>"
+            "<tr><td></td><td>412</td><td> +211 </td></tr>\n<tr>\n<td>Conservative</td>\n<td>121</td></tr>"
+            "</table>")
+    clean = clean_text(page)
+    assert clean.text.split("\n")[1:] == ["The results were declared overnight.", "Seats won",
+                                          "Party | Seats | Change", "412 | +211", "Conservative | 121", ""]
+    at = clean.text.index("Conservative | 121")
+    a, b = clean.span(at, at + len("Conservative | 121"))
+    assert page[a:b] == "Conservative</td>\n<td>121"
+
+
+def test_a_tables_cells_are_not_keywords_or_summary_sentences(analyzer):
+    from service.schemas import AnalyzeOptions, AnalyzeRequest
+
+    rows = [("Port", "Crossings", "Fare"), ("Kirkwall Harbour", "12", "£8.50"),
+            ("Stromness Quay", "9", "£7.20"), ("Lerwick Terminal", "6", "£11.00"),
+            ("Scrabster Pier", "4", "£6.40")]
+    table = "<table>" + "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    table += "</table>"
+    page = ("<article><h1>Council approves island ferry route</h1>" + "".join(f"<p>{s}</p>" for s in BODY[:2])
+            + table + "".join(f"<p>{s}</p>" for s in BODY[2:]) + "</article>")
+    res = analyzer.analyze(AnalyzeRequest(text=page, options=AnalyzeOptions(summary_sentences=4)))
+    assert {s.text for s in res.summary.sentences} == set(BODY)
+    cells = {c.lower() for r in rows for c in r}
+    assert not any(k.text.lower() in cells or "|" in k.text for k in res.keywords), res.keywords
+
+
+@pytest.mark.parametrize(("page", "text"), [
+    ("<p>Rates were held.</p><details><summary>Key points</summary>Rates rose by 2%.</details>",
+     ["Rates were held.", "Key points", "Rates rose by 2%."]),
+    ("<fieldset><legend>Vote</legend>Yes</fieldset><address>Jane Doe</address><address>London</address>",
+     ["Vote", "Yes", "Jane Doe", "London"]),
+    ("<p>Fish &amp chips &copy 2024 at AT&T,&nbsp&#8217s &regional &notice</p>",
+     ["Fish & chips © 2024 at AT&T, ’s &regional &notice"]),
+    ("<p>Story starts.</p><!-- editor note <p>Story continues here.</p>", ["Story starts."]),
+    ("<p>Story starts.</p><script>var x = 1;<p>Story continues after the script.</p>", ["Story starts."]),
+    ("<p>Story starts.</p><style>p { color: red }<p>Story continues.</p>", ["Story starts."]),
+    ("<html><head><title>Page title | Gazette</title><meta charset=utf-8><body><p>Story.</p>", ["Story."]),
+])
+def test_blocks_references_and_unclosed_elements_read_as_a_browser_shows_them(page, text):
+    """"Key pointsRates" ran together; "&amp chips" was not decoded; an unclosed comment or script was
+    text; a <head> never closed showed its title."""
+    lines = [line.strip() for line in clean_text(page).text.split("\n") if line.strip()]
+    assert lines == text
