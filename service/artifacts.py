@@ -75,23 +75,25 @@ class Manifest(BaseModel):
         return float(self.metrics[self.main_metric])
 
 
-def resolve_artifact(path: str | Path) -> Path:
-    """The artifact folder at `path`, or the one an output folder's `ACTIVE` file names."""
+def resolve_artifact(path: str | Path, field: str | None = None) -> Path:
+    """The artifact folder at `path`, or the one an output folder's `ACTIVE` file names. Errors start with
+    `field`, when given: the engine config's field that named the path."""
     path = Path(path)
     if (path / MANIFEST).is_file():
         return path
+    named = "" if field is None else f"{field}: "
     active = path / ACTIVE
     if active.is_file():
         name = active.read_text(encoding="utf-8").strip()
         if not name:
-            raise ConfigError(f"{active} is empty: it should name the active artifact's folder")
+            raise ConfigError(f"{named}{active} is empty: it should name the active artifact's folder")
         target = path / name
         if (target / MANIFEST).is_file():
             return target
-        raise ConfigError(f"{active} names {target.name!r}, which is not an artifact folder")
+        raise ConfigError(f"{named}{active} names {target.name!r}, which is not an artifact folder")
     if not path.exists():
-        raise ConfigError(f"no artifact at {path}")
-    raise ConfigError(f"{path} is not an artifact: it has no {MANIFEST} and no {ACTIVE} file")
+        raise ConfigError(f"{named}no artifact at {path}")
+    raise ConfigError(f"{named}{path} is not an artifact: it has no {MANIFEST} and no {ACTIVE} file")
 
 
 # The artifacts an engine config's fields name: the tasks each may have, and what the field wants.
@@ -106,7 +108,7 @@ FIELD_TASKS: dict[str, tuple[tuple[str, ...], str]] = {
 def load_manifest(path: str | Path, field: str | None = None) -> tuple[Path, Manifest]:
     """The artifact folder and its manifest; every file the manifest lists must be there. For an engine
     config's `field` (a key of FIELD_TASKS), the artifact must be of a task that field takes."""
-    folder = resolve_artifact(path)
+    folder = resolve_artifact(path, field)
     source = folder / MANIFEST
     try:
         manifest = Manifest.model_validate(json.loads(source.read_text(encoding="utf-8")))

@@ -1,13 +1,15 @@
-"""Where an encoder's files are, and a hash of them: no torch or transformers, so that a process that only
-checks or records which model it will run (`newsdesk score`'s main process) stays light."""
+"""Where an encoder's files are, and a hash of them, and which components a spaCy package ships: no torch,
+transformers or spaCy, so that a process that only checks or records which model it will run (`newsdesk
+score`'s main process, `newsdesk serve` before it starts) stays light."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 from pathlib import Path
 
-from service.config import EncoderConfig
+from service.config import EncoderConfig, SpacyConfig
 from service.errors import ConfigError
 
 
@@ -60,3 +62,17 @@ def files_fingerprint(path: Path, names: tuple[str, ...], salt: str) -> str:
 def encoder_fingerprint(path: Path, max_tokens: int) -> str:
     """A short hash of what an encoder's vectors depend on: its weights, tokenizer and window."""
     return files_fingerprint(path, _FINGERPRINTED + SHARDED, f"window={max_tokens}")
+
+
+def shipped_components(package_dir: Path) -> set[str] | None:
+    """The components the spaCy package in `package_dir` ships, from its meta.json, read without loading
+    the package (or spaCy); None without one."""
+    meta = package_dir / "meta.json"
+    return set(json.loads(meta.read_text(encoding="utf-8"))["components"]) if meta.exists() else None
+
+
+def check_components(cfg: SpacyConfig, shipped: set[str]) -> None:
+    """Every component `cfg` names is one its package ships."""
+    unknown = [c for c in cfg.components if c not in shipped]
+    if unknown:
+        raise ConfigError(f"spacy.components: {unknown} not in {cfg.package} ({sorted(shipped)})")

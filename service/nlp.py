@@ -17,12 +17,12 @@ from dataclasses import asdict
 from itertools import pairwise
 from pathlib import Path
 
-import spacy
 from spacy.tokens import Doc
 from thinc.api import use_ops
 
 from service.config import SpacyConfig
 from service.errors import ConfigError
+from service.model_folder import check_components, shipped_components
 from service.pos_table import FACTORY as POS_TABLE
 from service.pos_table import PosTable
 
@@ -84,11 +84,10 @@ class SpacyPipeline:
             mod = importlib.import_module(cfg.package)
         except ImportError as e:
             raise ConfigError(f"spacy.package: cannot import {cfg.package!r}: {e}") from e
-        names = set(spacy.util.load_meta(Path(mod.__file__).parent / "meta.json")["components"]) \
-            if (Path(mod.__file__).parent / "meta.json").exists() else set(mod.load().component_names)
-        unknown = [c for c in cfg.components if c not in names]
-        if unknown:
-            raise ConfigError(f"spacy.components: {unknown} not in {cfg.package} ({sorted(names)})")
+        names = shipped_components(Path(mod.__file__).parent)
+        if names is None:  # no meta.json: only the loaded pipeline says what it ships
+            names = set(mod.load().component_names)
+        check_components(cfg, names)
         # Without `attribute_ruler` among the components, POS comes from its table (service/pos_table.py).
         table_only = "tagger" in cfg.components and "attribute_ruler" in names - set(cfg.components)
         keep = set(cfg.components) | ({"attribute_ruler"} if table_only else set())

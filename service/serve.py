@@ -14,36 +14,43 @@ import os
 import signal
 import socket
 import sys
+from importlib.machinery import ModuleSpec
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from service.config import EngineConfig
 from service.errors import ConfigError, InputError
 from service.logs import configure_json_logging
-from service.model_folder import resolve_encoder_path
+from service.model_folder import check_components, resolve_encoder_path, shipped_components
 from service.scoring.run import pin_models
 from service.taxonomy import load_taxonomy
 
 
 def check_models(config: EngineConfig) -> None:
     """The files behind the config's paths, checked without loading a model, as `newsdesk analyze` and
-    `newsdesk score` find them: the encoder's folder, the spaCy package, a zero-shot tagger's taxonomy,
-    every artifact's manifest, kind and files (`pin_models`; for a seq2seq summariser, its folder's model
-    config and tokenizer). A wrong path is then one line and exit code 2 instead of a server whose /readyz
-    says `failed` for ever; what only loading can find (unreadable weights, say) still comes out there."""
+    `newsdesk score` find them: the encoder's folder, the spaCy package and the components it must ship, a
+    zero-shot tagger's taxonomy, every artifact's manifest, kind and files (`pin_models`; for a seq2seq
+    summariser, its folder's model config and tokenizer). A wrong path is then one line and exit code 2
+    instead of a server whose /readyz says `failed` for ever; what only loading can find (unreadable
+    weights, say) still comes out there."""
     resolve_encoder_path(config.encoder)
-    if not _installed(config.spacy.package):  # found, not imported: importing it imports spaCy (seconds)
+    spec = _find(config.spacy.package)
+    if spec is None:
         raise ConfigError(f"spacy.package: cannot import {config.spacy.package!r}: it is not installed")
+    # Not imported (importing it imports spaCy, seconds): its meta.json says which components it ships.
+    if spec.origin and (shipped := shipped_components(Path(spec.origin).parent)) is not None:
+        check_components(config.spacy, shipped)
     if config.tagger.kind == "zero-shot" and config.tagger.taxonomy is not None:
         load_taxonomy(config.tagger.taxonomy)
     pin_models(config)
 
 
-def _installed(module: str) -> bool:
+def _find(module: str) -> ModuleSpec | None:
     try:
-        return importlib.util.find_spec(module) is not None
+        return importlib.util.find_spec(module)
     except ImportError:  # "a.b" whose package "a" is missing
-        return False
+        return None
 
 
 def _address(host: str, port: int) -> str:

@@ -95,8 +95,13 @@ class Taxonomy(BaseModel):
         return lb.code
 
 
-def load_taxonomy(path: str | Path) -> Taxonomy:
-    return validate_yaml(Path(path), Taxonomy)
+def load_taxonomy(path: str | Path, field: str = "tagger.taxonomy") -> Taxonomy:
+    """The taxonomy file at `path`. `field` names where the path was given (by default the engine config's
+    tagger): a missing file is then not reported as a missing config, which points at the wrong file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{field}: file not found: {path}")
+    return validate_yaml(path, Taxonomy)
 
 
 class LabelMap(BaseModel):
@@ -115,7 +120,7 @@ def load_label_map(path: str | Path) -> LabelMap:
     path = Path(path)
     label_map = validate_yaml(path, LabelMap)
     tax_path = _resolve(path.resolve().parent, label_map.taxonomy)
-    by_code = load_taxonomy(tax_path).by_code
+    by_code = load_taxonomy(tax_path, f"{path}: taxonomy").by_code
     for label, codes in label_map.labels.items():
         field = f"labels.{label}"
         if unknown := [c for c in codes if c not in by_code]:

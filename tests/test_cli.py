@@ -183,10 +183,13 @@ def test_serve_on_an_address_not_ours(host, fragment):
 # (what the config changes, a fragment of the error): paths that `newsdesk analyze` refuses at once
 # ({tmp}: the test's folder, {models}: the project's models/)
 MISSING_MODELS: dict[str, tuple[dict[str, Any], str]] = {
-    "taxonomy": ({"tagger": {"taxonomy": "{tmp}/nope.yaml"}}, "config file not found: {tmp}/nope.yaml"),
-    "head": ({"tagger": {"head": "{tmp}/no-head"}}, "no artifact at {tmp}/no-head"),
-    "short head": ({"tagger": {"short_head": "{tmp}/no-short"}}, "no artifact at {tmp}/no-short"),
-    "sentence scorer": ({"summarizer": {"artifact": "{tmp}/no-scorer"}}, "no artifact at {tmp}/no-scorer"),
+    "taxonomy": ({"tagger": {"taxonomy": "{tmp}/nope.yaml"}},
+                 "tagger.taxonomy: file not found: {tmp}/nope.yaml"),
+    "head": ({"tagger": {"head": "{tmp}/no-head"}}, "tagger.head: no artifact at {tmp}/no-head"),
+    "short head": ({"tagger": {"short_head": "{tmp}/no-short"}},
+                   "tagger.short_head: no artifact at {tmp}/no-short"),
+    "sentence scorer": ({"summarizer": {"artifact": "{tmp}/no-scorer"}},
+                        "summarizer.artifact: no artifact at {tmp}/no-scorer"),
     "encoder folder": ({"encoder": {"path": "{tmp}/no-encoder"}}, "encoder.path: no model folder at {tmp}"),
     "incomplete artifact": ({"summarizer": {"artifact": "{tmp}/scorer"}}, "incomplete: missing weights"),
     # these four used to start a server whose /readyz said 503 failed

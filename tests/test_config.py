@@ -15,7 +15,7 @@ from service.heads import TopicHead, head_bytes, load_head
 from service.language import LANGUAGES, LATIN_SCRIPT, identifier
 from service.model_folder import resolve_encoder_path
 from service.settings import DEFAULT_CONFIG, PROJECT_ROOT, get_settings, usable_cache_root
-from service.taxonomy import load_taxonomy
+from service.taxonomy import load_label_map, load_taxonomy
 
 
 def test_default_config_loads_and_resolves_paths():
@@ -184,6 +184,29 @@ def test_a_blank_label_name_or_description_is_an_error(tmp_path, label, problem)
     with pytest.raises(ConfigError) as e:
         load_taxonomy(path)
     assert problem in str(e.value) and str(path) in str(e.value)
+
+
+@pytest.mark.parametrize("section, field, problem", [
+    ("tagger", "taxonomy", "file not found:"), ("tagger", "head", "no artifact at"),
+    ("tagger", "short_head", "no artifact at"), ("summarizer", "artifact", "no artifact at"),
+])
+def test_a_path_to_nothing_names_its_field(make_config, tmp_path, section, field, problem):
+    """As `encoder.path` does: a missing taxonomy used to say `config file not found` (the engine config
+    was found: the user looked for the wrong file) and a missing head named no field."""
+    from service.serve import check_models  # what `newsdesk serve` runs before it starts
+
+    missing = tmp_path / "nothing"
+    config = load_engine_config(make_config(**{section: {field: str(missing)}}))
+    with pytest.raises(ConfigError) as e:
+        check_models(config)
+    assert str(e.value) == f"{section}.{field}: {problem} {missing}"
+
+
+def test_a_mappings_missing_taxonomy_names_the_mapping_and_its_field(tmp_path):
+    path = _write(tmp_path, {"source": "s", "taxonomy": "nothing.yaml", "labels": {"a": ["b"]}}, "map.yaml")
+    with pytest.raises(ConfigError) as e:
+        load_label_map(path)
+    assert str(e.value) == f"{path}: taxonomy: file not found: {tmp_path / 'nothing.yaml'}"
 
 
 def test_damaged_artifact_files_are_config_errors_naming_them(tmp_path):

@@ -52,10 +52,13 @@ def seed_response(analyzer: Analyzer, seed_text: str) -> AnalyzeResponse:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in (PROJECT_ROOT / "models").iterdir()))
 def test_every_shipped_model_is_small_and_names_its_recipe(name: str) -> None:
-    """The only weights in git: small heads the project's own recipes produce, each card with the command."""
+    """The only weights in git: small heads the project's own recipes produce, each card with the command
+    that rebuilds it and makes it active (without `--promote` a server keeps the old one)."""
     folder = resolve_artifact(PROJECT_ROOT / "models" / name)
     assert sum(f.stat().st_size for f in folder.glob("*.safetensors")) <= 2 * 1024 * 1024
-    assert (folder / "README.md").read_text().count(f"newsdesk train configs/train/{name}.yaml") == 1
+    card = (folder / "README.md").read_text()
+    assert card.count(f"newsdesk train configs/train/{name}.yaml") == 1
+    assert f"\nnewsdesk train configs/train/{name}.yaml --promote\n" in card
 
 
 @pytest.mark.parametrize("name", ["iptc-default", "iptc-short", "iptc-broad", "iptc-broad-short"])
@@ -404,8 +407,9 @@ def test_the_shipped_heads_reproduce_their_model_cards(
 def test_newsdesk_train_writes_a_whole_residual_artifact(
     tmp_path: Path, project_root: Path, vector_cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """End to end on a fixture source mapped onto three IPTC codes: the card's plots and versions, and
-    which labels the head corrects (the other 14 keep their zero-shot scores)."""
+    """End to end on a fixture source mapped onto three IPTC codes: the card's plots and versions, the
+    command that rebuilds it (as `newsdesk train` ran it: `--out`, `--promote`), and which labels the head
+    corrects (the other 14 keep their zero-shot scores)."""
     from service import cli
     from service.artifacts import load_manifest
     from tests.train_fixtures import write_recipe
@@ -423,8 +427,10 @@ def test_newsdesk_train_writes_a_whole_residual_artifact(
         "sources": [{"recipe": topics.name, "map": "map.yaml"}],
         "training": {"epochs": 40, "check_every": 10}, "output": "heads", "cache": str(vector_cache),
     }))
-    assert cli.main(["train", str(recipe)]) == 0
+    out = tmp_path / "promoted"
+    assert cli.main(["train", str(recipe), "--out", str(out), "--promote"]) == 0
     folder = Path(capsys.readouterr().out.strip())
+    assert resolve_artifact(out) == folder
     _, manifest = load_manifest(folder)
     plots = ["calibration.png", "confusion_matrix.png", "training.png"]
     assert set(plots) <= set(manifest.files) and set(manifest.files) <= {p.name for p in folder.iterdir()}
@@ -434,6 +440,7 @@ def test_newsdesk_train_writes_a_whole_residual_artifact(
     card = (folder / "README.md").read_text()
     assert all(f"![{p}]({p})" in card for p in plots)
     assert f"torch {manifest.versions['torch']}" in card
+    assert f"\nnewsdesk train {recipe.resolve()} --out {out.resolve()} --promote\n" in card
     assert sorted(manifest.model["covered"]) == sorted(codes.values())
     uncorrected = card.split("labels without training data keep their zero-shot scores: ")[1].split(".\n")[0]
     assert sorted(uncorrected.split(", ")) == sorted(lb.code for lb in manifest.taxonomy

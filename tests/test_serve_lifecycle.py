@@ -2,8 +2,8 @@
 has shut down (also while the models are still loading), and a model that only fails when it is loaded
 (so no check before the start can see it) still leaves a server whose /readyz says why.
 
-What `serve` refuses before it starts (a port in use, a missing model) is in test_cli.py; SIGTERM with
-requests in flight is in test_serving.py.
+What `serve` refuses before it starts (a port in use, a missing model) is in test_cli.py, but for a spaCy
+component its package lacks; SIGTERM with requests in flight is in test_serving.py.
 """
 
 from __future__ import annotations
@@ -85,6 +85,19 @@ def test_a_model_that_fails_to_load_still_says_load_failed(tmp_path, project_roo
         _stop_with_sigterm(server)
     finally:
         server.stop()
+
+
+def test_a_spacy_component_its_package_lacks_stops_serve_before_it_starts(make_config):
+    """A typo in `spacy.components` used to be found only by the model loader: the server started and
+    /readyz said `failed` for ever. Now one line and exit code 2, like any other broken config."""
+    server = LiveServer(make_config(spacy={"components": ["tok2vec", "senter", "bogus"]}))
+    try:
+        code = server.proc.wait(timeout=SERVER_START_TIMEOUT_S)
+        lines = server.log.read_text(encoding="utf-8").splitlines()  # stdout and stderr
+    finally:
+        server.stop()
+    assert code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("newsdesk: error: spacy.components: ['bogus'] not in en_core_web_sm"), lines
 
 
 def test_requests_cut_off_by_the_shutdown_timeout_get_503_not_500(tmp_path, project_root, seed_text):

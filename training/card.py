@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from service.artifacts import Manifest
+from service.settings import PROJECT_ROOT
 
 _SHOWN = (
     "accuracy", "accuracy_without_group", "zero_shot_accuracy", "outside_group_accuracy",
@@ -133,3 +135,17 @@ def _uncorrected(m: Manifest) -> str:
     if not left:
         return "the head corrects every label."
     return f"labels without training data keep their zero-shot scores: {', '.join(left)}."
+
+
+def rebuild_command(config_path: Path, out: Path | None, promote_it: bool) -> str:
+    """The `newsdesk train` command line that made an artifact, with paths inside the project relative."""
+
+    def shown(p: Path) -> str:
+        p = p.resolve()
+        return str(p.relative_to(PROJECT_ROOT) if p.is_relative_to(PROJECT_ROOT) else p)
+
+    return " ".join(
+        ["newsdesk train", shown(config_path)]
+        + (["--out", shown(out)] if out is not None else [])
+        + (["--promote"] if promote_it else [])
+    )

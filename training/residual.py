@@ -44,7 +44,6 @@ from service.config import CalibrationConfig, load_engine_config, validate_yaml
 from service.errors import ConfigError
 from service.features import VIEWS, EncodedText, TfidfView, article_views
 from service.heads import TopicHead, head_bytes
-from service.settings import PROJECT_ROOT
 from service.tagger import ZeroShotTagger, calibrated_logits, lead, sigmoid
 from service.taggers import ZeroShotArticleTagger
 from service.taxonomy import Taxonomy, load_label_map, load_taxonomy
@@ -52,7 +51,7 @@ from service.trained_tagger import TopicModel
 from service.zero_shot_head import GROUP_WEIGHTS, TopicGroup, resplit, zero_shot_fingerprint
 from training import plots
 from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
-from training.card import model_card
+from training.card import model_card, rebuild_command
 from training.config import DEFAULT_CACHE, TfidfConfig, absolute_against, load_train_config, relative_to
 from training.data import DataError, load_dataset
 from training.loop import Progress
@@ -612,8 +611,7 @@ def train_residual(
         versions=library_versions(),
     )
     sizes = {f"{n} {sp}": len(s[sp].gold) for n, s in sources.items() for sp in SPLITS}
-    where = config_path.resolve()
-    rel = where.relative_to(PROJECT_ROOT) if where.is_relative_to(PROJECT_ROOT) else where
+    rebuild = rebuild_command(config_path, out, promote_it)
     seen = sum(s["train"].gold.sum(0) for s in sources.values()) > 0
     with_data = [c for c, k in zip(codes, seen, strict=True) if k]
     notes = [f"labels covered by data: {', '.join(with_data)}",
@@ -641,7 +639,7 @@ def train_residual(
 
     def render(version: str) -> dict[str, bytes]:
         versioned = manifest.model_copy(update={"version": version})
-        card = model_card(versioned, sizes, notes, sorted(pngs), extra, f"newsdesk train {rel}")
+        card = model_card(versioned, sizes, notes, sorted(pngs), extra, rebuild)
         return {**files, MODEL_CARD: card.encode(), MANIFEST: versioned.model_dump_json(indent=2).encode(),
                 RESOLVED_CONFIG: recipe_yaml(recipe, recipe.output / version)}
 

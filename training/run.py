@@ -30,11 +30,10 @@ from service.config import EncoderConfig, read_yaml
 from service.errors import ConfigError
 from service.heads import SentenceHead, head_bytes, load_head
 from service.sentence_scorer import SENTENCE_FEATURES, lexical_view
-from service.settings import PROJECT_ROOT
 from service.trained_tagger import TopicModel, load_topic_model
 from training import plots
 from training.artifact import Promotion, check_free, check_writable, library_versions, promote, write_new
-from training.card import model_card
+from training.card import model_card, rebuild_command
 from training.config import TrainConfig, load_train_config, relative_paths
 from training.data import (
     DataError,
@@ -267,20 +266,6 @@ TASKS = {"multi-class": train_topics, "multi-label": train_topics, "extractive-s
 
 
 # -- train ----------------------------------------------------------------------------------------------
-def _command(config_path: Path, out: Path | None, promote_it: bool) -> str:
-    """The `newsdesk train` command line that made an artifact, with paths inside the project relative."""
-
-    def shown(p: Path) -> str:
-        p = p.resolve()
-        return str(p.relative_to(PROJECT_ROOT) if p.is_relative_to(PROJECT_ROOT) else p)
-
-    return " ".join(
-        ["newsdesk train", shown(config_path)]
-        + (["--out", shown(out)] if out is not None else [])
-        + (["--promote"] if promote_it else [])
-    )
-
-
 def _is_residual_recipe(config_path: Path) -> bool:
     """A recipe for a head on the zero-shot tagger (training/residual.py), not a TrainConfig."""
     raw = read_yaml(Path(config_path))
@@ -353,7 +338,7 @@ def train(config_path: Path, out: Path | None = None, promote_it: bool = False) 
         "load_and_encode": round(t_encoded - t0, 1),
         "fit_and_evaluate": round(t_trained - t_encoded, 1),
     }
-    rebuild = _command(config_path, out, promote_it)
+    rebuild = rebuild_command(config_path, out, promote_it)
     encoder = trained.encoder
     path = write_new(
         cfg.output, cfg.name, cfg.version, lambda version: _files(cfg, version, ds, trained, rebuild),
