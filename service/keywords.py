@@ -74,16 +74,21 @@ def _unit_of_number(tok: Token) -> bool:
     return glued or bool(_AMOUNT.match(tok.text))
 
 
+_SEPARATORS = {"|", "¦", "•", "·", "/", "\\", ">", "»", "<", "«"}
+
+
 def _ends_a_phrase(tok: Token) -> bool:
     """A word no keyword runs through: what a number measures, wire shorthand, a ticker, "today", or a
     date's day, month, time or figure ("on Monday", "Aug.", "Thursday morning", "at end-1986"; not "annual" or
-    "quarterly"), a web or e-mail address."""
+    "quarterly"), a web or e-mail address, or a separator ("|", "•", "/")."""
     if tok.lower_ in _MEASURES and tok.i:
         before = tok.doc[tok.i - 1]
         hyphened = before.text == "-" and not before.whitespace_ and tok.i > 1
         counted = tok.doc[tok.i - 2] if hyphened else None  # "seven-year", "47-year-old"
         if before.like_num or (counted is not None and (counted.like_num or counted.lower_ in _MEASURES)):
             return True
+    if tok.text in _SEPARATORS:  # a table's cells ("Town | River level"), a menu's items
+        return True
     if (tok.lower_.rstrip(".") in _WIRE_WORDS or _TICKER.match(tok.text) or tok.lower_ in _NOW
             or tok.lower_ in _MONTH_ABBREVIATIONS or tok.like_url or tok.like_email):
         return True

@@ -368,6 +368,15 @@ def test_keywords_are_no_counts_legal_forms_or_half_names(analyzer):
     assert "St Mary's Hospital" in keys, keys
 
 
+def test_no_keyword_runs_over_a_separator(analyzer):
+    """A two-cell table row (HTML's cells, or a markdown table) read as a keyword "Town | River level"."""
+    text = ("Flood warnings across Shropshire\n\nThe River Severn burst its banks in Shropshire on Sunday, "
+            "flooding homes in the county town.\nTown | River level\nShrewsbury | 5.2m\nBridgnorth | 4.8m\n"
+            "Residents were told to expect more rain on Monday.")
+    keys = [k.text for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert not [k for k in keys if "|" in k], keys
+
+
 def test_entities_join_an_ampersand_acronym_and_skip_portfolios_and_datelines(analyzer):
     text = ("ANKARA (Reuters) - Marks & Spencer said sales rose. M&S will open 20 stores. Health Secretary "
             "Wes Streeting and Defence Secretary John Healey visited a store in Leeds.")
