@@ -2,9 +2,10 @@
 
 The model reads at most `window` tokens. A longer article is cut at sentence boundaries into chunks
 that fit; each chunk is summarised (in at most half a chunk's tokens, so every pass shrinks the text)
-and the partial summaries joined; while the joined text is longer than the word budget it is
-summarised again (at most MAX_ROUNDS passes in all), and the result is cut at a word boundary, so a
-summary never has more words than asked for. Nothing of the article is dropped to fit the window.
+and the partial summaries, joined, are summarised again, as one text once they fit the window (at most
+MAX_ROUNDS passes in all), so that `no_repeat_ngram_size` holds across them too. The result is cut at a
+word boundary, so a summary never has more words than asked for. Nothing of the article is dropped to
+fit the window.
 
 Length is counted in words: a request's `summary_words`, or `summary_sentences` (default:
 `summarizer.sentences`) times WORDS_PER_SENTENCE. Generated text has no offsets into the article.
@@ -13,23 +14,28 @@ Length is counted in words: a request's `summary_words`, or `summary_sentences` 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+from huggingface_hub.errors import StrictDataclassError
 from transformers import (
     AutoConfig,
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
+    LogitsProcessor,
+    LogitsProcessorList,
     PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
 )
 from transformers.utils import logging as hf_logging
 
 from service.config import SummarizerConfig
-from service.errors import ConfigError
+from service.errors import ConfigError, EncodingStopped, NewsdeskError
 from service.model_folder import encoder_fingerprint, files_fingerprint
 from service.schemas import ModelInfo
 
@@ -46,6 +52,13 @@ MIN_VOCAB_SHARE = 0.5  # a tokenizer with fewer tokens than this share of the mo
 # the tokenizer's settings and special tokens, slow vocabulary files and the generation defaults.
 SEQ2SEQ_FILES = ("tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "spiece.model",
                  "sentencepiece.bpe.model", "vocab.json", "merges.txt", "generation_config.json")
+
+class SummaryFailed(NewsdeskError):
+    """The model failed while generating a summary (out of memory, say): not the article's fault, and not
+    the folder's (`Seq2SeqSummarizer` checks at start that its model generates)."""
+
+    code = "summary_failed"
+    status = 503
 
 
 def word_budget(cfg: SummarizerConfig, n_sentences: int | None, n_words: int | None) -> int:
@@ -78,8 +91,8 @@ def open_model_folder(cfg: SummarizerConfig) -> tuple[PretrainedConfig, PreTrain
         raise ConfigError(f"{where}: not a transformers model folder (no config.json)")
     try:
         config = AutoConfig.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{where}: unreadable config.json: {str(e).splitlines()[0]}") from e
+    except (OSError, ValueError, StrictDataclassError) as e:  # the last: a value of the wrong type
+        raise ConfigError(f"{where}: unreadable config.json: {_one_line(e)}") from e
     if not getattr(config, "is_encoder_decoder", False):
         raise ConfigError(f"{where}: holds a {config.model_type!r} model, not a seq2seq "
                           "(encoder-decoder) model such as T5, BART or Pegasus")
@@ -89,7 +102,7 @@ def open_model_folder(cfg: SummarizerConfig) -> tuple[PretrainedConfig, PreTrain
                           "tokenizer into the same folder")
     try:
         tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, AttributeError) as e:  # the last: a settings file not an object
         raise ConfigError(f"{where}: no usable tokenizer (save one with the model): "
                           f"{str(e).splitlines()[0]}") from e
     if not tokenizer.is_fast:  # chunking cuts over-long sentences by token offsets
@@ -195,26 +208,43 @@ class Seq2SeqSummarizer:
         # Content tokens a chunk may hold: the window less the prefix and the special tokens.
         self.budget = self.window - len(self.tokenizer(self.prefix).input_ids)
         if self.budget < 2 * PIECE_SLACK:
-            raise ConfigError(f"summarizer.max_input_tokens: {self.window} tokens leave no room for text "
-                              f"after the prefix {self.prefix!r}")
+            if cfg.max_input_tokens is not None:
+                window = f"summarizer.max_input_tokens: {self.window} tokens leave"
+            else:  # the user set nothing: the model's own window is what is too small
+                window = (f"summarizer.path: {path}: the model's window of {self.window} tokens (its "
+                          "tokenizer's model_max_length or config.json's max_position_embeddings) leaves")
+            raise ConfigError(f"{window} no room for text after the prefix {self.prefix!r}")
         self.model = load_seq2seq_model(path)
         # Lengths come from each request (max/min_new_tokens, which win anyway); a checkpoint's own
         # max_length/min_length (distilbart-cnn: 142/56) would only log a warning on every call.
         self.model.generation_config.max_length = None
         self.model.generation_config.min_length = None
+        self._check_generates()
         self.model_info = _model_info(path, self.window)
+
+    def _check_generates(self) -> None:
+        """One token for a one-word input: a model that cannot start generating (no decoder_start_token_id
+        or bos_token_id in config.json or generation_config.json, say) fails at start, not at each request."""
+        try:
+            with _quiet_transformers():
+                self.generate_ids([self.prefix + "News."], 1)
+        except Exception as e:  # whatever generate raises: the folder is what is wrong
+            raise ConfigError(f"summarizer.path: {self.path}: the model cannot generate a summary: "
+                              f"{_one_line(e)}") from e
 
     # -- chunking ----------------------------------------------------------------------------------
     def _n_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text).input_ids)
+        return len(self.tokenizer(text, verbose=False).input_ids)  # no warning for text over the window
 
     def chunk(self, texts: list[str]) -> list[str]:
         """Model inputs for the sentences `texts`: the prefix and whole sentences, in order, each input
         at most `window` tokens with its special tokens. A sentence longer than that alone is cut
         into pieces at token boundaries."""
         limit = self.budget - PIECE_SLACK
-        # Counted with a leading space, as a sentence stands inside a chunk.
-        enc = self.tokenizer([" " + t for t in texts], add_special_tokens=False, return_offsets_mapping=True)
+        # Counted with a leading space, as a sentence stands inside a chunk; longer than the window is
+        # expected here (verbose=False: transformers would warn of it in plain text, amid the JSON log).
+        enc = self.tokenizer([" " + t for t in texts], add_special_tokens=False, return_offsets_mapping=True,
+                             verbose=False)
         pieces: list[str] = []
         counts: list[int] = []
         for text, ids, offsets in zip(texts, enc["input_ids"], enc["offset_mapping"], strict=True):
@@ -224,7 +254,12 @@ class Seq2SeqSummarizer:
                 continue
             for a in range(0, len(ids), limit):
                 b = min(a + limit, len(ids))
-                piece = text[max(offsets[a][0] - 1, 0) : offsets[b - 1][1] - 1].strip()  # -1: the space
+                # From where this piece's first token starts to where the next one's does (-1: the space):
+                # a byte-level BPE spreads a character over tokens that share its offsets, so ending at a
+                # token's end would put that character into both pieces.
+                start = offsets[a][0] - 1 if a else 0
+                end = offsets[b][0] - 1 if b < len(ids) else len(text)
+                piece = text[start:end].strip()
                 if piece:
                     pieces.append(piece)
                     counts.append(b - a)
@@ -250,14 +285,25 @@ class Seq2SeqSummarizer:
         cap = self.budget // 2 if partial else self.window
         return max(1, min(math.ceil(n_words * TOKENS_PER_WORD) + 2, cap))
 
-    def generate_ids(self, inputs: list[str], max_new_tokens: int) -> list[list[int]]:
-        """Generated token ids for each model input (trailing pads dropped)."""
+    def min_new_tokens(self, model_input: str, max_new_tokens: int) -> int:
+        """The fewest tokens to generate for `model_input`, so that a model does not stop after a word or
+        two: MIN_NEW_FRACTION of `max_new_tokens`, but never more than half the input's own tokens (a
+        summary is shorter than its text): a model made to write on past its end invents ("Hello." got 75
+        words), and `summary_words` is an upper bound, not a length to fill."""
+        own = self._n_tokens(model_input) - (self.window - self.budget)  # less the prefix and special tokens
+        return min(int(max_new_tokens * MIN_NEW_FRACTION), max(own, 0) // 2)
+
+    def generate_ids(self, inputs: list[str], max_new_tokens: int, min_new_tokens: list[int] | None = None,
+                     stop: Callable[[], bool] | None = None) -> list[list[int]]:
+        """Generated token ids for each model input (trailing pads dropped), at least `min_new_tokens[k]`
+        for input k. `stop`, asked after every generated token, ends the call once nobody wants its
+        result: `EncodingStopped`."""
         settings = {
             "max_new_tokens": max_new_tokens,
-            "min_new_tokens": max(1, int(max_new_tokens * MIN_NEW_FRACTION)),
             "num_beams": self.cfg.num_beams,
             "no_repeat_ngram_size": self.cfg.no_repeat_ngram_size,
         }
+        eos = self.model.generation_config.eos_token_id
         pad = self.tokenizer.pad_token_id
         out: list[list[int]] = [[] for _ in inputs]
         order = sorted(range(len(inputs)), key=lambda k: len(inputs[k]))  # similar lengths pad less
@@ -266,32 +312,52 @@ class Seq2SeqSummarizer:
             # `chunk` keeps inputs within the window; truncation only guards against a caller's own text.
             enc = self.tokenizer([inputs[k] for k in batch], padding=True, truncation=True,
                                  max_length=self.window, return_tensors="pt")
+            # A model without an end-of-text token writes to max_new_tokens anyway.
+            at_least = [] if min_new_tokens is None or eos is None else [
+                _AtLeast([min_new_tokens[k] for k in batch], eos)]
+            stopper = _StopWhen(stop)
             with torch.inference_mode():
                 ids = self.model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                                          **settings)
+                                          logits_processor=LogitsProcessorList(at_least),
+                                          stopping_criteria=StoppingCriteriaList([stopper]), **settings)
+            if stopper.stopped:
+                raise EncodingStopped
             for k, row in zip(batch, ids.tolist(), strict=True):
                 while row and row[-1] == pad:
                     row.pop()
                 out[k] = row
         return out
 
-    def _generate(self, inputs: list[str], max_new: list[int]) -> list[str]:
+    def _generate(self, inputs: list[str], max_new: list[int], stop: Callable[[], bool] | None) -> list[str]:
         """Generated text for each input, one pass per distinct length."""
         out = [""] * len(inputs)
         by_length: dict[int, list[int]] = {}
         for k, n in enumerate(max_new):
             by_length.setdefault(n, []).append(k)
         for n, ks in by_length.items():
-            ids = self.generate_ids([inputs[k] for k in ks], n)
+            group = [inputs[k] for k in ks]
+            ids = self.generate_ids(group, n, [self.min_new_tokens(t, n) for t in group], stop)
             for k, text in zip(ks, self.tokenizer.batch_decode(ids, skip_special_tokens=True), strict=True):
                 out[k] = text.strip()
         return out
 
-    def summarize_many(self, articles: list[list[str]], n_words: list[int]) -> list[str]:
+    def summarize_many(self, articles: list[list[str]], n_words: list[int],
+                       stop: Callable[[], bool] | None = None) -> list[str]:
         """A summary of at most `n_words[i]` words for each article, given as its sentences' texts.
 
-        All articles' chunks go through the model together, one round at a time.
+        All articles' chunks go through the model together, one round at a time. `stop`: see
+        `generate_ids`. The model failing raises `SummaryFailed` (a 503), not what it raised (a 500).
         """
+        try:
+            return self._summarize_rounds(articles, n_words, stop)
+        except EncodingStopped:
+            raise
+        except Exception as e:  # the folder was checked at start: this is the model's run, not the input
+            raise SummaryFailed(f"the summariser failed ({_one_line(e)}); retry, or leave `summary` out of "
+                                "`include`") from e
+
+    def _summarize_rounds(self, articles: list[list[str]], n_words: list[int],
+                          stop: Callable[[], bool] | None) -> list[str]:
         units = [[t for t in sentences if t.strip()] for sentences in articles]
         out: list[str | None] = [None if u else "" for u in units]
         for round_ in range(1, MAX_ROUNDS + 1):
@@ -303,15 +369,47 @@ class Seq2SeqSummarizer:
                 chunks = self.chunk(units[i])
                 n = self.max_new_tokens(n_words[i], partial=len(chunks) > 1)
                 jobs.extend((i, c, n) for c in chunks)
-            partials = self._generate([c for _, c, _ in jobs], [n for *_, n in jobs])
+            partials = self._generate([c for _, c, _ in jobs], [n for *_, n in jobs], stop)
             by_article: dict[int, list[str]] = {}
             for (i, _, _), text in zip(jobs, partials, strict=True):
                 by_article.setdefault(i, []).append(text)
             for i in todo:
                 parts = [t for t in by_article[i] if t]
-                joined = " ".join(parts)
-                if len(parts) <= 1 or len(joined.split()) <= n_words[i] or round_ == MAX_ROUNDS:
-                    out[i] = cut_to_words(joined, n_words[i])
-                else:  # the partial summaries are the next round's sentences
-                    units[i] = parts
+                if len(parts) <= 1 or round_ == MAX_ROUNDS:
+                    out[i] = cut_to_words(" ".join(parts), n_words[i])
+                else:  # the next round's sentences, even when they fit the budget: `no_repeat_ngram_size`
+                    units[i] = parts  # works within one generation, and each part was one
         return [o or "" for o in out]
+
+
+class _AtLeast(LogitsProcessor):
+    """Keeps the end-of-text token out of each input's sequences (its beams) until they have `floors[i]`
+    new tokens: transformers' `min_new_tokens` is one number for a whole batch, and what an article gets
+    must not depend on the articles it shares a batch with."""
+
+    def __init__(self, floors: list[int], eos: int | list[int]):
+        self.floors = torch.tensor(floors)
+        self.eos = [eos] if isinstance(eos, int) else eos
+        self.start: int | None = None  # the decoder's prompt length: the sequences' at the first call
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.start is None:
+            self.start = input_ids.shape[1]
+        floors = self.floors.repeat_interleave(input_ids.shape[0] // len(self.floors))  # rows: input-major
+        blocked = torch.zeros_like(scores, dtype=torch.bool)
+        blocked[:, self.eos] = (floors > input_ids.shape[1] - self.start)[:, None]
+        return scores.masked_fill(blocked, -math.inf)
+
+
+class _StopWhen(StoppingCriteria):
+    """Ends `generate` after the current token once `stop()` says so (never without a `stop`); `stopped`
+    tells whether it did."""
+
+    def __init__(self, stop: Callable[[], bool] | None):
+        self.stop = stop
+        self.stopped = False
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor | None, **kwargs: object
+                 ) -> torch.BoolTensor:
+        self.stopped = self.stopped or (self.stop is not None and self.stop())
+        return torch.full((input_ids.shape[0],), self.stopped, dtype=torch.bool, device=input_ids.device)

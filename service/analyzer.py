@@ -204,9 +204,10 @@ class Analyzer:
         (the micro-batcher does). `read_out` runs it for any article not yet annotated."""
         self.nlp.annotate([p.doc for p in batch])
 
-    def abstract(self, batch: list[Prepared]) -> None:
+    def abstract(self, batch: list[Prepared], stop: Callable[[], bool] | None = None) -> None:
         """Generated summaries (seq2seq summariser only) for the articles that ask for a summary, all
-        through the model together; `read_out` runs it for any article not yet summarised."""
+        through the model together; `read_out` runs it for any article not yet summarised. `stop`, asked
+        after every generated token, ends it once nobody waits for the batch: `EncodingStopped`."""
         todo = [p for p in batch if p.abstract is None and "summary" in (p.options.include or ALL_PARTS)]
         if self.abstractive is None or not todo:
             return
@@ -217,7 +218,7 @@ class Analyzer:
             sources.append(body or [s.text for s in p.sentences])
         budgets = [word_budget(self.config.summarizer, p.options.summary_sentences, p.options.summary_words)
                    for p in todo]
-        texts = self.abstractive.summarize_many(sources, budgets)
+        texts = self.abstractive.summarize_many(sources, budgets, stop)
         ms = (time.perf_counter() - t0) * 1000
         for p, text in zip(todo, texts, strict=True):
             p.abstract = text

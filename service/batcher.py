@@ -10,7 +10,8 @@ loop, as a pipeline that keeps the encoder (the bottleneck) busy:
 so spaCy and the read-out run while the encoder does (`abstract`: a seq2seq summariser's generation,
 a no-op for the extractive one). While the encoder is busy the next batch is left to fill up.
 A full queue refuses at once (`Overloaded`), a request past its deadline gets `DeadlineExceeded` (and
-is skipped if it has not started), and `close` finishes everything accepted before it returns.
+is skipped if it has not started, or the encoder and generation stop once nobody of its batch waits),
+and `close` finishes everything accepted before it returns.
 Knows nothing of HTTP.
 """
 
@@ -122,8 +123,8 @@ class MicroBatcher:
             raise
 
     def _abandon(self, job: _Job) -> None:
-        """Nobody waits for `job` now: the worker skips it if it has not started (or stops the encoder
-        when its whole batch is abandoned), and it no longer takes a place in the queue."""
+        """Nobody waits for `job` now: the worker skips it if it has not started (or stops the encoder or
+        the generation when its whole batch is abandoned), and it no longer takes a place in the queue."""
         job.future.cancel()
         if job in self._waiting:
             self._waiting.remove(job)
@@ -189,7 +190,7 @@ class MicroBatcher:
             if encoding is not None:
                 await asyncio.wait([encoding])  # its finisher reports its errors
             docs = [p for _, p in prepared]
-            encoding = loop.run_in_executor(self._model, self._encode, docs, batch)
+            encoding = loop.run_in_executor(self._model, self._encode, prepared, batch)
             encoding.add_done_callback(lambda _: self._wakeup.set() if self._wakeup else None)
             annotating = loop.run_in_executor(self._nlp, self.analyzer.annotate, docs)
             task = loop.create_task(self._finish(batch, results, prepared, encoding, annotating))
@@ -265,23 +266,30 @@ class MicroBatcher:
                 results[i] = self._failure(e)
         return prepared
 
-    def _encode(self, docs: list[Prepared], batch: list[_Job]) -> list[EncodedArticle] | None:
+    def _encode(self, prepared: list[tuple[int, Prepared]], batch: list[_Job]) -> list[EncodedArticle] | None:
         """Model thread: one encoder call for the batch (None if it failed: `_read_out` then encodes
-        the articles one by one), then a seq2seq summariser's generation for the whole batch. Stops as
-        soon as every request of the batch is abandoned, so a timed-out batch frees the encoder for
-        the next one."""
+        the articles one by one), then a seq2seq summariser's generation for the articles still waited
+        for. Stops as soon as every request of the batch is abandoned, so a timed-out batch frees the
+        model for the next one."""
         an = self.analyzer
+
+        def nobody_waits() -> bool:
+            return all(job.abandoned for job in batch)
+
         try:
-            encoded = an.encode(docs, stop=lambda: all(job.abandoned for job in batch))
+            encoded = an.encode([p for _, p in prepared], stop=nobody_waits)
         except EncodingStopped:
             return None  # `_read_out` skips abandoned jobs
         except Exception:  # one article may break the batch
-            log.warning("encoding a batch of %d failed; encoding its articles one by one", len(docs))
+            log.warning("encoding a batch of %d failed; encoding its articles one by one", len(prepared))
             encoded = None
+        waited = [p for i, p in prepared if not batch[i].abandoned]  # `_read_out` skips the others
         try:  # a no-op for the extractive summariser
-            an.abstract(docs)
+            an.abstract(waited, stop=nobody_waits)
+        except EncodingStopped:
+            pass  # nobody waits: `_read_out` skips every job
         except Exception:  # none is kept: read_out generates each article's summary again, alone
-            log.warning("summarising a batch of %d failed; summarising its articles alone", len(docs))
+            log.warning("summarising a batch of %d failed; summarising its articles alone", len(waited))
         return encoded
 
     def _read_out(self, batch: list[_Job], results: list[AnalyzeResponse | Exception | None],
@@ -301,6 +309,6 @@ class MicroBatcher:
 
     @staticmethod
     def _failure(e: Exception) -> Exception:
-        if not isinstance(e, NewsdeskError):
+        if not isinstance(e, NewsdeskError) or e.status >= 500:  # the server's problem, not the request's
             log.error("analysis failed: %s", e, exc_info=e)
         return e

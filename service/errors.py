@@ -21,7 +21,8 @@ def json_parse_failure(e: BaseException) -> str:
 
 
 class EncodingStopped(Exception):
-    """The encoder's `stop` said to: nobody waits for these vectors any more (not an error to report)."""
+    """The encoder's or the seq2seq summariser's `stop` said to: nobody waits for these vectors or this
+    summary any more (not an error to report)."""
 
 
 class NewsdeskError(Exception):

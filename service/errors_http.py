@@ -45,7 +45,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
                                                  "compressed (Content-Encoding)."},
     422: {"model": ErrorResponse, "description": "JSON is valid but the request is not: `field` names it."},
     503: {"model": ErrorResponse, "description": "The server is busy (queue full), shutting down or still "
-                                                 "loading (see Retry-After), or the models failed to load."},
+                                                 "loading (see Retry-After), the models failed to load, or a "
+                                                 "seq2seq summariser failed."},
     504: {"model": ErrorResponse, "description": "The analysis did not finish within "
                                                  "`server.request_timeout_s`."},
 }

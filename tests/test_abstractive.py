@@ -7,11 +7,14 @@ loading, chunking, length control, n-gram blocking, the response shape and the e
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib.resources
 import json
 import logging
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,12 +22,22 @@ import torch
 import yaml
 from fastapi.testclient import TestClient
 from test_api import wait_ready
-from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
+from test_batcher import run as run_batcher
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+from transformers import (
+    AutoTokenizer,
+    BartConfig,
+    BartForConditionalGeneration,
+    BartTokenizerFast,
+    T5Config,
+    T5ForConditionalGeneration,
+)
 
 from service import cli
 from service.abstractive import WORDS_PER_SENTENCE, Seq2SeqSummarizer, cut_to_words, seq2seq_model_info
 from service.analyzer import Analyzer
 from service.api import create_app
+from service.batcher import MicroBatcher
 from service.config import load_engine_config, portable_yaml
 from service.errors import ConfigError
 from service.model_folder import encoder_fingerprint, resolve_encoder_path
@@ -55,6 +68,39 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     T5ForConditionalGeneration(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="module")
+def quick_bart_dir(model_dir: Path) -> Path:
+    """A one-layer BART with a byte-level BPE tokenizer (GPT-2's bytes, no merges: a character beyond ASCII
+    is two to four tokens with the same offsets) that would end every summary at once: its end-of-text
+    token has a large bias."""
+    folder = model_dir.parent / "quick-bart"
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    vocab = {t: i for i, t in enumerate(specials + sorted(pre_tokenizers.ByteLevel.alphabet()))}
+    bpe = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), add_prefix_space=False)
+    tokenizer = BartTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>",
+                                  pad_token="<pad>", mask_token="<mask>", sep_token="</s>", cls_token="<s>",
+                                  model_max_length=1024)
+    config = BartConfig(vocab_size=len(tokenizer), d_model=16, encoder_layers=1, decoder_layers=1,
+                        encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32,
+                        decoder_ffn_dim=32, max_position_embeddings=WINDOW, pad_token_id=1, bos_token_id=0,
+                        eos_token_id=2, decoder_start_token_id=2)
+    torch.manual_seed(0)
+    model = BartForConditionalGeneration(config)
+    model.final_logits_bias[0, config.eos_token_id] = 50.0
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def quick_bart(quick_bart_dir: Path) -> Seq2SeqSummarizer:
+    return Seq2SeqSummarizer(load_engine_config(write_config(quick_bart_dir.parent,
+                                                             path=quick_bart_dir.name)).summarizer)
 
 
 def write_config(folder: Path, **summarizer: object) -> Path:
@@ -229,6 +275,60 @@ def test_http_endpoint(seq2seq_analyzer, config_path, article):
     assert body["model"]["name"].endswith("+tiny-t5") and body["tags"]
 
 
+def test_a_summariser_failure_is_not_a_500(seq2seq_analyzer, config_path, article, monkeypatch, caplog):
+    """The model checks out at start; should it fail at a request (out of memory, say), that is a 503 in
+    one line, not an internal error, and the log has its cause."""
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("CPU out of memory.\nTried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(seq2seq_analyzer.abstractive.model, "generate", out_of_memory)
+    app = create_app(config_path, analyzer_factory=lambda config: seq2seq_analyzer)
+    with TestClient(app) as client:
+        wait_ready(client)
+        r = client.post("/v1/analyze", json={"text": article})
+        tags_only = client.post("/v1/analyze", json={"text": article, "options": {"include": ["tags"]}})
+    assert r.status_code == 503, r.text
+    error = r.json()["error"]
+    assert error["code"] == "summary_failed" and "CPU out of memory. Tried to allocate" in error["message"]
+    assert tags_only.status_code == 200
+    causes = [str(rec.exc_info[1].__cause__) for rec in caplog.records if rec.exc_info]
+    assert any("Tried to allocate" in cause for cause in causes)
+
+
+def test_generation_stops_once_nobody_waits(seq2seq_analyzer, article):
+    """A request abandoned while its summary is generated (a 504, or a client that hung up) stops the
+    model after the token it is on, so the requests behind it are not kept waiting for a summary nobody
+    will read. Counted in decoder steps: the first is held until the request is gone."""
+    model = seq2seq_analyzer.abstractive.model
+    generating, request_gone = threading.Event(), threading.Event()
+    steps: list[int] = []
+
+    def decoder_step(module: torch.nn.Module, args: object) -> None:
+        steps.append(1)
+        generating.set()
+        request_gone.wait(60)
+
+    async def go(b: MicroBatcher):
+        slow = asyncio.create_task(b.submit(AnalyzeRequest(
+            text=article, options=AnalyzeOptions(include=["summary"])), timeout_s=120))
+        assert await asyncio.to_thread(generating.wait, 60)
+        slow.cancel()  # what a timeout does too: the job is abandoned
+        with contextlib.suppress(asyncio.CancelledError):
+            await slow
+        request_gone.set()
+        return await b.submit(AnalyzeRequest(text=article, options=AnalyzeOptions(include=["tags"])),
+                              timeout_s=120)
+
+    hook = model.register_forward_pre_hook(decoder_step)
+    try:
+        answer, _ = run_batcher(go, seq2seq_analyzer)
+    finally:
+        hook.remove()
+        request_gone.set()
+    assert answer.tags and answer.summary.text == ""
+    assert len(steps) == 1  # the article is several chunks of up to 28 new tokens each: dozens of steps
+
+
 # -- chunking, length, repeats --------------------------------------------------------------------------
 def test_long_article_is_chunked_within_the_window(summarizer, seq2seq_analyzer, seed_text):
     sentences = seed_sentences(seq2seq_analyzer, seed_text)
@@ -250,8 +350,22 @@ def test_sentence_longer_than_the_window_is_cut_into_pieces(summarizer):
     assert kept == ("A short one." + long_sentence + "Another short one.").replace(" ", "")
 
 
-def _repeated_ngrams(ids: list[int], n: int) -> list[tuple[int, ...]]:
-    seen: set[tuple[int, ...]] = set()
+def test_a_long_sentence_logs_no_plain_text_warning(config_path):
+    """transformers warned, in plain text amid the server's JSON log lines, of a sentence longer than the
+    tokenizer's model_max_length (512), which chunking is there to cut. A new summariser: it warns once."""
+    summarizer = Seq2SeqSummarizer(load_engine_config(config_path).summarizer)
+    logged = _Records()
+    logging.getLogger("transformers").addHandler(logged)
+    try:
+        chunks = summarizer.chunk([" ".join(f"word{i}" for i in range(600))])
+    finally:
+        logging.getLogger("transformers").removeHandler(logged)
+    assert len(chunks) > 1
+    assert [r.getMessage() for r in logged.records if r.levelno >= logging.WARNING] == []
+
+
+def _repeated_ngrams(ids: Sequence[Hashable], n: int) -> list[tuple[Hashable, ...]]:
+    seen: set[tuple[Hashable, ...]] = set()
     repeated = []
     for k in range(len(ids) - n + 1):
         gram = tuple(ids[k : k + n])
@@ -270,6 +384,38 @@ def test_no_repeated_ngrams(summarizer, config_path, seq2seq_analyzer, article):
     free_cfg = load_engine_config(config_path).summarizer.model_copy(update={"no_repeat_ngram_size": 0})
     free = Seq2SeqSummarizer(free_cfg).generate_ids(chunks, 40)
     assert any(_repeated_ngrams(ids, NGRAM) for ids in free)
+
+
+def test_repeats_are_blocked_across_chunks(summarizer, seq2seq_analyzer, article):
+    """Partial summaries that fit the budget were joined as they were, each blocking repeats only within
+    itself: they get a pass of their own, so the summary has no repeated 3-gram anywhere. (Three chunks:
+    the article's four paragraphs would still be two after the three passes there are.)"""
+    sentences = seed_sentences(seq2seq_analyzer, "\n".join(article.splitlines()[:3]))
+    assert len(summarizer.chunk(sentences)) == 3
+    text = summarizer.summarize_many([sentences], [500])[0]  # the joined parts are within the budget
+    assert text and _repeated_ngrams(text.split(), NGRAM) == []
+
+
+def test_a_short_text_gets_no_invented_summary(quick_bart):
+    """`summary_words` is an upper bound: a model that would stop at once is kept going for a few tokens
+    at most, never for more than half of what it read ("Hello." got 34 tokens: 30 % of 75 words')."""
+    source = len(quick_bart.tokenizer("Hello.", add_special_tokens=False).input_ids)
+    for n_words in (3, 75):
+        assert 0 < len(quick_bart.summarize_many([["Hello."]], [n_words])[0]) <= source // 2  # a byte a token
+    assert quick_bart.min_new_tokens("Hello.", quick_bart.max_new_tokens(75, partial=False)) == source // 2
+    # Each input its own floor, whatever shares its batch: the decoder's start, the floor, the end.
+    ids = quick_bart.generate_ids(["Hello.", "The council approved the new budget for schools."], 40, [3, 20])
+    assert [len(row) for row in ids] == [1 + 3 + 1, 1 + 20 + 1]
+
+
+def test_a_character_is_not_repeated_at_a_cut(quick_bart):
+    """A byte-level BPE spreads a character over tokens that share its offsets: a sentence cut between
+    them had the character at the end of one piece and the start of the next."""
+    sentence = "Café 東京, déjà vu — “北京”. " * 12
+    chunks = quick_bart.chunk([sentence])
+    assert len(chunks) > 2
+    assert all(len(quick_bart.tokenizer(c).input_ids) <= WINDOW for c in chunks)
+    assert "".join(chunks).replace(" ", "") == sentence.replace(" ", "")
 
 
 def test_cut_to_words():
@@ -292,12 +438,16 @@ def broken_folders(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, tuple[
                 (folders[case] / f.name).write_bytes(f.read_bytes())
     config = json.loads((model_dir / "config.json").read_text())
 
-    def variant(name: str, config_changes: dict | None = None, left_out: str = "") -> Path:
-        """A copy of the model folder without `left_out`, and with `config_changes` in config.json."""
+    def variant(name: str, config_changes: dict | None = None, left_out: str = "",
+                files: dict[str, object] | None = None) -> Path:
+        """A copy of the model folder without `left_out`, with `config_changes` in config.json, and with
+        `files` written as JSON."""
         folder = shutil.copytree(model_dir, tmp_path / name,
                                  ignore=shutil.ignore_patterns(left_out) if left_out else None)
         if config_changes:
             (folder / "config.json").write_text(json.dumps({**config, **config_changes}))
+        for file, content in (files or {}).items():
+            (folder / file).write_text(json.dumps(content))
         return folder
 
     mismatched = variant("mismatched", {"vocab_size": 1000})
@@ -310,6 +460,13 @@ def broken_folders(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, tuple[
     (garbage / "model.safetensors").write_bytes(b"\0" * 100)
     other_shape = variant("other-shape", {"d_model": 48})
     more_layers = variant("more-layers", {"num_layers": 2, "num_decoder_layers": 2})
+    # Without a token to start the decoder from, generate raised at every request: a 500 each.
+    no_start = {"decoder_start_token_id", "bos_token_id"}
+    generation = json.loads((model_dir / "generation_config.json").read_text())
+    cannot_start = variant("cannot-start", files={
+        "config.json": {k: v for k, v in config.items() if k not in no_start},
+        "generation_config.json": {k: v for k, v in generation.items() if k not in no_start}})
+    tokenizer_settings = json.loads((model_dir / "tokenizer_config.json").read_text())
     yield {
         "missing": (tmp_path / "nowhere", "no such folder"),
         "empty": (empty, "no config.json"),
@@ -325,12 +482,28 @@ def broken_folders(tmp_path: Path, model_dir: Path) -> Iterator[dict[str, tuple[
                         "config.json gives them, e.g. decoder.block.0.layer.0.SelfAttention.k.weight: "
                         "[32, 32] in the weights, [32, 48] from config.json"),
         "more layers": (more_layers, "the weight files lack, e.g. decoder.block.1."),
+        "cannot start": (cannot_start, "the model cannot generate a summary: `decoder_start_token_id` or "
+                         "`bos_token_id` has to be defined"),
+        # transformers checks config.json's types (StrictDataclassFieldValidationError, not a ValueError)
+        "text for a number": (variant("text-for-a-number", {"d_model": "abc"}),
+                              "unreadable config.json: Validation error for field 'd_model': TypeError: "
+                              "Field 'd_model' expected int, got str (value: 'abc')"),
+        "number as text": (variant("number-as-text", {"vocab_size": "30522"}),
+                           "unreadable config.json: Validation error for field 'vocab_size'"),
+        "tokenizer settings a list": (variant("settings-a-list", files={"tokenizer_config.json": []}),
+                                      "no usable tokenizer"),
+        # The model's own window, not a `max_input_tokens` the config does not set.
+        "window too small": (variant("window-too-small", files={
+            "tokenizer_config.json": {**tokenizer_settings, "model_max_length": 6}}),
+            "the model's window of 6 tokens (its tokenizer's model_max_length or config.json's "
+            "max_position_embeddings) leaves no room for text after the prefix 'summarize: '"),
     }
 
 
 BAD_FOLDERS = ["missing", "empty", "encoder only", "weights only", "tokenizer only", "mismatched",
                "no vocabulary", "small tokenizer", "truncated weights", "garbage weights", "other shape",
-               "more layers"]
+               "more layers", "cannot start", "text for a number", "number as text",
+               "tokenizer settings a list", "window too small"]
 
 
 @pytest.mark.parametrize("case", BAD_FOLDERS)

@@ -7,7 +7,6 @@ import json
 import multiprocessing
 import multiprocessing.process
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -284,9 +283,6 @@ def test_a_worker_that_cannot_start_is_one_error_and_the_started_ones_are_stoppe
 
 
 # -- the Ray engine: failures and chunks ------------------------------------------------------------
-RAY_LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [DIWEF] \d+ \d+\] \w+\.cc:\d+: ")
-
-
 def test_ray_errors_are_unwrapped_into_ours() -> None:
     ray = pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'newsdesk[ray]'")
     from service.errors import ConfigError
@@ -315,7 +311,9 @@ def test_ray_errors_are_unwrapped_into_ours() -> None:
 def test_ray_engine_with_a_model_that_fails_to_load_is_one_line_and_exit_2(tmp_path: Path,
                                                                           paragraphs: list[str],
                                                                           make_config) -> None:
-    """The actor's ConfigError came out as ~255 lines of Ray's ActorDiedError tracebacks, exit 1."""
+    """The actor's ConfigError came out as ~255 lines of Ray's ActorDiedError tracebacks, exit 1; later
+    after an error line of Ray's core worker (Ray Data's actors are restarted by default, and theirs have
+    arguments in the object store). Now the one line is all of stderr."""
     pytest.importorskip("ray", reason="the Ray extra is not installed: pip install 'newsdesk[ray]'")
     from service.artifacts import WEIGHTS, load_manifest
     from service.config import load_engine_config
@@ -331,9 +329,9 @@ def test_ray_engine_with_a_model_that_fails_to_load_is_one_line_and_exit_2(tmp_p
     done = newsdesk(str(src), "--out", str(tmp_path / "out.jsonl"), "--config", str(config),
                     "--text-field", "title,body", "--engine", "ray", "--num-actors", "1")
     assert done.returncode == 2, done.stderr
-    ours = [line for line in done.stderr.splitlines() if not RAY_LOG_LINE.match(line)]
-    assert ours == [f"newsdesk: error: {broken / WEIGHTS}: cannot read the weights (Error while "
-                    "deserializing header: header too large); restore the file or retrain"], done.stderr
+    assert done.stderr.splitlines() == [f"newsdesk: error: {broken / WEIGHTS}: cannot read the weights "
+                                        "(Error while deserializing header: header too large); restore the "
+                                        "file or retrain"], done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
 
 

@@ -17,9 +17,10 @@ tasks asking for no CPU, like the read's): each actor task is one batch, results
 batch is scored (progress lines go on meanwhile), and the committer commits them in chunks of at most
 --chunk-size rows, as with the local engine.
 
-An actor whose models fail to load does not die (Ray would print its traceback and restart it): it
-answers each batch with the failure, which the driver raises as the local engine does, a ConfigError
-(one line, exit code 2) or WorkerFailed.
+An actor whose models fail to load does not die: it answers each batch with the failure, which the
+driver raises as the local engine does, a ConfigError (one line, exit code 2) or WorkerFailed. An actor
+that dies all the same (out of memory, a lost node) is not restarted: the run stops with WorkerFailed,
+as the local engine's does when a worker dies, and a re-run resumes.
 
 Without RAY_ADDRESS, `ray.init()` starts a local Ray; with it, Ray connects to that cluster (every
 node needs newsdesk installed, and INPUT must be readable at the same path on every node).
@@ -132,7 +133,7 @@ class ScoreActor:
     """Holds one Analyzer for its lifetime; scores the `article` rows of each batch it is given.
 
     Models that fail to load leave it alive, answering every batch with why (as the local engine's
-    worker does): an actor that raised here would be restarted by Ray, its traceback printed each time."""
+    worker does): an actor that raised here would die, and the run end in Ray's error, not ours."""
 
     def __init__(self, config: EngineConfig, threads: int) -> None:
         self.failure: tuple[str, str] | None = None
@@ -184,10 +185,17 @@ def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress:
         stripes = 2 * (num_actors or 1)  # two inputs per actor: a slow stripe does not idle the others
         ds = ray.data.read_datasource(RowsDatasource(files, job.spec, committed_ref, duplicates_ref, stripes),
                                       override_num_blocks=len(files) * stripes, num_cpus=0)
-        ds = _without_cpus(ds.repartition(target_num_rows_per_block=job.batch_size))  # a batch a task
+        # Each repartition task slices blocks for one batch (costing next to nothing beside scoring them)
+        # and asks for no CPU, as the read's do: Ray Data gives it one, and with every CPU held by an
+        # actor (`--num-actors` = the CPUs) it would never run and the run would hang.
+        ds = _with_remote_args(ds.repartition(target_num_rows_per_block=job.batch_size), num_cpus=0)
         ds = ds.map_batches(ScoreActor, fn_constructor_args=(job.config, 1), batch_size=job.batch_size,
                             batch_format="pyarrow", num_cpus=1,
                             compute=ray.data.ActorPoolStrategy(size=num_actors or 1))
+        # Ray Data restarts its actors without end by default, and Ray's core worker then logs an error on
+        # stderr as each one starts (its constructor arguments, Ray Data's map function among them, are in
+        # the object store, where a restart might not find them): a dead actor ends the run instead.
+        ds = _with_remote_args(ds, max_restarts=0)
         try:
             return _commit_stream(ds.iter_batches(batch_size=None, batch_format="pyarrow"),
                                   Committer(job, store, progress))
@@ -198,16 +206,15 @@ def run_ray(job: ScoreJob, files: list[InputFile], store: OutputStore, progress:
             ray.shutdown()
 
 
-def _without_cpus(ds: Any) -> Any:
-    """`ds`, its last operator's tasks asking for no CPU, as the read's do (`num_cpus=0`): Ray Data gives
-    each repartition task a CPU, and has no argument to say otherwise, so with every CPU held by an
-    actor (`--num-actors` = the CPUs) they would never run and the run would hang. Slicing blocks
-    costs next to nothing beside scoring them."""
-    remote_args = getattr(getattr(getattr(ds, "_logical_plan", None), "dag", None), "ray_remote_args", None)
-    if not isinstance(remote_args, dict):  # a Ray other than the one pyproject.toml pins
+def _with_remote_args(ds: Any, **remote_args: Any) -> Any:
+    """`ds`, its last operator's Ray remote args updated with `remote_args`: Ray Data has no argument for
+    a repartition's `num_cpus`, and takes `max_restarts` only as a `**ray_remote_args` it deprecates (with
+    a warning on stderr)."""
+    args = getattr(getattr(getattr(ds, "_logical_plan", None), "dag", None), "ray_remote_args", None)
+    if not isinstance(args, dict):  # a Ray other than the one pyproject.toml pins
         raise RuntimeError(f"Ray Data {ray.__version__} keeps an operator's remote args elsewhere; "
                            "install the version pyproject.toml pins")
-    remote_args["num_cpus"] = 0
+    args.update(remote_args)
     return ds
 
 
