@@ -4,6 +4,7 @@ and a close that finishes what it accepted."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -124,8 +125,18 @@ def test_close_finishes_accepted_requests_then_refuses(analyzer):
     assert sizes == [2, 1]
 
 
-def test_a_timed_out_request_frees_its_place_in_the_queue(analyzer):
+def test_a_timed_out_request_frees_its_place_in_the_queue(analyzer, monkeypatch):
     slow = AnalyzeRequest(text=" ".join(SHORT * 20))
+    # The slow article is held in `prepare` until the others have timed out, so the worker is surely busy
+    # with it (on a loaded machine it could otherwise be free again within their 1 ms and take one).
+    release, prepare = threading.Event(), analyzer.prepare
+
+    def held(request, *args, **kwargs):
+        if request is slow:
+            release.wait(30)
+        return prepare(request, *args, **kwargs)
+
+    monkeypatch.setattr(analyzer, "prepare", held)
 
     async def go(b: MicroBatcher):
         first = asyncio.ensure_future(b.submit(slow, timeout_s=60))
@@ -134,12 +145,13 @@ def test_a_timed_out_request_frees_its_place_in_the_queue(analyzer):
             with pytest.raises(DeadlineExceeded):
                 await b.submit(AnalyzeRequest(text=text), timeout_s=0.001)
         assert b.depth == 0  # gone from the queue: a lone request is not refused as "busy"
+        release.set()
         late = await b.submit(AnalyzeRequest(text=SHORT[3]), timeout_s=60)
         return await first, late
 
     (result, late), sizes = run(go, analyzer, max_batch=1, max_queue=2)
     assert result.summary.sentences and late.tags
-    assert sizes == [1, 1]
+    assert sizes == [1, 1]  # the two that timed out never reached the encoder
 
 
 def test_the_encoder_stops_when_nobody_waits_for_its_batch(analyzer, monkeypatch):
