@@ -42,6 +42,20 @@ def comparable(r: AnalyzeResponse) -> dict[str, Any]:
     return r.model_dump(exclude={"timings_ms"})
 
 
+def hold_in_prepare(analyzer, monkeypatch, request: AnalyzeRequest) -> threading.Event:
+    """Holds `request` in the Analyzer's `prepare` until the returned event is set, so the worker is surely
+    busy with it: on a loaded machine it could otherwise be free again within another request's 1 ms."""
+    release, prepare = threading.Event(), analyzer.prepare
+
+    def held(r: AnalyzeRequest, *args: Any, **kwargs: Any):
+        if r is request:
+            release.wait(30)
+        return prepare(r, *args, **kwargs)
+
+    monkeypatch.setattr(analyzer, "prepare", held)
+    return release
+
+
 def test_concurrent_requests_share_one_encoder_call(analyzer):
     requests = [AnalyzeRequest(text=t) for t in SHORT[:4]]
 
@@ -93,14 +107,16 @@ def test_bad_article_fails_alone(analyzer):
     assert sizes == [2]
 
 
-def test_deadline_while_queued_is_never_processed(analyzer):
+def test_deadline_while_queued_is_never_processed(analyzer, monkeypatch):
     slow, hurried = AnalyzeRequest(text=" ".join(SHORT * 20)), AnalyzeRequest(text=SHORT[1])
+    release = hold_in_prepare(analyzer, monkeypatch, slow)
 
     async def go(b: MicroBatcher):
         first = asyncio.ensure_future(b.submit(slow, timeout_s=60))
         await asyncio.sleep(0)  # the slow one is taken first, alone
         with pytest.raises(DeadlineExceeded, match="did not finish within"):
             await b.submit(hurried, timeout_s=0.001)
+        release.set()
         return await first
 
     result, sizes = run(go, analyzer, max_batch=1)
@@ -127,16 +143,7 @@ def test_close_finishes_accepted_requests_then_refuses(analyzer):
 
 def test_a_timed_out_request_frees_its_place_in_the_queue(analyzer, monkeypatch):
     slow = AnalyzeRequest(text=" ".join(SHORT * 20))
-    # The slow article is held in `prepare` until the others have timed out, so the worker is surely busy
-    # with it (on a loaded machine it could otherwise be free again within their 1 ms and take one).
-    release, prepare = threading.Event(), analyzer.prepare
-
-    def held(request, *args, **kwargs):
-        if request is slow:
-            release.wait(30)
-        return prepare(request, *args, **kwargs)
-
-    monkeypatch.setattr(analyzer, "prepare", held)
+    release = hold_in_prepare(analyzer, monkeypatch, slow)
 
     async def go(b: MicroBatcher):
         first = asyncio.ensure_future(b.submit(slow, timeout_s=60))
