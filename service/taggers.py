@@ -10,7 +10,7 @@ import numpy as np
 from service.config import PlattConfig
 from service.encoder import SentenceEncoder
 from service.features import EncodedText
-from service.language import identifier, other_language, too_short
+from service.language import identifier, too_short
 from service.schemas import ModelInfo
 from service.settings import usable_cache_root
 from service.tagger import TagScore, ZeroShotTagger, logit, offset_vector, shown, sigmoid
@@ -117,7 +117,7 @@ class ZeroShotArticleTagger:
         min_score: float,
         n_evidence: int,
     ) -> list[TagScore]:
-        if self.languages is not None and other_language(p.doc.text, self.languages) is not None:
+        if self.languages is not None and p.language.other_than(self.languages) is not None:
             return []  # any topic would be a guess (service/language.py)
         body = [s.index for s in p.sentences if s.role == "body"]
         out = []

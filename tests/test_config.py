@@ -74,6 +74,8 @@ def _base():
         # either one silently turned all tagging off
         (lambda r: r["tagger"].update(languages=[]), "tagger.languages"),
         (lambda r: r["tagger"].update(languages=["xx"]), "tagger.languages.0: Value error, 'xx' is not a"),
+        (lambda r: r["spacy"].update(languages=["German"]), "spacy.languages.0"),
+        (lambda r: r["spacy"].update(languages=[]), "spacy.languages"),
     ],
 )
 def test_config_errors_name_the_field(tmp_path, mutate, needle):

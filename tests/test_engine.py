@@ -138,16 +138,25 @@ def test_keywords_do_not_run_through_wire_shorthand_dates_or_what_a_number_count
 
 @pytest.mark.parametrize("text", [GERMAN, ARABIC, FRENCH, "انخفضت الأسهم اليوم.", "Привет, как дела?"],
                          ids=["de", "ar", "fr", "ar-short", "ru-short"])
-def test_text_in_another_language_gets_no_tags(analyzer, text):
-    """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news."""
+def test_text_in_another_language_gets_no_tags_entities_or_keywords(analyzer, text):
+    """The heads said economy 0.97 for German and the descriptions religion 0.98 for Arabic news; spaCy's
+    English pipeline made "Dezember" a person and "von einem" a keyword. The summary still comes."""
     r = _an(analyzer, text)
-    assert r.tags == [] and r.summary.sentences
+    assert r.tags == [] and r.entities == [] and r.keywords == [] and r.summary.sentences
 
 
 def test_languages_null_tags_every_text(analyzer, monkeypatch):
     """For a multilingual encoder: `tagger.languages: null` turns the check off."""
     monkeypatch.setattr(analyzer.tagger, "languages", None)
     assert _an(analyzer, GERMAN, include=["tags"]).tags
+
+
+def test_spacy_languages_null_reads_names_in_every_text(analyzer, monkeypatch):
+    """For a multilingual spaCy pipeline: `spacy.languages: null` turns its check off."""
+    spacy = analyzer.config.spacy.model_copy(update={"languages": None})
+    monkeypatch.setattr(analyzer, "config", analyzer.config.model_copy(update={"spacy": spacy}))
+    r = _an(analyzer, GERMAN, include=["entities", "keywords"])
+    assert r.entities and r.keywords
 
 
 @pytest.mark.parametrize("text", ["Hello.", "asdkjh qwe zxcmn", "Thanks, see you soon!"])
