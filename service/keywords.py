@@ -79,8 +79,8 @@ _SEPARATORS = {"|", "¦", "•", "·", "/", "\\", ">", "»", "<", "«"}
 
 def _ends_a_phrase(tok: Token) -> bool:
     """A word no keyword runs through: what a number measures, wire shorthand, a ticker, "today", or a
-    date's day, month, time or figure ("on Monday", "Aug.", "Thursday morning", "at end-1986"; not "annual" or
-    "quarterly"), a web or e-mail address, or a separator ("|", "•", "/")."""
+    date's day, month, time or figure ("on Monday", "on Fridays", "Aug.", "Thursday morning", "at end-1986";
+    not "annual" or "quarterly"), a web or e-mail address, or a separator ("|", "•", "/")."""
     if tok.lower_ in _MEASURES and tok.i:
         before = tok.doc[tok.i - 1]
         hyphened = before.text == "-" and not before.whitespace_ and tok.i > 1
@@ -94,7 +94,8 @@ def _ends_a_phrase(tok: Token) -> bool:
         return True
     if tok.ent_type_ in _AMOUNTS:  # "Thousands march", "millions of", "Tens"
         return True
-    return tok.ent_type_ in ("DATE", "TIME") and (tok.lower_.rstrip(".") in _DAYS
+    word = tok.lower_.rstrip(".")
+    return tok.ent_type_ in ("DATE", "TIME") and (word in _DAYS or word.removesuffix("s") in _DAYS  # Fridays
                                                   or any(c.isdigit() for c in tok.text))
 
 

@@ -124,6 +124,15 @@ def test_amounts_and_their_units_are_no_keywords(analyzer):
     assert {"scheme", "road", "wind farm"} <= set(keys), keys
 
 
+def test_days_of_the_week_in_the_plural_are_no_keywords(analyzer):
+    """'Fridays' was an opinion column's first keyword ("a hospital cannot close on Fridays")."""
+    text = ("The council will close the libraries on Fridays and Sundays from next month to save money. "
+            "Readers said the cuts would hurt pensioners most.")
+    keys = [k.text.casefold() for k in _an(analyzer, text, include=["keywords"], max_keywords=50).keywords]
+    assert not {"fridays", "sundays"} & {w for k in keys for w in k.split()}, keys
+    assert "libraries" in keys, keys
+
+
 def test_keywords_do_not_run_through_wire_shorthand_dates_or_what_a_number_counts(analyzer):
     """'mln dlrs', 'Oper shr profit', 'MITT.T', 'Western Australia yesterday', 'year bond' were keywords."""
     text = ("Mitsubishi Corp <MITT.T> said its net profit rose to 12 mln dlrs from 10 mln dlrs. "
