@@ -89,6 +89,23 @@ def test_abbreviations_and_lines(text, expected):
     assert _split(text, _naive(text)) == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Profit was £532m. Revenues were £4.3bn. Shares fell.",
+         ["Profit was £532m.", "Revenues were £4.3bn.", "Shares fell."]),
+        ('The course is 42km. From there he ran the 100m. "It was fast," he said.',
+         ["The course is 42km.", "From there he ran the 100m.", '"It was fast," he said.']),
+        ("It moved 3m. tonnes of grain.", ["It moved 3m. tonnes of grain."]),  # lower case goes on
+    ],
+)
+def test_a_full_stop_after_a_figures_unit_ends_the_sentence(text, expected, analyzer):
+    """The tokenizer keeps the full stop of "£611m." on the figure, so spaCy ran "Revenue rose 6% to £611m.
+    The company cut its forecast." together: all 89 such ends in BBC News."""
+    assert [text[a:b] for a, b in sentence_spans(text, [(0, len(text))])] == expected
+    assert [s.text for s in analyzer.prepare(_req(text)).sentences] == expected
+
+
 @pytest.mark.parametrize(("text", "cut", "expected"), [
     ("The minister resigned on Monday. [ Updated at 5pm] Her deputy takes over.", "[",
      ["The minister resigned on Monday.", "[ Updated at 5pm] Her deputy takes over."]),
