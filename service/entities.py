@@ -166,12 +166,23 @@ def _mentions(doc: Doc, types: set[str], beside: Beside
     return groups, forms, loud
 
 
+def _persons_by_word(persons: list[Entity]) -> dict[str, list[Entity]]:
+    """The full names holding each word, in the order of `persons`. Each name is read once: read again for
+    every lone name looked up, thousands of names (a list of candidates, of honours) took minutes."""
+    by_word: dict[str, list[Entity]] = {}
+    for p in persons:
+        for word in dict.fromkeys(_key(p.text).split()):  # a word twice in one name: the name once
+            by_word.setdefault(word, []).append(p)
+    return by_word
+
+
 def _join_lone_names(groups: Groups, persons: list[Entity]) -> None:
     """A lone name typed PERSON joins the one full name holding it."""
+    by_word = _persons_by_word(persons)
     for (k, t), e in list(groups.items()):
         if t != "PERSON" or " " in k:
             continue
-        full = [p for p in persons if k in _key(p.text).split()]
+        full = by_word.get(k, [])
         if len(full) == 1:  # only when unambiguous
             full[0].spans.extend(e.spans)
             del groups[(k, t)]
@@ -196,10 +207,11 @@ def _join_persons_typed_otherwise(groups: Groups, persons: list[Entity], inside:
     """A person's surname or first name typed otherwise joins the one full name given before it or after
     the headline (the text's first line, up to `headline_end`): not a place's or nationality's, nor a word
     the article writes inside another name (`inside`)."""
+    by_word = _persons_by_word(persons)
     for (k, t), e in list(groups.items()):
         if t == "PERSON" or t in _PLACES or " " in k or k in inside:
             continue
-        full = [p for p in persons if k in _key(p.text).split()]
+        full = by_word.get(k, [])
         # The full name comes before the lone one, a headline's aside ("Macron defends reform", then "French
         # President Emmanuel Macron"; not "… defects to Labour", "defected to Labour", then "Labour MPs").
         body = [span for span in e.spans if span[0] > headline_end]
@@ -209,11 +221,18 @@ def _join_persons_typed_otherwise(groups: Groups, persons: list[Entity], inside:
 
 def _join_acronyms(groups: Groups) -> None:
     """An acronym joins the one name of its type with those initials (GM, General Motors Corp)."""
-    for (k, t), e in list(groups.items()):
-        if " " in k or not _ACRONYM.fullmatch(e.text):
-            continue
-        letters = e.text.replace(".", "").replace("&", "")
-        full = [f for (fk, ft), f in groups.items() if ft == t and " " in fk and _initials(f.text) == letters]
+    acronyms = [(k, t) for (k, t), e in groups.items() if " " not in k and _ACRONYM.fullmatch(e.text)]
+    if not acronyms:
+        return
+    # The names by type and initials, each worked out once (for every acronym, every name's: minutes at
+    # thousands of names); only names of two words or more, which this loop never removes.
+    by_initials: dict[tuple[str, str], list[Entity]] = {}
+    for (fk, ft), f in groups.items():
+        if " " in fk:
+            by_initials.setdefault((ft, _initials(f.text)), []).append(f)
+    for k, t in acronyms:
+        letters = groups[(k, t)].text.replace(".", "").replace("&", "")
+        full = by_initials.get((t, letters), [])
         if len(full) == 1:
             full[0].spans.extend(groups.pop((k, t)).spans)
 
@@ -221,9 +240,14 @@ def _join_acronyms(groups: Groups) -> None:
 def _join_company_first_words(groups: Groups, doc_text: str) -> None:
     """A company's name cut short once the article gave it whole ("Deutsche" after "Deutsche Boerse"), but
     not a name spaCy cut from a longer one ("Finance" of "Finance Minister", after "Finance Ministry")."""
+    # The names of two words or more by their first (this loop never removes them), read once.
+    by_first_word: dict[str, list[Entity]] = {}
+    for (fk, ft), f in groups.items():
+        if ft == "ORG" and " " in fk:
+            by_first_word.setdefault(fk.split()[0], []).append(f)
     for (k, t), e in list(groups.items()):
         if t != "ORG" or " " in k or any(_NAME_GOES_ON.match(doc_text, b) for _, b in e.spans):
             continue
-        full = [f for (fk, ft), f in groups.items() if ft == t and " " in fk and fk.split()[0] == k]
+        full = by_first_word.get(k, [])
         if len(full) == 1 and full[0].spans[0] < e.spans[0]:
             full[0].spans.extend(groups.pop((k, t)).spans)

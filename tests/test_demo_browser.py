@@ -249,3 +249,39 @@ def test_the_api_docs_render_offline(browser: WebDriver, live_server: str):
     assert "/v1/analyze" in texts(browser, ".swagger-ui .opblock-summary-path")
     assert "newsdesk" in browser.find_element(By.CSS_SELECTOR, ".swagger-ui .info .title").text
     assert not console_errors(browser)
+
+
+# Markup a caller can put in what the page shows: labels (tag names), the article (shown with its sentences
+# marked, and its entities, keywords and summary are its words), a file's name (quoted in an error).
+XSS = ['<img src=x onerror="window.pwned=1">', '"><svg onload="window.pwned=2">',
+       "<script>window.pwned=3</script>"]
+
+
+def test_markup_in_the_request_and_the_answer_is_shown_as_text_never_run(browser: WebDriver, live_server: str,
+                                                                         tmp_path: Path):
+    """Everything from the article, the labels or the server is set as text. Were markup parsed, its
+    elements would be in the page and the CSP's refusal of their inline handlers a console error."""
+    console_errors(browser)  # reading the log empties it: what earlier tests left is not this page's
+    browser.get(f"{live_server}/")
+    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "model-status"), "ready"))
+    named = tmp_path / '<img src=x onerror="window.pwned=4">.png'
+    named.write_bytes(b"\x89PNG\r\n\x1a\n")
+    browser.find_element(By.ID, "file").send_keys(str(named))
+    error = wait(browser).until(ec.visibility_of_element_located((By.ID, "error")))
+    assert named.name in error.text
+
+    text = ("Flood <b>defences</b> failed in Riverside on Monday, said Jane O'Brien of the \"River Trust\". "
+            f"Residents posted {XSS[0]} and {XSS[1]} on the council's site about the flood.\n"
+            f"The council said {XSS[2]} had been removed and the river was falling by Tuesday evening.")
+    browser.execute_script("document.getElementById('text').value = arguments[0];", text)
+    browser.find_element(By.CSS_SELECTOR, ".options summary").click()
+    fill(browser, {"labels": "\n".join(XSS), "min-score": "0"})
+    expected = analyze(browser, live_server, text, {"labels": XSS, "min_score": 0})
+    assert sorted(t["label"] for t in expected["tags"]) == sorted(XSS)
+    assert sorted(texts(browser, ".tag .tag-name")) == sorted(XSS)
+    assert browser.find_element(By.ID, "article").get_attribute("textContent") == text
+    assert texts(browser, "#summary li") == [s["text"] for s in expected["summary"]["sentences"]]
+    assert len(texts(browser, "#entities li")) == len(expected["entities"])
+    assert browser.find_elements(By.CSS_SELECTOR, "main img, main svg, main script") == []
+    assert browser.execute_script("return window.pwned") is None
+    assert console_errors(browser) == []

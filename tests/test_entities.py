@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import spacy
 from spacy.tokens import Span
 
@@ -120,3 +122,21 @@ def test_an_unclosed_bracket_is_cut_off_and_the_span_slices_the_name():
         ("Den norske stats oljeselskap A/S", ["Den norske stats oljeselskap A/S"]),
         ("Texaco Inc", ["Texaco Inc"]),
     ]  # "cts" in lower case and the ticker TX name nothing the story names
+
+
+def test_thousands_of_names_join_as_a_few_do():
+    """A list of 2,000 people (candidates, an honours list), each named in full, then by surname as a person
+    and as an organisation, and a few companies by acronym: every lone name was checked against every full
+    name, quadratic (minutes); the joins are those of a short text."""
+    syllables = ["bor", "va", "ni", "ko", "lem", "tra", "su", "del"]
+    words = ["".join(p).capitalize() for p in itertools.product(syllables, repeat=4)]
+    people = list(zip(words[:2000], words[2000:4000], strict=True))
+    text = "".join(f"{first} {last} spoke. {last} left. Then {last} said no. " for first, last in people)
+    text += "General Motors Corp said so. GM agreed. Deutsche Boerse said so. Deutsche agreed. GM said no. "
+    ents = [e for first, last in people
+            for e in ((f"{first} {last}", "PERSON"), (last, "PERSON"), (last, "ORG"))]
+    ents += [("General Motors Corp", "ORG"), ("GM", "ORG"), ("Deutsche Boerse", "ORG"), ("Deutsche", "ORG"),
+             ("GM", "ORG")]
+    found = _found(_marked(text, ents))
+    assert found == [*((f"{first} {last}", "PERSON", 3) for first, last in people),
+                     ("General Motors Corp", "ORG", 3), ("Deutsche Boerse", "ORG", 2)]

@@ -405,3 +405,20 @@ def test_blocks_references_and_unclosed_elements_read_as_a_browser_shows_them(pa
     text; a <head> never closed showed its title."""
     lines = [line.strip() for line in clean_text(page).text.split("\n") if line.strip()]
     assert lines == text
+
+
+@pytest.mark.parametrize(("extra", "kept", "dropped"), [
+    # a class that names no chrome, one long word: its name was looked for from every letter (quadratic)
+    (f"<div class='{'a' * 200_000}'><p>Tides were high.</p></div>", "Tides were high.", None),
+    (f"<div class='{'a' * 200_000}nav'><p>Home News Sport</p></div>", None, "Home"),
+    # a <sup> of spaces and no marker: its spaces were split between two runs every way (quadratic)
+    (f"<p>Tides were high<sup>{' ' * 200_000}st</sup> today.</p>", "Tides were high st today.", None),
+    (f"<p>Tides were high<sup>2{' ' * 200_000}x</sup> today.</p>", "Tides were high2 x today.", None),
+    (f"<p>Tides were high.<sup>{' ' * 200_000}3 </sup> Boats stayed in.</p>", "Tides were high. Boats", None),
+])
+def test_long_class_names_and_sup_elements_are_read_in_one_pass(extra, kept, dropped):
+    page = "<body><div class='storyBody'>" + "".join(f"<p>{s}</p>" for s in BODY) + extra + "</div></body>"
+    text = clean_text(page).text
+    assert all(s in text for s in BODY)
+    assert kept is None or kept in text
+    assert dropped is None or dropped not in text

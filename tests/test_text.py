@@ -429,3 +429,39 @@ def test_the_engine_summarises_wrapped_copy_in_whole_sentences(analyzer):
 ])
 def test_a_dateline_opening_a_sentence(sentence, prefix):
     assert sentence[: dateline_prefix(sentence)] == prefix
+
+
+# -- Input shaped to make a pattern backtrack. Each line below took from seconds to minutes (or, for the
+# counts, hours) before its pattern was rewritten; now each must be answered at all within the test run, and
+# as the short, ordinary lines beside it are.
+@pytest.mark.parametrize(("line", "expected"), [
+    ("24 March 2013 . | .", True),  # a header's fragment: the date, closed by dots and bars
+    ("24 March 2013" + " . |" * 30_000, True),  # closed by 90,000 of them (quadratic: minutes)
+    ("." * 100_000 + " x", False),  # a run of dots inside a line (from every dot to the end: minutes)
+    ("12 views 3 comments", True),
+    ("1.2k shares. 45 comments.", True),
+    ("1 views.." * 30 + "1 viewsx", False),  # dots that either count could take: 3^n tries (10: 50 s)
+    ("By Jane Smith, BBC News", True),
+    ("By Jane Smith, Europe Correspondent, in Brussels", True),
+    ("By Jane Smith, BBC News , Europe Correspondent", True),
+    ("By Jane, " + "a" * 100_000 + "!", False),  # a long word split every way (120 letters: 20 s)
+    ("By Jane, " + "a " * 50_000 + "!", False),
+])
+def test_page_furniture_on_pathological_lines(line, expected):
+    assert is_boilerplate(line) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # the word before a full stop, looked for from every letter of a run that has none (quadratic: minutes)
+    ("a" * 100_000 + "! Next one.", ["a" * 100_000 + "!", "Next one."]),
+    ("a" * 100_000 + ". Next one.", ["a" * 100_000 + ".", "Next one."]),
+    ("Mr. " + "a" * 100_000 + "! Next one.", ["Mr. " + "a" * 100_000 + "!", "Next one."]),
+    # an initialism at a word's end, tried from every letter of "a.a.a. … ab." (18 s)
+    ("The " + "a." * 40_000 + "ab. Next one.", ["The " + "a." * 40_000 + "ab.", "Next one."]),
+    ("The " + "a." * 40_000 + " troops went home.", ["The " + "a." * 40_000 + " troops went home."]),
+    ("in the U.S. The next day", ["in the U.S.", "The next day"]),
+    ("the U.S. military left.", ["the U.S. military left."]),
+])
+def test_sentence_ends_after_long_words(text, expected):
+    cuts = [i + 2 for i in range(len(text) - 1) if text[i] in ".!?" and text[i + 1] == " "]
+    assert _split(text, cuts) == expected
