@@ -58,8 +58,8 @@ _PAGE_FURNITURE = re.compile(
     r"^(?:(?:you are here:?\s*)?home\s*[>»›/→|]"
     # Each count read one way only, or a line of them that did not match was tried every way: 3^n tries for
     # n counts ("1 views..1 views..": 10 took 50 s). A count opens with a digit (with "[\d.,]+" the dots
-    # between two could go to either), and its space is read once ("\s?[km]?\s?" took it either side).
-    r"|(?:(?:\d[\d.,]*\s?[km]\s?shares?|\d[\d.,]*\s?(?:[km]\s?)?(?:comments?|reads|views|hits|likes|votes))"
+    # between two could go to either), and a space is read once ("\s?[km]?\s?" took one either side).
+    r"|(?:(?:\d[\d.,]*\s?[km]\s?shares?|\d[\d.,]*(?:\s?[km])?\s{0,2}(?:comments?|reads|views|hits|likes|votes))"
     r"\b[\s.]*)+$"
     r"|(?:shares?|comments?|hits|views|reads)\s?[:(]\s?[\d.,]+\s?[km]?\)?\s*$"
     r"|(?:(?:facebook|twitter|x|email|e-mail|print|save|whatsapp|linkedin|reddit|pinterest|share|copy link)"
@@ -138,11 +138,11 @@ _BYLINE = re.compile(
 _AGENCY = r"(?: \((?-i:[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*){0,2})\))"  # "(Reuters)", "(AP)", "(GLOBE NEWSWIRE)"
 _NEWSWIRE = r" /[A-Za-z][\w -]{1,30}/"  # "/PRNewswire/"
 # A line that is only a dateline or a date: "LONDON (Reuters) -", "WASHINGTON —", "NEW YORK, Nov 28",
-# "Monday 28 November 2026", "Nov. 28, 2026 10:32 GMT", "2026-11-28". The place's words end in a capital or a
-# full stop, so a dash after them is the closing dash's: when either could take it, "LONDON" and a run of
-# dashes not ending the line was tried split at every dash (quadratic: 100,000 dashes, minutes).
+# "Monday 28 November 2026", "Nov. 28, 2026 10:32 GMT", "2026-11-28". A place's word does not end in a
+# dash, so a dash after it is the closing dash's: when either could take it, "LONDON" and a run of dashes not
+# ending the line was tried split at every dash (quadratic: 100,000 dashes, minutes).
 _DATELINE = re.compile(
-    r"^(?-i:[A-Z][A-Z.'-]*[A-Z.](?: [A-Z][A-Z.'-]*[A-Z.])*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
+    r"^(?-i:[A-Z][A-Z.'-]*[A-Z.'](?: [A-Z][A-Z.'-]*[A-Z.'])*)(?:, (?-i:[A-Z][\w.]*(?: [A-Z][\w.]*)*))?"
     rf"(?:,? {_MONTH} \d{{1,2}}{_AGENCY}? ?[-—–:]*|{_AGENCY}? ?[-—–:]+)$",  # a date, or a dash at the end
     re.I,
 )

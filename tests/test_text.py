@@ -441,6 +441,9 @@ def test_a_dateline_opening_a_sentence(sentence, prefix):
     ("12 views 3 comments", True),
     ("1.2k shares. 45 comments.", True),
     ("1 views.." * 30 + "1 viewsx", False),  # dots that either count could take: 3^n tries (10: 50 s)
+    ("1  views 2k comments", True),
+    ("LONDON --", True),
+    ("LONDON" + "-" * 100_000 + "x", False),  # dashes the place or the closing dash could take (minutes)
     ("By Jane Smith, BBC News", True),
     ("By Jane Smith, Europe Correspondent, in Brussels", True),
     ("By Jane Smith, BBC News , Europe Correspondent", True),
