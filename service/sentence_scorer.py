@@ -97,20 +97,42 @@ def _term_weights(words: list[list[str]], tfidf: TfidfView) -> np.ndarray:
     )
 
 
-_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')  # straight or curly double quotes
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # 3, 2.9, 11,000: one figure each
+_CLOSING = {'"': '"', "\u201c": "\u201d"}  # straight or curly double quotes
+
+
+def _quotations(text: str) -> list[tuple[int, int]]:
+    """The spans of `"…"` and `\u201c…\u201d` quotations, left to right, each running from its mark to the
+    first closing one. In one pass: a mark with no closing one after it leaves every later mark of its
+    kind unclosed too, so it is not looked for again (a regex scanned to the end from each \u201c of a run
+    of them: 99,000 took 19 s)."""
+    spans: list[tuple[int, int]] = []
+    next_mark = {mark: text.find(mark) for mark in _CLOSING}
+    while live := [(at, mark) for mark, at in next_mark.items() if at != -1]:
+        start, mark = min(live)
+        end = text.find(_CLOSING[mark], start + 1)
+        if end == -1:
+            next_mark[mark] = -1
+            continue
+        spans.append((start, end + 1))
+        for other, at in next_mark.items():
+            if at != -1 and at <= end:
+                next_mark[other] = text.find(other, end + 1)
+    return spans
 
 
 def _quote_share(text: str) -> float:
     """The share of the sentence's characters inside double quotation marks, a quote opened and not
     closed running to the end."""
-    spans = sum(len(m) for m in _QUOTED.findall(text))
-    rest = _QUOTED.sub("", text)
-    for mark in ('"', "\u201c"):
+    spans = _quotations(text)
+    inside = sum(end - start for start, end in spans)
+    bounds = [0, *(i for span in spans for i in span), len(text)]
+    rest = "".join(text[bounds[k] : bounds[k + 1]] for k in range(0, len(bounds), 2))
+    for mark in _CLOSING:
         if mark in rest:
-            spans += len(rest) - rest.index(mark)
+            inside += len(rest) - rest.index(mark)
             break
-    return min(spans / max(len(text), 1), 1.0)
+    return min(inside / max(len(text), 1), 1.0)
 
 
 def sentence_features(
