@@ -3,7 +3,8 @@ the requests that the guards inside it refuse (401, 413, 415).
 
 Each request gets an id (the client's `X-Request-ID` when it is short and plain, else a new one),
 returned as `X-Request-ID` and put on every log line written while it is served. The access log has
-method, route, status and duration; never the body.
+method, route, status and duration; never the body. Every answer also says `X-Content-Type-Options:
+nosniff`, so that a browser never reads a JSON answer quoting an article's markup as a page.
 """
 
 from __future__ import annotations
@@ -69,7 +70,9 @@ class RequestObserver:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = rid
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = rid
+                headers["X-Content-Type-Options"] = "nosniff"
             await send(message)
 
         # A scrape is not traffic: counted in flight, every scrape of an idle server would read 1.

@@ -108,6 +108,14 @@ def test_open_without_keys_by_default(http, seed_text):
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_every_answer_says_nosniff(http, seed_text):
+    # A JSON answer quotes the article, markup and all: a browser must never read it as a page.
+    answers = [http.post("/v1/analyze", json={"text": seed_text}), http.post("/v1/analyze", content=b"{"),
+               http.get("/no/such/route"), http.get("/"), http.head("/healthz"), http.get("/metrics")]
+    for r in answers:
+        assert r.headers["x-content-type-options"] == "nosniff", (r.request.url, r.status_code)
+
+
 def test_request_id_and_metrics(http, seed_text):
     r = http.post("/v1/analyze", json={"text": seed_text}, headers={"X-Request-ID": "cms-42.a"})
     assert r.headers["x-request-id"] == "cms-42.a"
@@ -222,6 +230,7 @@ def test_auth_required_when_keys_are_set(strict, seed_text):
 def test_auth_is_checked_before_the_body_is_read(strict):
     r = httpx.post(f"{strict.base_url}/v1/analyze", content=b"x" * TEN_MB, headers={"content-type": JSON})
     assert r.status_code == 401
+    assert r.headers["x-content-type-options"] == "nosniff"
 
 
 def test_long_text_refused_when_configured(strict):
