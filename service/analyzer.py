@@ -86,6 +86,14 @@ class EncodedArticle:
     token_states: list[tuple[np.ndarray, np.ndarray]]
 
 
+def _cut(clean: CleanText, cut: int) -> CleanText:
+    """The cleaned text up to `cut`. Offsets keep slicing the input: each kept character keeps its origin,
+    and a heading runs to the cut."""
+    return replace(clean, text=clean.text[:cut], origin=clean.origin[:cut],
+                   ends=clean.ends[:cut] if clean.ends is not None else None,
+                   headings=[(a, min(b, cut)) for a, b in clean.headings if a < cut])
+
+
 class Analyzer:
     def __init__(self, config: EngineConfig):
         self.config = config
@@ -133,6 +141,13 @@ class Analyzer:
         title = request.title.strip() if request.title and request.title.strip() else None
         # A line repeating the title is a headline, and so is an HTML heading.
         sentences = label_sentences(clean.text, spans, title, clean.headings)
+        cut = self._token_cut(sentences)
+        if cut is not None:
+            if self.config.limits.long_text == "refuse":
+                limit = self.config.limits.max_tokens
+                raise TextTooLong(f"text is over {limit} encoder tokens (limits.max_tokens: word pieces, and "
+                                  "two for each sentence); send a shorter text", field="text")
+            return self.prepare(request, cleaned=(_cut(clean, cut), True))
         prepared = Prepared(
             id=request.id or article_id(request.text, request.title),
             options=request.options, clean=clean, doc=doc, sentences=sentences,
@@ -154,11 +169,22 @@ class Analyzer:
             raise TextTooLong(f"text is {len(clean.text)} characters long{readable}; the limit is {limit} "
                               "(limits.max_chars); send a shorter text", field="text")
         cut = clean.text.rfind(" ", int(limit * 0.9), limit)
-        cut = cut if cut > 0 else limit
-        # Offsets keep slicing the input: each kept character keeps its origin, and a heading runs to the cut.
-        return replace(clean, text=clean.text[:cut], origin=clean.origin[:cut],
-                       ends=clean.ends[:cut] if clean.ends is not None else None,
-                       headings=[(a, min(b, cut)) for a, b in clean.headings if a < cut]), True
+        return _cut(clean, cut if cut > 0 else limit), True
+
+    def _token_cut(self, sentences: list[Sentence]) -> int | None:
+        """Where the text must end to keep within `limits.max_tokens` (at the last token that fits, as
+        `max_chars` cuts at the last space), or None when it fits."""
+        budget = self.config.limits.max_tokens
+        # A token covers one character or more: text this short fits without being tokenised.
+        if budget is None or sum(len(s.text) + 2 for s in sentences) * 1.01 <= budget:
+            return None
+        used = 0
+        for s, ends in zip(sentences, self.encoder.token_ends([s.text for s in sentences]), strict=True):
+            if used + self.encoder.cost(len(ends)) > budget:
+                room = self.encoder.tokens_within(budget - used)
+                return s.start + ends[room - 1] if room > 0 else s.start
+            used += self.encoder.cost(len(ends))
+        return None
 
     def prepare_many(self, requests: list[AnalyzeRequest]) -> list[Prepared | InputError]:
         """Prepare a batch, running spaCy over all articles at once; bad ones become errors."""

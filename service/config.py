@@ -244,7 +244,10 @@ class EntitiesConfig(_Frozen):
 class LimitsConfig(_Frozen):
     max_body_bytes: Annotated[int, Field(ge=1024)] = 1_048_576
     max_chars: Annotated[int, Field(ge=100)] = 100_000
-    # Text longer than max_chars: cut there and say `truncated: true`, or refuse it (413 over HTTP).
+    # The encoder's cost follows its tokens (word pieces, and two for each sentence), not characters:
+    # 100,000 characters of news are ~20,000 tokens, of one-letter lines ~150,000 (7x the time).
+    max_tokens: Annotated[int, Field(ge=100)] | None = 40_000
+    # Text longer than max_chars or max_tokens: cut there and say `truncated: true`, or refuse it (413).
     long_text: Literal["truncate", "refuse"] = "truncate"
 
 

@@ -65,6 +65,10 @@ class SentenceEncoder:
         # The server calls encode from two threads (a batch, and an article's own fallback or a request's
         # labels); a fast tokenizer raises "Already borrowed" when two threads use it at once.
         self._lock = threading.Lock()
+        # `token_ends` runs in prepare, on the reading thread, while a batch is encoded: a tokenizer of its
+        # own, so that pricing an article never waits for the encoder.
+        self._pricing = AutoTokenizer.from_pretrained(self.path)
+        self._pricing_lock = threading.Lock()
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -88,6 +92,21 @@ class SentenceEncoder:
         wants any more (its requests timed out): `EncodingStopped`."""
         with self._lock:
             return self._encode(texts, with_tokens, stop)
+
+    def token_ends(self, texts: list[str]) -> list[list[int]]:
+        """Where each token of each text ends (character offsets into it, special tokens left out)."""
+        with self._pricing_lock:
+            enc = self._pricing(texts, add_special_tokens=False, return_offsets_mapping=True,
+                                return_attention_mask=False, verbose=False)
+        return [[end for _, end in offsets] for offsets in enc["offset_mapping"]]
+
+    def cost(self, tokens: int) -> int:
+        """The tokens the model reads for a text of `tokens` tokens: each window adds its two specials."""
+        return tokens + 2 * max(1, -(-tokens // self.window))
+
+    def tokens_within(self, cost: int) -> int:
+        """The most tokens of one text that `cost` pays for."""
+        return (cost - 2) * self.window // (self.window + 2)
 
     def _encode(self, texts: list[str], with_tokens: bool, stop: Callable[[], bool] | None) -> Encoded:
         if not texts:

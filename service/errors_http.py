@@ -39,8 +39,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "API keys are configured and the request has none or a "
                                                  "wrong one (`Authorization: Bearer <key>` or `X-API-Key`)."},
     413: {"model": ErrorResponse, "description": "Body is larger than `limits.max_body_bytes`, or its "
-                                                 "readable text is longer than `limits.max_chars` "
-                                                 "(`long_text: refuse`)."},
+                                                 "readable text is longer than `limits.max_chars` or "
+                                                 "`limits.max_tokens` (`long_text: refuse`)."},
     415: {"model": ErrorResponse, "description": "Content-Type is not application/json, or the body is "
                                                  "compressed (Content-Encoding)."},
     422: {"model": ErrorResponse, "description": "JSON is valid but the request is not: `field` names it."},

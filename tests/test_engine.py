@@ -6,6 +6,7 @@ import pytest
 from contract import ARABIC, FRENCH, GERMAN
 
 from service.config import PlattConfig
+from service.errors import TextTooLong
 from service.schemas import AnalyzeOptions, AnalyzeRequest
 
 
@@ -47,6 +48,39 @@ def test_long_text_is_encoded_whole_and_truncated_only_by_limit(analyzer, monkey
     r = _an(analyzer, text, include=["summary"])
     assert r.truncated is True
     assert max(s.end for s in r.summary.sentences) <= 4000
+
+
+def _with_limits(analyzer, monkeypatch, **limits):
+    limits = analyzer.config.limits.model_copy(update=limits)
+    monkeypatch.setattr(analyzer, "config", analyzer.config.model_copy(update={"limits": limits}))
+
+
+def _encoder_cost(analyzer, prepared) -> int:
+    return sum(analyzer.encoder.cost(len(ends))
+               for ends in analyzer.encoder.token_ends([s.text for s in prepared.sentences]))
+
+
+def test_text_is_cut_where_it_would_cost_the_encoder_more_than_max_tokens(analyzer, monkeypatch):
+    # 1,800 one-letter lines are 5,400 tokens to the encoder in 3,600 characters: under max_chars
+    text = "Officials met in the capital on Monday to discuss the budget.\n" + "a\n" * 1800
+    assert not analyzer.prepare(AnalyzeRequest(text=text)).truncated  # the default (40,000) holds it
+    _with_limits(analyzer, monkeypatch, max_tokens=1000)
+    p = analyzer.prepare(AnalyzeRequest(text=text))
+    assert p.truncated and 990 <= _encoder_cost(analyzer, p) <= 1000
+    assert text.startswith(p.clean.text.rstrip()) and len(p.sentences) < 400
+    r = _an(analyzer, text, include=["summary", "entities"])
+    assert r.truncated and all(text[s.start : s.end] == s.text for s in r.summary.sentences)
+    _with_limits(analyzer, monkeypatch, max_tokens=1000, long_text="refuse")
+    with pytest.raises(TextTooLong, match=r"over 1000 encoder tokens \(limits.max_tokens"):
+        analyzer.prepare(AnalyzeRequest(text=text))
+
+
+def test_a_sentence_over_max_tokens_is_cut_inside_it(analyzer, monkeypatch):
+    text = "Officials met on Monday. " + "The " + "very " * 3000 + "long sentence ends here."
+    _with_limits(analyzer, monkeypatch, max_tokens=500)
+    p = analyzer.prepare(AnalyzeRequest(text=text))
+    assert p.truncated and len(p.sentences) == 2 and 480 <= _encoder_cost(analyzer, p) <= 500
+    assert p.clean.text == text[: len(p.clean.text)] and p.clean.text.endswith("very")
 
 
 def test_sentence_longer_than_window_is_encoded_in_windows(analyzer):
