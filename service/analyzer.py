@@ -74,6 +74,11 @@ class Prepared:
         return guess(self.doc.text)
 
     @property
+    def reads_words(self) -> bool:
+        """Whether it asks for a part read from spaCy's POS and NER (entities, keywords)."""
+        return not {"entities", "keywords"}.isdisjoint(self.options.include or ALL_PARTS)
+
+    @property
     def texts(self) -> list[str]:
         """What the encoder sees: every sentence, then the title if one was given."""
         return [s.text for s in self.sentences] + ([self.title] if self.title else [])
@@ -236,8 +241,9 @@ class Analyzer:
 
     def annotate(self, batch: list[Prepared]) -> None:
         """spaCy's POS and NER on prepared articles; needs no vectors, so it may run beside `encode`
-        (the micro-batcher does). `read_out` runs it for any article not yet annotated."""
-        self.nlp.annotate([p.doc for p in batch])
+        (the micro-batcher does). Only for articles that ask for entities or keywords; `read_out` runs it
+        for any of those not yet annotated."""
+        self.nlp.annotate([p.doc for p in batch if p.reads_words])
 
     def abstract(self, batch: list[Prepared], stop: Callable[[], bool] | None = None) -> None:
         """Generated summaries (seq2seq summariser only) for the articles that ask for a summary, all
@@ -289,7 +295,6 @@ class Analyzer:
     def read_out(self, p: Prepared, e: EncodedArticle) -> AnalyzeResponse:
         self.abstract([p])  # timed on its own: generation can take longer than all the rest
         t0 = time.perf_counter()
-        self.annotate([p])
         cfg, opt = self.config, p.options
         parts = set(opt.include or ALL_PARTS)
         doc_vec = self.document_vector(p, e)
@@ -331,6 +336,7 @@ class Analyzer:
         # Read once for both: shouted lines, bylines, captions, … (service/asides.py).
         beside = None
         if "entities" in parts or "keywords" in parts:
+            self.annotate([p])  # POS and NER: only these two read them
             asides = [(s.start, s.end) for s in p.sentences if s.role == "boilerplate"]
             asides += [(s.start, s.start + n) for s in p.sentences if (n := dateline_prefix(s.text))]
             beside = beside_story(p.doc, asides)

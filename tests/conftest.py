@@ -74,6 +74,24 @@ def broad_analyzer() -> Analyzer:
     return Analyzer.from_config_file(PROJECT_ROOT / "configs" / "broad.yaml")
 
 
+@pytest.fixture(scope="session")
+def read_by_heads(analyzer: Analyzer) -> Callable[[Analyzer, list[Any]], list[Any]]:
+    """`analyze_many` for the default and broad engines, which differ only in their tagger heads
+    (tests/test_broad_config.py holds them to that): each list of requests is prepared and encoded once, by
+    the default, and each engine reads its answers from those vectors (the encoder is most of the time)."""
+    done: dict[tuple[str, ...], tuple[list[Any], list[Any]]] = {}
+
+    def read(engine: Analyzer, requests: list[Any]) -> list[Any]:
+        key = tuple(r.model_dump_json() for r in requests)
+        if key not in done:
+            prepared = analyzer.prepare_many(requests)
+            done[key] = (prepared, analyzer.encode(prepared))
+        prepared, encoded = done[key]
+        return [engine.read_out(p, e) for p, e in zip(prepared, encoded, strict=True)]
+
+    return read
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., Path]:
     """`make_config(name="x", limits={"max_body_bytes": 2048})` writes the default config with those

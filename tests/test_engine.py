@@ -245,6 +245,20 @@ def test_analyze_many_cuts_long_text_where_analyze_does(analyzer, monkeypatch):
         assert text[s.start : s.end] == s.text
 
 
+def test_spacy_tags_and_names_only_articles_that_ask_for_entities_or_keywords(analyzer, seed_text):
+    def prepared(*parts):
+        return analyzer.prepare(AnalyzeRequest(text=seed_text, options=AnalyzeOptions(include=list(parts))))
+
+    tags_only, with_keywords = prepared("tags", "summary"), prepared("tags", "keywords")
+    analyzer.annotate([tags_only, with_keywords])
+    assert tags_only.doc[0].pos_ == "" and with_keywords.doc[0].pos_ != ""
+    r = analyzer.read_out(tags_only, analyzer.encode([tags_only])[0])
+    assert r.tags and r.summary.sentences and tags_only.doc[0].pos_ == ""
+    whole = prepared("tags", "summary", "entities", "keywords")
+    r = analyzer.read_out(whole, analyzer.encode([whole])[0])
+    assert r.entities and r.keywords and whole.doc[0].pos_ != ""
+
+
 def test_a_requests_own_labels_are_encoded_with_its_sentences_not_in_read_out(analyzer, monkeypatch):
     # read_out runs on the server's nlp thread while the encoder works on the next batch: a call to the
     # encoder there waits for that batch and holds up the answers of this one.

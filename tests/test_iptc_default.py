@@ -18,7 +18,7 @@ from service.artifacts import RESOLVED_CONFIG, resolve_artifact
 from service.config import CalibrationConfig
 from service.errors import ConfigError
 from service.features import EncodedText
-from service.schemas import AnalyzeRequest, AnalyzeResponse
+from service.schemas import AnalyzeOptions, AnalyzeRequest, AnalyzeResponse
 from service.settings import PROJECT_ROOT
 from service.tagger import ZeroShotTagger
 from service.taggers import ZeroShotArticleTagger
@@ -43,6 +43,7 @@ from training.residual import (
 )
 
 CONFLICT, POLITICS = "medtop:16000000", "medtop:11000000"
+TAGS = AnalyzeOptions(include=["tags"])  # the tags alone: no summary, no spaCy POS and NER
 
 
 @pytest.fixture(scope="module")
@@ -228,21 +229,21 @@ def test_topics_without_training_data_stay_reachable(analyzer: Analyzer) -> None
     hand-written articles, so it has not collapsed onto the topics its data covers."""
     weak = {}
     for code, items in SNIPPETS.items():
-        requests = [AnalyzeRequest(text=body, title=title) for title, body in items]
+        requests = [AnalyzeRequest(text=body, title=title, options=TAGS) for title, body in items]
         won = sum(r.tags[0].code == code for r in analyzer.analyze_many(requests))
         if won < 2:
             weak[code] = won
     assert not weak, weak
 
 
-def test_every_topic_is_shown_on_its_topic_articles(analyzer: Analyzer) -> None:
+def test_every_topic_is_shown_on_its_topic_articles(analyzer: Analyzer, read_by_heads) -> None:
     """The check set written after the default was tuned (bench/data/topic_articles, 12 a topic, most of them
     outside BBC's desks). The heads put a desk first on many of them (top-1 0.574), but every topic must still
     be shown as a tag (default options) on at least 10 of its 12, and be first on at least one. Measured:
     11 or 12 shown for every topic, 200 of 204 in all."""
     rows = topic_articles(cut=False)
-    requests = [AnalyzeRequest(text=text, title=title) for text, _, title in rows]
-    responses = analyzer.analyze_many(requests)
+    requests = [AnalyzeRequest(text=text, title=title, options=TAGS) for text, _, title in rows]
+    responses = read_by_heads(analyzer, requests)
     shown, first = Counter(), Counter()
     for (_, code, _), r in zip(rows, responses, strict=True):
         shown[code] += any(t.code == code for t in r.tags)
@@ -374,7 +375,7 @@ def test_the_short_head_is_checked_like_the_head(make_config, project_root: Path
                                                ("broad_analyzer", ("iptc-broad", "iptc-broad-short"))])
 def test_the_shipped_heads_reproduce_their_model_cards(
     engine: str, heads: tuple[str, str], shared_data: Path, project_root: Path,
-    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, read_by_heads,
 ) -> None:
     """The default's heads (configs/default.yaml) and the broad ones (configs/broad.yaml)."""
     analyzer: Analyzer = request.getfixturevalue(engine)
@@ -391,15 +392,15 @@ def test_the_shipped_heads_reproduce_their_model_cards(
     label_map = load_label_map(project_root / "configs" / "mappings" / "bbc-iptc.yaml")
     taxonomy = load_taxonomy(label_map.taxonomy)
     mapping = {label: taxonomy.ancestor(codes[0]) for label, codes in label_map.labels.items()}
-    requests = [AnalyzeRequest(text=r["article"], title=r["title"]) for r in rows]
-    responses = analyzer.analyze_many(requests)
+    requests = [AnalyzeRequest(text=r["article"], title=r["title"], options=TAGS) for r in rows]
+    responses = read_by_heads(analyzer, requests)
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, responses, strict=True))
     assert hits / len(rows) == pytest.approx(manifest["metrics"]["accuracy"], abs=0.01)
     # and as snippets, which the short head corrects: each article's first body sentence under its headline
-    firsts = [next(s.text for s in analyzer.prepare(q).sentences if s.role == "body") for q in requests]
-    short = analyzer.analyze_many(
-        [AnalyzeRequest(text=f, title=q.title) for f, q in zip(firsts, requests, strict=True)]
-    )
+    firsts = [next(s.text for s in p.sentences if s.role == "body") for p in analyzer.prepare_many(requests)]
+    snippets = [AnalyzeRequest(text=first, title=r["title"], options=TAGS)
+                for first, r in zip(firsts, rows, strict=True)]
+    short = read_by_heads(analyzer, snippets)
     hits = sum(resp.tags[0].code == mapping[r["category"]] for r, resp in zip(rows, short, strict=True))
     assert hits / len(rows) == pytest.approx(short_manifest["metrics"]["snippet_accuracy"], abs=0.01)
 
