@@ -17,10 +17,19 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _recipe(tmp_path: Path, name: str, changes: dict) -> Path:
+# The BBC rows both BBC recipes train on: one subset, one vector cache, so the second encodes nothing again
+BBC_SIZES = {"train": 150, "dev": 40, "test": 60}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("vectors")
+
+
+def _recipe(tmp_path: Path, name: str, changes: dict, cache: Path) -> Path:
     raw = yaml.safe_load((ROOT / "configs" / "train" / f"{name}.yaml").read_text())
     raw["data"] = {**raw["data"], **changes}
-    raw.update(output=str(tmp_path / "out"), cache=str(tmp_path / "cache"), version="slow")
+    raw.update(output=str(tmp_path / "out"), cache=str(cache), version="slow")
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(raw))
     return path
@@ -44,23 +53,23 @@ def _train(capsys, recipe: Path) -> Path:
     return Path(capsys.readouterr().out.strip())
 
 
-def test_bbc_topics_on_real_rows(shared_data, tmp_path, capsys):
-    data, ids = _bbc_subset(shared_data, tmp_path, {"train": 150, "dev": 40, "test": 60})
-    artifact = _train(capsys, _recipe(tmp_path, "bbc-topics", {"path": str(data), "ids": str(ids)}))
+def test_bbc_topics_on_real_rows(shared_data, tmp_path, capsys, cache):
+    data, ids = _bbc_subset(shared_data, tmp_path, BBC_SIZES)
+    artifact = _train(capsys, _recipe(tmp_path, "bbc-topics", {"path": str(data), "ids": str(ids)}, cache))
     _, manifest = load_manifest(artifact)
     assert manifest.metrics["n"] == 60 and manifest.metrics["accuracy"] >= 0.85
     assert {lb.iptc for lb in manifest.taxonomy} >= {"medtop:15000000", "medtop:04000000"}
 
 
-def test_bbc_summary_on_real_rows(shared_data, tmp_path, capsys):
-    data, ids = _bbc_subset(shared_data, tmp_path, {"train": 100, "dev": 30, "test": 40})
-    artifact = _train(capsys, _recipe(tmp_path, "bbc-summary", {"path": str(data), "ids": str(ids)}))
+def test_bbc_summary_on_real_rows(shared_data, tmp_path, capsys, cache):
+    data, ids = _bbc_subset(shared_data, tmp_path, BBC_SIZES)
+    artifact = _train(capsys, _recipe(tmp_path, "bbc-summary", {"path": str(data), "ids": str(ids)}, cache))
     _, manifest = load_manifest(artifact)
     lead3 = float((artifact / "README.md").read_text().split("| lead-3 | ")[1].split(" | ")[1])
     assert manifest.metrics["rouge2"] > lead3  # BBC's references are far from the lead
 
 
-def test_reuters_topics_on_real_rows(shared_data, tmp_path, capsys):
+def test_reuters_topics_on_real_rows(shared_data, tmp_path, capsys, cache):
     reuters = shared_data / "reuters21578"
     for split, n in (("train", 400), ("test", 150)):
         rows = [json.loads(line) for line in (reuters / f"modapte_{split}.jsonl").open(encoding="utf-8")][:n]
@@ -69,6 +78,7 @@ def test_reuters_topics_on_real_rows(shared_data, tmp_path, capsys):
         tmp_path,
         "reuters-topics",
         {"train": str(tmp_path / "train.jsonl"), "test": str(tmp_path / "test.jsonl")},
+        cache,
     )
     artifact = _train(capsys, recipe)
     _, manifest = load_manifest(artifact)
