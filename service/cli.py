@@ -111,7 +111,6 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_warm(args: argparse.Namespace) -> int:
-    from service.analyzer import Analyzer
     from service.settings import cache_problem, get_settings
 
     config = load_config(args.config)
@@ -120,6 +119,8 @@ def cmd_warm(args: argparse.Namespace) -> int:
         raise InputError("NEWSDESK_CACHE_DIR is empty (the caches are off): there is nothing to warm")
     if problem := cache_problem(root):  # a start would run without the caches: warming fills nothing
         raise InputError(problem)
+    from service.analyzer import Analyzer  # torch and the rest: only once the caches can be filled
+
     Analyzer(config)  # loading fills the caches: the encoder's ONNX graph, the label-description vectors
     print(f"{PROG}: caches for {config.name} {config.version} are ready under {root}")
     return 0
