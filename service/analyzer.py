@@ -152,12 +152,13 @@ class Analyzer:
                 limit = self.config.limits.max_tokens
                 raise TextTooLong(f"text is over {limit} encoder tokens (limits.max_tokens: word pieces, and "
                                   "two for each sentence); send a shorter text", field="text")
-            return self.prepare(request, cleaned=(_cut(clean, cut), True))
-        prepared = Prepared(
-            id=request.id or article_id(request.text, request.title),
-            options=request.options, clean=clean, doc=doc, sentences=sentences,
-            title=title, truncated=truncated,
-        )
+            prepared = self.prepare(request, cleaned=(_cut(clean, cut), True))
+        else:
+            prepared = Prepared(
+                id=request.id or article_id(request.text, request.title),
+                options=request.options, clean=clean, doc=doc, sentences=sentences,
+                title=title, truncated=truncated,
+            )
         prepared.timings_ms["prepare"] = (time.perf_counter() - t0) * 1000
         return prepared
 
