@@ -51,17 +51,34 @@ class TopicHead(nn.Module):
 
 
 class SentenceHead(nn.Module):
-    """score = MLP((features - mean) / std): the standardisation is fitted on train and saved with it."""
+    """score = MLP((features - mean) / std): the standardisation is fitted on train and saved with it.
+    With `members` > 1, the mean score of that many MLPs trained from different seeds (an ensemble)."""
 
-    def __init__(self, n_features: int, *, hidden: int = 32, dropout: float = 0.0):
+    def __init__(self, n_features: int, *, hidden: int = 32, dropout: float = 0.0, members: int = 1):
         super().__init__()
         self.shape = {"n_features": n_features, "hidden": hidden, "dropout": dropout}
+        if members > 1:  # left out for one: the artifacts from before ensembles keep their shape
+            self.shape["members"] = members
         self.net = _mlp(n_features, 1, hidden, dropout)
+        self.more = nn.ModuleList(_mlp(n_features, 1, hidden, dropout) for _ in range(members - 1))
         self.register_buffer("mean", torch.zeros(n_features))
         self.register_buffer("std", torch.ones(n_features))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.net((features - self.mean) / self.std).squeeze(-1)
+        x = (features - self.mean) / self.std
+        if not self.more:
+            return self.net(x).squeeze(-1)
+        return torch.stack([net(x) for net in (self.net, *self.more)]).mean(0).squeeze(-1)
+
+    @classmethod
+    def ensemble(cls, heads: list[SentenceHead]) -> SentenceHead:
+        """One head that scores as the mean of `heads` (trained on the same features and standardisation)."""
+        out = cls(**{**heads[0].shape, "members": len(heads)})
+        out.mean.copy_(heads[0].mean)
+        out.std.copy_(heads[0].std)
+        for net, head in zip((out.net, *out.more), heads, strict=True):
+            net.load_state_dict(head.net.state_dict())
+        return out.eval()
 
 
 HEADS: dict[str, type[nn.Module]] = {"topic": TopicHead, "sentence": SentenceHead}

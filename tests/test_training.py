@@ -23,6 +23,7 @@ from train_fixtures import articles, write_jsonl, write_recipe
 from service import cli
 from service.artifacts import ACTIVE, MAIN_METRIC, MANIFEST, ArtifactLabel, Manifest, load_manifest
 from service.errors import ConfigError
+from service.heads import SentenceHead
 from training.artifact import promote, write_artifact, write_new
 from training.config import load_train_config
 from training.data import DataError, load_dataset
@@ -223,9 +224,10 @@ def test_summariser_learns_the_reference_sentences(tmp_path, capsys, vector_cach
 
 
 def test_summariser_restarts_keep_the_seed_dev_scores_best(tmp_path, capsys, vector_cache):
-    def run(version: str, seed: int, restarts: int) -> tuple[dict, dict]:
+    def run(version: str, seed: int, restarts: int, combine: str = "best") -> tuple[dict, dict]:
+        summary = {"sentences": 2, "restarts": restarts, "combine": combine}
         recipe = write_recipe(tmp_path, "extractive-summary", cache=str(vector_cache), epochs=4, seed=seed,
-                              version=version, summary={"sentences": 2, "restarts": restarts})
+                              version=version, summary=summary)
         code, artifact, err = train(capsys, recipe)
         assert code == 0, err
         return load_manifest(artifact)[1].model, load_file(str(artifact / "weights.safetensors"))
@@ -235,6 +237,21 @@ def test_summariser_restarts_keep_the_seed_dev_scores_best(tmp_path, capsys, vec
     best = max(alone, key=lambda s: (alone[s][0]["best_dev"], -s))
     assert model["seed"] == best and model["best_dev"] == alone[best][0]["best_dev"]
     assert all(torch.equal(t, alone[best][1][k]) for k, t in weights.items())
+    # `combine: mean` keeps all three, each as it trained alone, and scores by their mean
+    model, weights = run("mean", 13, 3, "mean")
+    assert model["head"]["members"] == 3 and "members" not in alone[13][0]["head"]
+    for name, seed in (("net.", 13), ("more.0.", 14), ("more.1.", 15)):
+        mine = {k.removeprefix(name): t for k, t in weights.items() if k.startswith(name)}
+        theirs = {k.removeprefix("net."): t for k, t in alone[seed][1].items() if k.startswith("net.")}
+        assert mine.keys() == theirs.keys() and all(torch.equal(t, theirs[k]) for k, t in mine.items())
+    heads = [SentenceHead(**alone[seed][0]["head"]) for seed in (13, 14, 15)]
+    for head, seed in zip(heads, (13, 14, 15), strict=True):
+        head.load_state_dict(alone[seed][1])
+    mean = SentenceHead(**model["head"])
+    mean.load_state_dict(weights)
+    x = torch.randn(5, model["head"]["n_features"])
+    with torch.inference_mode():
+        assert torch.allclose(mean(x), torch.stack([h(x) for h in heads]).mean(0), atol=1e-6)
 
 
 def test_promote_refuses_a_worse_model(tmp_path, capsys, vector_cache):

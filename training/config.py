@@ -240,9 +240,11 @@ class SummaryConfig(_Strict):
     # The length exponent at which dev judges each epoch; unset: each epoch at its best exponent of the grid,
     # as the artifact then ships the best one (picked on dev after training either way).
     select_exponent: Annotated[float, Field(ge=0.0, le=4.0)] | None = None
-    # Train this many scorers, seeds `seed`, `seed` + 1, ..., and keep the one dev scores best: the scorer's
-    # dev score moves by about a point of ROUGE-2 from seed to seed.
+    # Train this many scorers, seeds `seed`, `seed` + 1, ..., and keep the one dev scores best (`best`) or
+    # all of them, scoring by their mean (`mean`): the scorer's dev score moves by about a point of ROUGE-2
+    # from seed to seed, and the best of a few on dev is partly the luck of dev.
     restarts: Annotated[int, Field(ge=1, le=20)] = 1
+    combine: Literal["best", "mean"] = "best"
 
 
 class TrainConfig(_Strict):

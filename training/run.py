@@ -53,7 +53,16 @@ from training.highlights import highlight_items, load_highlight_examples
 from training.loop import Progress
 from training.metrics import Rouge, label_metrics
 from training.residual import load_recipe, train_residual
-from training.summary import best_length_exponent, fit, fit_tfidf, items, lead_rouge, new_head, rouge_at
+from training.summary import (
+    best_length_exponent,
+    fit,
+    fit_tfidf,
+    items,
+    lead_rouge,
+    new_head,
+    rouge2_by_exponent,
+    rouge_at,
+)
 from training.topics import (
     SplitFeatures,
     cross_validated_logits,
@@ -217,10 +226,15 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
                           f"scorer (seed {seed})")
         runs.append((max(p.best_score for p in history), seed, head, history))
     best_dev, seed, head, history = max(runs, key=lambda r: (r[0], -r[1]))  # ties: the first seed
-    if cfg.summary.restarts > 1:
-        ds.notes.append(f"{cfg.summary.restarts} restarts, dev ROUGE-2 of each seed: "
-                        + ", ".join(f"{s} {d:.2f}" for d, s, _, _ in runs) + f"; kept seed {seed}")
     n = cfg.summary.sentences
+    if cfg.summary.restarts > 1:
+        kept = f"kept seed {seed}"
+        if cfg.summary.combine == "mean":
+            head = SentenceHead.ensemble([h for _, _, h, _ in runs])
+            best_dev = max(rouge2_by_exponent(head, data["dev"], n, rouge).values())
+            kept = f"their mean scores {best_dev:.2f}"
+        ds.notes.append(f"{cfg.summary.restarts} restarts, dev ROUGE-2 of each seed: "
+                        + ", ".join(f"{s} {d:.2f}" for d, s, _, _ in runs) + f"; {kept}")
     a = best_length_exponent(head, data["dev"], n, rouge)
     test = {**rouge_at(head, data["test"], n, rouge, a), "n": len(data["test"])}
     dev = {**rouge_at(head, data["dev"], n, rouge, a), "n": len(data["dev"])}
