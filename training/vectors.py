@@ -32,8 +32,9 @@ from service.text import Sentence
 from training.data import DataError, Example
 
 # Bump when preparation changes in a way the fingerprints below cannot see (2: hard-wrapped lines joined;
-# 3: tickers in angle brackets no longer make wire copy HTML; 4: a list of headlines is not wrapped text).
-PREPARATION_VERSION = "4"
+# 3: tickers in angle brackets no longer make wire copy HTML; 4: a list of headlines is not wrapped text;
+# 5: a full stop after a figure's unit, "£611m.", ends its sentence).
+PREPARATION_VERSION = "5"
 CHUNK = 128  # articles per encoder call: their sentences are sorted by length together
 
 
