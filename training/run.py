@@ -226,16 +226,18 @@ def train_summary(cfg: TrainConfig, ds: Dataset, docs: dict, encoder_path: Path,
                           f"scorer (seed {seed})")
         runs.append((max(p.best_score for p in history), seed, head, history))
     best_dev, seed, head, history = max(runs, key=lambda r: (r[0], -r[1]))  # ties: the first seed
+    mean = cfg.summary.restarts > 1 and cfg.summary.combine == "mean"
+    if mean:
+        head = SentenceHead.ensemble([h for _, _, h, _ in runs])
     n = cfg.summary.sentences
+    dev_by_exponent = rouge2_by_exponent(head, data["dev"], n, rouge)
+    a = best_length_exponent(dev_by_exponent)
+    if mean:
+        best_dev = dev_by_exponent[a]
     if cfg.summary.restarts > 1:
-        kept = f"kept seed {seed}"
-        if cfg.summary.combine == "mean":
-            head = SentenceHead.ensemble([h for _, _, h, _ in runs])
-            best_dev = max(rouge2_by_exponent(head, data["dev"], n, rouge).values())
-            kept = f"their mean scores {best_dev:.2f}"
+        kept = f"their mean scores {best_dev:.2f}" if mean else f"kept seed {seed}"
         ds.notes.append(f"{cfg.summary.restarts} restarts, dev ROUGE-2 of each seed: "
                         + ", ".join(f"{s} {d:.2f}" for d, s, _, _ in runs) + f"; {kept}")
-    a = best_length_exponent(head, data["dev"], n, rouge)
     test = {**rouge_at(head, data["test"], n, rouge, a), "n": len(data["test"])}
     dev = {**rouge_at(head, data["dev"], n, rouge, a), "n": len(data["dev"])}
     at_ref = rouge_at(head, data["test"], None, rouge, a)

@@ -148,11 +148,8 @@ def rouge2_by_exponent(
     return {a: round(t / max(len(dev), 1), 2) for a, t in totals.items()}
 
 
-def best_length_exponent(
-    head: SentenceHead, dev: Sequence[SummaryItem], n_sentences: int, rouge: Rouge
-) -> float:
-    """The length exponent with the best dev ROUGE-2 at `n_sentences` (ties: the smallest)."""
-    scores = rouge2_by_exponent(head, dev, n_sentences, rouge)
+def best_length_exponent(scores: dict[float, float]) -> float:
+    """The length exponent with the best dev ROUGE-2 of `rouge2_by_exponent`'s (ties: the smallest)."""
     return max(LENGTH_EXPONENTS, key=lambda a: (scores[a], -a))
 
 
