@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 from threadpoolctl import threadpool_limits
-from transformers import AutoConfig, AutoTokenizer
+from transformers import AutoConfig, AutoTokenizer, PreTrainedTokenizerBase
 
 from service.config import EncoderConfig
 from service.encoder_runtime import Forward, OnnxForward, TorchForward
@@ -65,9 +65,6 @@ class SentenceEncoder:
         # The server calls encode from two threads (a batch, and an article's own fallback or a request's
         # labels); a fast tokenizer raises "Already borrowed" when two threads use it at once.
         self._lock = threading.Lock()
-        # `token_ends` runs in prepare, on the reading thread, while a batch is encoded: a tokenizer of its
-        # own, so that pricing an article never waits for the encoder.
-        self._pricing = AutoTokenizer.from_pretrained(self.path)
         self._pricing_lock = threading.Lock()
 
     @functools.cached_property
@@ -92,6 +89,13 @@ class SentenceEncoder:
         wants any more (its requests timed out): `EncodingStopped`."""
         with self._lock:
             return self._encode(texts, with_tokens, stop)
+
+    @functools.cached_property
+    def _pricing(self) -> PreTrainedTokenizerBase:
+        """`token_ends` runs in prepare, on the reading thread, while a batch is encoded: a tokenizer of its
+        own, so that pricing an article never waits for the encoder. Loaded by the first text long enough
+        to need it, not at start."""
+        return AutoTokenizer.from_pretrained(self.path)
 
     def token_ends(self, texts: list[str]) -> list[list[int]]:
         """Where each token of each text ends (character offsets into it, special tokens left out)."""
